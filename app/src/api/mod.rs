@@ -1,0 +1,116 @@
+//! Typed calls to the node and vdc REST APIs, usable from pages on both sides of hydration.
+//!
+//! In the browser a call is a `fetch` to the same origin. During server-side rendering it goes through the
+//! very same REST router in-process (no socket), so a page never has a second, private way to read data.
+
+mod transport;
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+use crate::model::{
+    CreateFolderRequest, ErrorBody, FolderListing, ImageList, ImageQuery, IsoMetadata, MoveImageRequest, NodeList,
+    NodeSyncStatus, PoolList, RenameFolderRequest,
+};
+
+pub use transport::Api;
+#[cfg(feature = "ssr")]
+pub use transport::ApiService;
+
+/// Why a call failed, in words a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum ApiError {
+    /// The server answered with an error body.
+    #[error("{}", .body.message)]
+    Status { status: u16, body: ErrorBody },
+    #[error("The server could not be reached ({0}). Check that it is running and try again.")]
+    Network(String),
+    #[error("The server sent an answer this page does not understand ({0}).")]
+    Decode(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// Turns a raw HTTP answer into a typed value or an error.
+    pub fn decode<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, ApiError> {
+        if (200..300).contains(&status) {
+            return serde_json::from_slice(body).map_err(|e| ApiError::Decode(e.to_string()));
+        }
+        let body = serde_json::from_slice::<ErrorBody>(body).unwrap_or_else(|_| ErrorBody {
+            error: "http_error".into(),
+            message: format!(
+                "The server answered {status}: {}",
+                String::from_utf8_lossy(&body[..body.len().min(200)]).trim()
+            ),
+        });
+        Err(ApiError::Status { status, body })
+    }
+}
+
+/// An empty JSON answer (`204`, or `{}`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Empty {}
+
+impl Api {
+    pub async fn list_images(&self, query: &ImageQuery) -> Result<ImageList, ApiError> {
+        self.get(&format!("/api/v1/images?{}", query.to_query_string())).await
+    }
+
+    pub async fn folders(&self) -> Result<FolderListing, ApiError> {
+        self.get("/api/v1/images/folders").await
+    }
+
+    pub async fn create_folder(&self, path: &str) -> Result<FolderListing, ApiError> {
+        self.send("POST", "/api/v1/images/folders", &CreateFolderRequest { path: path.to_owned() }).await
+    }
+
+    pub async fn rename_folder(&self, from: &str, to: &str) -> Result<FolderListing, ApiError> {
+        let body = RenameFolderRequest { from: from.to_owned(), to: to.to_owned() };
+        self.send("POST", "/api/v1/images/folders/rename", &body).await
+    }
+
+    pub async fn delete_folder(&self, path: &str) -> Result<FolderListing, ApiError> {
+        let q = crate::model::encode_query([("path", path)]);
+        self.request("DELETE", &format!("/api/v1/images/folders?{q}"), None).await
+    }
+
+    pub async fn move_image(&self, id: &str, folder_path: &str) -> Result<IsoMetadata, ApiError> {
+        let body = MoveImageRequest { folder_path: folder_path.to_owned() };
+        self.send("POST", &format!("/api/v1/images/{id}/move"), &body).await
+    }
+
+    pub async fn delete_image(&self, id: &str) -> Result<Empty, ApiError> {
+        self.request("DELETE", &format!("/api/v1/images/{id}"), None).await
+    }
+
+    pub async fn pools(&self) -> Result<PoolList, ApiError> {
+        self.get("/api/v1/storage/pools").await
+    }
+
+    pub async fn sync_status(&self) -> Result<NodeSyncStatus, ApiError> {
+        self.get("/api/v1/sync/status").await
+    }
+
+    pub async fn nodes(&self) -> Result<NodeList, ApiError> {
+        self.get("/api/v1/nodes").await
+    }
+
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
+        self.request("GET", path, None).await
+    }
+
+    pub async fn send<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        let json = serde_json::to_string(body).map_err(|e| ApiError::Decode(e.to_string()))?;
+        self.request(method, path, Some(json)).await
+    }
+}

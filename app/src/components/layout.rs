@@ -1,0 +1,51 @@
+//! The frame around every page: product name, navigation, and the hydration marker the end-to-end tests
+//! wait for.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: &'static str,
+}
+
+impl NavLink {
+    pub fn new(href: &'static str, label: &'static str) -> Self {
+        Self { href, label }
+    }
+}
+
+/// True once the WASM has taken over the page; controls that need it are disabled until then.
+#[derive(Debug, Clone, Copy)]
+pub struct Hydrated(pub ReadSignal<bool>);
+
+/// Whether the page is interactive yet (always `false` while rendering on the server).
+pub fn use_hydrated() -> ReadSignal<bool> {
+    use_context::<Hydrated>().map(|h| h.0).unwrap_or_else(|| signal(false).0)
+}
+
+#[component]
+pub fn Layout(product: &'static str, nav: Vec<NavLink>, children: Children) -> impl IntoView {
+    let (hydrated, set_hydrated) = signal(false);
+    // Effects run only in the browser, after hydration.
+    Effect::new(move |_| set_hydrated.set(true));
+    provide_context(Hydrated(hydrated));
+    view! {
+        <div class="app" data-hydrated=move || if hydrated.get() { "true" } else { "false" }>
+            <header class="topbar">
+                <span class="brand">
+                    <span class="brand-mark" aria-hidden="true">"◉"</span>
+                    {product}
+                </span>
+                <nav class="topnav" aria-label="Main">
+                    {nav
+                        .into_iter()
+                        .map(|l| view! { <A href=l.href exact=true>{l.label}</A> })
+                        .collect_view()}
+                </nav>
+            </header>
+            <main class="content">{children()}</main>
+        </div>
+    }
+}

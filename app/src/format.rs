@@ -1,0 +1,65 @@
+//! Numbers and times as people read them.
+
+/// `1536` → `1.5 KiB`; binary units, because disk and ISO sizes are read that way by admins.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if value >= 100.0 { format!("{value:.0} {}", UNITS[unit]) } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
+/// A duration in seconds as `42 s`, `3 min`, `2 h 5 min`.
+pub fn duration_secs(secs: f64) -> String {
+    if !secs.is_finite() || secs < 0.0 {
+        return "–".into();
+    }
+    let s = secs.round() as u64;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min {} s", s / 60, s % 60),
+        _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// How long ago a Unix time was, relative to `now` (both in seconds).
+pub fn ago(then: i64, now: i64) -> String {
+    let d = (now - then).max(0);
+    match d {
+        0..5 => "just now".into(),
+        5..60 => format!("{d} s ago"),
+        60..3600 => format!("{} min ago", d / 60),
+        3600..86400 => format!("{} h ago", d / 3600),
+        _ => format!("{} days ago", d / 86400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1023), "1023 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(4_700_000_000), "4.4 GiB");
+        assert_eq!(bytes(300 << 20), "300 MiB");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration_secs(4.4), "4 s");
+        assert_eq!(duration_secs(125.0), "2 min 5 s");
+        assert_eq!(duration_secs(7300.0), "2 h 1 min");
+        assert_eq!(duration_secs(f64::INFINITY), "–");
+        assert_eq!(ago(100, 100), "just now");
+        assert_eq!(ago(0, 120), "2 min ago");
+    }
+}

@@ -1,0 +1,98 @@
+//! The image record every part of the system exchanges.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::FolderPath;
+
+/// One ISO/IMG/OVA file on a node, with its catalogue metadata.
+///
+/// The seed's struct plus what a real catalogue needs (`updated_at`, `revision`, `node_id`). One Rust type,
+/// one serde shape (snake_case) for the node, the control plane and the browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IsoMetadata {
+    pub id: Uuid,
+    /// Display name: the filename without its extension.
+    pub name: String,
+    /// The file's name on disk, inside its pool's `iso/` directory.
+    pub filename: String,
+    pub folder_path: FolderPath,
+    pub size_bytes: u64,
+    pub format: ImageFormat,
+    pub storage_pool_id: Option<String>,
+    /// Absolute path on the node's disk.
+    pub path: String,
+    /// `sha256:<hex>`; `None` while the node is still hashing the file.
+    pub checksum: Option<String>,
+    pub os_family: Option<String>,
+    pub os_distribution: Option<String>,
+    pub os_version: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+    /// Bumped by the node on every change; the vdc never applies a revision older than the one it holds.
+    pub revision: u64,
+    /// The node holding the file: set by the vdc, `None` in a node's own answers.
+    pub node_id: Option<String>,
+}
+
+impl IsoMetadata {
+    /// Ready to boot from: fully hashed.
+    pub fn is_ready(&self) -> bool {
+        self.checksum.is_some()
+    }
+
+    /// The first 12 hex digits of the checksum, for tables.
+    pub fn short_checksum(&self) -> Option<&str> {
+        self.checksum.as_deref().map(|c| {
+            let hex = c.strip_prefix("sha256:").unwrap_or(c);
+            &hex[..hex.len().min(12)]
+        })
+    }
+}
+
+/// The formats a pool holds, by file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageFormat {
+    Iso,
+    Img,
+    Ova,
+}
+
+impl ImageFormat {
+    pub const ALL: [ImageFormat; 3] = [ImageFormat::Iso, ImageFormat::Img, ImageFormat::Ova];
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            ImageFormat::Iso => "iso",
+            ImageFormat::Img => "img",
+            ImageFormat::Ova => "ova",
+        }
+    }
+
+    /// The format named by a filename's extension (case-insensitive), if it is one we hold.
+    pub fn from_filename(filename: &str) -> Option<Self> {
+        let (_, ext) = filename.rsplit_once('.')?;
+        Self::ALL.into_iter().find(|f| ext.eq_ignore_ascii_case(f.extension()))
+    }
+}
+
+impl fmt::Display for ImageFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.extension())
+    }
+}
+
+/// Operating-system families the catalogue filters by. Stored as plain strings so an older vdc keeps
+/// working when a newer node learns a new family.
+pub mod os_family {
+    pub const WINDOWS: &str = "windows";
+    pub const LINUX: &str = "linux";
+    pub const BSD: &str = "bsd";
+    pub const OTHER: &str = "other";
+    pub const ALL: [&str; 4] = [WINDOWS, LINUX, BSD, OTHER];
+}

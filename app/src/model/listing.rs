@@ -1,0 +1,174 @@
+//! Listings and queries of images and folders, shared by the node and the vdc.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::{FolderPath, IsoMetadata};
+
+/// `GET /api/v1/images` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageList {
+    pub images: Vec<IsoMetadata>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Filters and paging of `GET /api/v1/images`. Every field is optional; folder-type fields are raw
+/// strings so the server can answer a bad one with a precise message.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folder: Option<String>,
+    /// With `folder`: include everything beneath it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recursive: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_family: Option<String>,
+    /// Case-insensitive substring of the name or filename.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<SortKey>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<SortOrder>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+impl ImageQuery {
+    /// The query as `key=value&…` (without `?`), for building request URLs.
+    pub fn to_query_string(&self) -> String {
+        let pairs: [(&str, Option<String>); 10] = [
+            ("folder", self.folder.clone()),
+            ("recursive", self.recursive.map(|r| r.to_string())),
+            ("node_id", self.node_id.clone()),
+            ("pool_id", self.pool_id.clone()),
+            ("os_family", self.os_family.clone()),
+            ("q", self.q.clone()),
+            ("sort", self.sort.map(|s| s.as_str().to_owned())),
+            ("order", self.order.map(|o| o.as_str().to_owned())),
+            ("limit", self.limit.map(|l| l.to_string())),
+            ("cursor", self.cursor.clone()),
+        ];
+        super::encode_query(pairs.iter().filter_map(|(k, v)| v.as_deref().map(|v| (*k, v))))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortKey {
+    /// Folder, then name: the default.
+    #[default]
+    Folder,
+    Name,
+    Size,
+    Created,
+}
+
+impl SortKey {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Folder => "folder",
+            SortKey::Name => "name",
+            SortKey::Size => "size",
+            SortKey::Created => "created",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortOrder {
+    #[default]
+    Asc,
+    Desc,
+}
+
+impl SortOrder {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortOrder::Asc => "asc",
+            SortOrder::Desc => "desc",
+        }
+    }
+}
+
+/// Image counts of one folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct FolderCount {
+    /// Images directly in the folder.
+    pub direct: u64,
+    /// Images in the folder and everything beneath it.
+    pub total: u64,
+}
+
+/// `GET /api/v1/images/folders` answer: every folder (the seed's `folders` list, sorted, `/` first) and
+/// the image counts of each.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct FolderListing {
+    pub folders: Vec<FolderPath>,
+    pub counts: BTreeMap<FolderPath, FolderCount>,
+}
+
+impl FolderListing {
+    /// Builds the listing from folders created explicitly and per-folder image counts: the root and the
+    /// default folders always appear, and so does every ancestor of every folder.
+    pub fn build(
+        created: impl IntoIterator<Item = FolderPath>,
+        direct_counts: impl IntoIterator<Item = (FolderPath, u64)>,
+    ) -> Self {
+        let mut counts: BTreeMap<FolderPath, FolderCount> = BTreeMap::new();
+        let mut all: BTreeSet<FolderPath> = FolderPath::defaults().collect();
+        all.insert(FolderPath::root());
+        all.extend(created);
+        for (folder, n) in direct_counts {
+            counts.entry(folder.clone()).or_default().direct += n;
+            for f in folder.ancestors().into_iter().chain([folder.clone()]) {
+                counts.entry(f).or_default().total += n;
+            }
+            all.insert(folder);
+        }
+        let with_ancestors: BTreeSet<FolderPath> =
+            all.iter().flat_map(|f| f.ancestors().into_iter().chain([f.clone()])).collect();
+        for f in &with_ancestors {
+            counts.entry(f.clone()).or_default();
+        }
+        FolderListing { folders: with_ancestors.into_iter().collect(), counts }
+    }
+
+    pub fn count(&self, folder: &FolderPath) -> FolderCount {
+        self.counts.get(folder).copied().unwrap_or_default()
+    }
+
+    /// The direct children of `folder`, sorted by name.
+    pub fn children<'a>(&'a self, folder: &'a FolderPath) -> impl Iterator<Item = &'a FolderPath> + 'a {
+        self.folders.iter().filter(move |f| f.parent().as_ref() == Some(folder))
+    }
+}
+
+/// `POST /api/v1/images/folders` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateFolderRequest {
+    pub path: String,
+}
+
+/// `POST /api/v1/images/folders/rename` body: moves a folder and everything beneath it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenameFolderRequest {
+    pub from: String,
+    pub to: String,
+}
+
+/// `POST /api/v1/images/{id}/move` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveImageRequest {
+    pub folder_path: String,
+}

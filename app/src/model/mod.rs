@@ -1,0 +1,50 @@
+//! Wire types: plain serde, snake_case, compiled into the server and the WASM client alike.
+
+mod error;
+mod folder;
+mod iso;
+mod listing;
+mod nodes;
+mod pool;
+mod sync;
+
+pub use error::ErrorBody;
+pub use folder::{DEFAULT_FOLDERS, FORBIDDEN_CHARS, FolderPath, FolderPathError, MAX_BYTES, MAX_DEPTH};
+pub use iso::{ImageFormat, IsoMetadata, os_family};
+pub use listing::{
+    CreateFolderRequest, FolderCount, FolderListing, ImageList, ImageQuery, MoveImageRequest, RenameFolderRequest,
+    SortKey, SortOrder,
+};
+pub use nodes::{Health, NodeInfo, NodeList, NodeSyncState, NodeSyncStatus};
+pub use pool::{PoolList, StoragePool};
+pub use sync::{
+    HeartbeatRequest, ImageChange, ImageEventType, NodeRef, NotifyImageChangeRequest, NotifyImageChangeResponse,
+    NotifyImageChangesRequest, SyncNodeImagesRequest, SyncNodeImagesResponse,
+};
+
+/// Encodes `key=value` pairs for a URL query (RFC 3986: everything but unreserved characters escaped).
+pub fn encode_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut out = String::new();
+    for (k, v) in pairs {
+        if !out.is_empty() {
+            out.push('&');
+        }
+        percent_encode_into(&mut out, k);
+        out.push('=');
+        percent_encode_into(&mut out, v);
+    }
+    out
+}
+
+fn percent_encode_into(out: &mut String, s: &str) {
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod wire_tests;

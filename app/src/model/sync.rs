@@ -1,0 +1,125 @@
+//! The node → vdc sync protocol (the seed's `NotifyImageChange`, plus a batch and a full-inventory form).
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::IsoMetadata;
+
+/// What happened to an image. On the wire it is the seed's integer: 1 created, 2 updated, 3 deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ImageEventType {
+    Created,
+    Updated,
+    Deleted,
+}
+
+impl ImageEventType {
+    pub fn code(self) -> i32 {
+        match self {
+            ImageEventType::Created => 1,
+            ImageEventType::Updated => 2,
+            ImageEventType::Deleted => 3,
+        }
+    }
+
+    pub fn from_code(code: i64) -> Option<Self> {
+        match code {
+            1 => Some(ImageEventType::Created),
+            2 => Some(ImageEventType::Updated),
+            3 => Some(ImageEventType::Deleted),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for ImageEventType {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i32(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for ImageEventType {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = i64::deserialize(d)?;
+        Self::from_code(code).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown event_type {code}: expected 1 (created), 2 (updated) or 3 (deleted)"
+            ))
+        })
+    }
+}
+
+/// Who is calling: sent with every sync call so the vdc learns the node's name and where its API is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeRef {
+    pub node_id: String,
+    #[serde(default)]
+    pub node_name: Option<String>,
+    /// Base URL of the node's API, used by the vdc to forward moves and deletes.
+    #[serde(default)]
+    pub node_api_url: Option<String>,
+}
+
+/// `POST /limiquantix.storage.v1.ImageService/NotifyImageChange`: one change on one node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotifyImageChangeRequest {
+    #[serde(flatten)]
+    pub node: NodeRef,
+    /// The image as it is after the change; for a delete, as it was, with the revision of the delete.
+    pub image: IsoMetadata,
+    pub event_type: ImageEventType,
+    /// Unix seconds at which the node made the change.
+    pub timestamp: i64,
+}
+
+/// One change inside a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageChange {
+    pub image: IsoMetadata,
+    pub event_type: ImageEventType,
+    pub timestamp: i64,
+}
+
+/// `POST /limiquantix.storage.v1.ImageService/NotifyImageChanges`: several changes from one node, in the
+/// order the node made them; applied in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotifyImageChangesRequest {
+    #[serde(flatten)]
+    pub node: NodeRef,
+    pub events: Vec<ImageChange>,
+}
+
+/// The answer to a notify: how many of the events changed the catalogue (the rest were stale or repeats).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotifyImageChangeResponse {
+    pub applied: u64,
+    pub ignored: u64,
+}
+
+/// `POST /limiquantix.storage.v1.ImageService/SyncNodeImages`: a node's full inventory (anti-entropy).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncNodeImagesRequest {
+    #[serde(flatten)]
+    pub node: NodeRef,
+    /// The node's revision counter when it took this snapshot: an image the vdc holds for this node
+    /// with a revision at or below it, and absent from `images`, is gone from the node.
+    pub as_of_revision: u64,
+    pub images: Vec<IsoMetadata>,
+    pub timestamp: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SyncNodeImagesResponse {
+    pub added: u64,
+    pub updated: u64,
+    pub removed: u64,
+    pub unchanged: u64,
+}
+
+/// `POST /limiquantix.storage.v1.ImageService/Heartbeat`: the node is alive, with `pending` changes it has
+/// not delivered yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeartbeatRequest {
+    #[serde(flatten)]
+    pub node: NodeRef,
+    pub pending: u64,
+}

@@ -1,0 +1,244 @@
+//! Pins the JSON shape of every wire type: the original system broke on a camelCase/snake_case mismatch.
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::*;
+
+fn keys(v: &Value) -> Vec<&str> {
+    let mut k: Vec<&str> = v.as_object().expect("an object").keys().map(String::as_str).collect();
+    k.sort_unstable();
+    k
+}
+
+fn sample_iso() -> IsoMetadata {
+    IsoMetadata {
+        id: Uuid::parse_str("6f1c2a9e-8b3d-4c5e-9f10-1a2b3c4d5e6f").unwrap(),
+        name: "ubuntu-24.04-live-server-amd64".into(),
+        filename: "ubuntu-24.04-live-server-amd64.iso".into(),
+        folder_path: FolderPath::parse("/linux/ubuntu").unwrap(),
+        size_bytes: 2_754_981_888,
+        format: ImageFormat::Iso,
+        storage_pool_id: Some("local".into()),
+        path: "/data/local/iso/ubuntu-24.04-live-server-amd64.iso".into(),
+        checksum: Some("sha256:".to_owned() + &"ab".repeat(32)),
+        os_family: Some("linux".into()),
+        os_distribution: Some("ubuntu".into()),
+        os_version: Some("24.04".into()),
+        created_at: 1_769_000_000,
+        updated_at: 1_769_000_100,
+        revision: 42,
+        node_id: None,
+    }
+}
+
+fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(v: &T) -> Value {
+    let json = serde_json::to_value(v).unwrap();
+    let back: T = serde_json::from_value(json.clone()).unwrap();
+    assert_eq!(&back, v);
+    json
+}
+
+#[test]
+fn iso_metadata_field_names() {
+    let json = round_trip(&sample_iso());
+    assert_eq!(
+        keys(&json),
+        [
+            "checksum",
+            "created_at",
+            "filename",
+            "folder_path",
+            "format",
+            "id",
+            "name",
+            "node_id",
+            "os_distribution",
+            "os_family",
+            "os_version",
+            "path",
+            "revision",
+            "size_bytes",
+            "storage_pool_id",
+            "updated_at",
+        ]
+    );
+    assert_eq!(json["format"], "iso");
+    assert_eq!(json["folder_path"], "/linux/ubuntu");
+    assert_eq!(json["id"], "6f1c2a9e-8b3d-4c5e-9f10-1a2b3c4d5e6f");
+    assert_eq!(json["node_id"], Value::Null);
+}
+
+#[test]
+fn iso_metadata_refuses_camel_case_and_bad_folders() {
+    let mut camel = serde_json::to_value(sample_iso()).unwrap();
+    let obj = camel.as_object_mut().unwrap();
+    let v = obj.remove("folder_path").unwrap();
+    obj.insert("folderPath".into(), v);
+    assert!(serde_json::from_value::<IsoMetadata>(camel).is_err());
+
+    let mut bad = serde_json::to_value(sample_iso()).unwrap();
+    bad["folder_path"] = json!("/a/../b");
+    assert!(serde_json::from_value::<IsoMetadata>(bad).is_err());
+}
+
+#[test]
+fn formats_by_extension() {
+    assert_eq!(ImageFormat::from_filename("x.ISO"), Some(ImageFormat::Iso));
+    assert_eq!(ImageFormat::from_filename("x.img"), Some(ImageFormat::Img));
+    assert_eq!(ImageFormat::from_filename("appliance.ova"), Some(ImageFormat::Ova));
+    assert_eq!(ImageFormat::from_filename("x.qcow2"), None);
+    assert_eq!(ImageFormat::from_filename("iso"), None);
+    assert_eq!(serde_json::to_value(ImageFormat::Ova).unwrap(), "ova");
+}
+
+#[test]
+fn storage_pool_field_names() {
+    let pool = StoragePool {
+        id: "fast-nvme".into(),
+        name: "Fast NVMe".into(),
+        path: "/data/nvme".into(),
+        capacity_bytes: 1 << 40,
+        free_bytes: 1 << 39,
+        image_count: 3,
+    };
+    let json = round_trip(&pool);
+    assert_eq!(keys(&json), ["capacity_bytes", "free_bytes", "id", "image_count", "name", "path"]);
+    assert_eq!(keys(&round_trip(&PoolList { pools: vec![pool] })), ["pools"]);
+}
+
+#[test]
+fn notify_request_is_the_seed_shape() {
+    let req = NotifyImageChangeRequest {
+        node: NodeRef {
+            node_id: "node-a".into(),
+            node_name: Some("Node A".into()),
+            node_api_url: Some("http://10.0.0.5:3001".into()),
+        },
+        image: sample_iso(),
+        event_type: ImageEventType::Updated,
+        timestamp: 1_769_000_200,
+    };
+    let json = round_trip(&req);
+    assert_eq!(keys(&json), ["event_type", "image", "node_api_url", "node_id", "node_name", "timestamp"]);
+    assert_eq!(json["event_type"], 2);
+
+    // The seed's minimal body (no name, no URL) is accepted.
+    let minimal = json!({ "node_id": "n", "image": json["image"], "event_type": 3, "timestamp": 5 });
+    let parsed: NotifyImageChangeRequest = serde_json::from_value(minimal).unwrap();
+    assert_eq!(parsed.event_type, ImageEventType::Deleted);
+    assert_eq!(parsed.node.node_name, None);
+}
+
+#[test]
+fn event_type_codes() {
+    for (t, code) in [(ImageEventType::Created, 1), (ImageEventType::Updated, 2), (ImageEventType::Deleted, 3)] {
+        assert_eq!(serde_json::to_value(t).unwrap(), code);
+        assert_eq!(serde_json::from_value::<ImageEventType>(json!(code)).unwrap(), t);
+    }
+    let err = serde_json::from_value::<ImageEventType>(json!(7)).unwrap_err().to_string();
+    assert!(err.contains("unknown event_type 7"), "{err}");
+    assert!(serde_json::from_value::<ImageEventType>(json!("created")).is_err());
+}
+
+#[test]
+fn batch_and_full_sync_field_names() {
+    let node = NodeRef { node_id: "n".into(), node_name: None, node_api_url: None };
+    let change = ImageChange { image: sample_iso(), event_type: ImageEventType::Created, timestamp: 1 };
+    assert_eq!(keys(&round_trip(&change)), ["event_type", "image", "timestamp"]);
+    let batch = NotifyImageChangesRequest { node: node.clone(), events: vec![change] };
+    assert_eq!(keys(&round_trip(&batch)), ["events", "node_api_url", "node_id", "node_name"]);
+    let full = SyncNodeImagesRequest { node, as_of_revision: 9, images: vec![sample_iso()], timestamp: 2 };
+    assert_eq!(
+        keys(&round_trip(&full)),
+        ["as_of_revision", "images", "node_api_url", "node_id", "node_name", "timestamp"]
+    );
+    let resp = SyncNodeImagesResponse { added: 1, updated: 2, removed: 3, unchanged: 4 };
+    assert_eq!(keys(&round_trip(&resp)), ["added", "removed", "unchanged", "updated"]);
+    let resp = NotifyImageChangeResponse { applied: 1, ignored: 0 };
+    assert_eq!(keys(&round_trip(&resp)), ["applied", "ignored"]);
+}
+
+#[test]
+fn error_body_shape() {
+    let e = ErrorBody { error: "not_found".into(), message: "No image has the id 42.".into() };
+    assert_eq!(round_trip(&e), json!({ "error": "not_found", "message": "No image has the id 42." }));
+}
+
+#[test]
+fn folder_listing_shape_and_counts() {
+    let f = |s| FolderPath::parse(s).unwrap();
+    let listing =
+        FolderListing::build([f("/empty/inner")], [(f("/windows/server/2022"), 2), (f("/windows"), 1), (f("/"), 4)]);
+    let json = round_trip(&listing);
+    assert_eq!(keys(&json), ["counts", "folders"]);
+    let folders: Vec<&str> = listing.folders.iter().map(FolderPath::as_str).collect();
+    assert_eq!(
+        folders,
+        ["/", "/empty", "/empty/inner", "/linux", "/other", "/windows", "/windows/server", "/windows/server/2022"]
+    );
+    assert_eq!(json["counts"]["/windows"], json!({ "direct": 1, "total": 3 }));
+    assert_eq!(listing.count(&f("/")), FolderCount { direct: 4, total: 7 });
+    assert_eq!(listing.count(&f("/empty/inner")), FolderCount::default());
+    let kids: Vec<&str> = listing.children(&f("/windows")).map(FolderPath::as_str).collect();
+    assert_eq!(kids, ["/windows/server"]);
+}
+
+#[test]
+fn image_list_and_query_shapes() {
+    let list = ImageList { images: vec![sample_iso()], next_cursor: Some("abc".into()) };
+    assert_eq!(keys(&round_trip(&list)), ["images", "next_cursor"]);
+    let q = ImageQuery {
+        folder: Some("/windows/server 2022".into()),
+        recursive: Some(true),
+        q: Some("a&b=c".into()),
+        sort: Some(SortKey::Size),
+        limit: Some(50),
+        ..Default::default()
+    };
+    assert_eq!(q.to_query_string(), "folder=/windows/server%202022&recursive=true&q=a%26b%3Dc&sort=size&limit=50");
+    assert_eq!(keys(&round_trip(&MoveImageRequest { folder_path: "/x".into() })), ["folder_path"]);
+    assert_eq!(keys(&round_trip(&CreateFolderRequest { path: "/x".into() })), ["path"]);
+    assert_eq!(keys(&round_trip(&RenameFolderRequest { from: "/x".into(), to: "/y".into() })), ["from", "to"]);
+}
+
+#[test]
+fn node_shapes() {
+    let info = NodeInfo {
+        id: "n1".into(),
+        name: "Node 1".into(),
+        api_url: Some("http://n1:3001".into()),
+        image_count: 5,
+        last_contact_at: Some(10),
+        last_full_sync_at: None,
+        state: NodeSyncState::Stale,
+    };
+    let json = round_trip(&info);
+    assert_eq!(keys(&json), ["api_url", "id", "image_count", "last_contact_at", "last_full_sync_at", "name", "state"]);
+    assert_eq!(json["state"], "stale");
+    let status = NodeSyncStatus {
+        node_id: "n1".into(),
+        node_name: "Node 1".into(),
+        vdc_url: None,
+        pending: 3,
+        last_success_at: None,
+        last_error: Some("connection refused".into()),
+        last_error_at: Some(4),
+        last_full_sync_at: None,
+    };
+    assert_eq!(
+        keys(&round_trip(&status)),
+        [
+            "last_error",
+            "last_error_at",
+            "last_full_sync_at",
+            "last_success_at",
+            "node_id",
+            "node_name",
+            "pending",
+            "vdc_url"
+        ]
+    );
+    let h = Health { status: "ok".into(), role: "node".into(), version: "0.1.0".into() };
+    assert_eq!(keys(&round_trip(&h)), ["role", "status", "version"]);
+}

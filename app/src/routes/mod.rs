@@ -1,0 +1,6 @@
+//! One page per file.
+
+pub mod library;
+pub mod node_images;
+pub mod not_found;
+pub mod vm_wizard;

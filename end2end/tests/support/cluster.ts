@@ -1,0 +1,169 @@
+// Starts real quantix-iso processes (a vdc, nodes, or the all-in-one) on free ports with throwaway data
+// directories, and stops them after the test.
+import { ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+
+const ROOT = path.resolve(__dirname, "../../..");
+export const BIN = process.env.QUANTIX_BIN ?? path.join(ROOT, "target/release/quantix-iso");
+export const SITE_ROOT = process.env.QUANTIX_SITE_ROOT ?? path.join(ROOT, "target/site");
+export const TOKEN = "e2e-cluster-token-0123456789";
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `quantix-e2e-${prefix}-`));
+}
+
+/** Polls `${url}/healthz` until it answers 200; `check` may throw to give up early. */
+export async function waitHealthy(url: string, check: () => void = () => {}): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    check();
+    try {
+      const r = await fetch(`${url}/healthz`);
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not become healthy`);
+}
+
+export class Proc {
+  private child?: ChildProcess;
+  private log: string[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly args: string[],
+    readonly url: string,
+  ) {}
+
+  async start(): Promise<void> {
+    const child = spawn(BIN, this.args, {
+      env: { ...process.env, QUANTIX_SITE_ROOT: SITE_ROOT, RUST_LOG: process.env.RUST_LOG ?? "warn" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child = child;
+    const keep = (b: Buffer) => {
+      this.log.push(b.toString());
+      if (this.log.length > 200) this.log.shift();
+    };
+    child.stdout?.on("data", keep);
+    child.stderr?.on("data", keep);
+    await this.waitHealthy();
+  }
+
+  private async waitHealthy(): Promise<void> {
+    await waitHealthy(this.url, () => {
+      const code = this.child?.exitCode;
+      if (code !== null && code !== undefined) throw new Error(`${this.name} exited with ${code}:\n${this.output()}`);
+    }).catch((e) => {
+      throw new Error(`${this.name}: ${e.message}\n${this.output()}`);
+    });
+  }
+
+  /** Stops the process: SIGTERM (graceful) or SIGKILL. */
+  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise<void>((r) => child.once("exit", () => r()));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  output(): string {
+    return this.log.join("");
+  }
+}
+
+export interface AllInOne {
+  vdc: string;
+  node: string;
+  dataDir: string;
+  proc: Proc;
+}
+
+export async function startAllInOne(): Promise<AllInOne> {
+  const [vdcPort, nodePort] = [await freePort(), await freePort()];
+  const dataDir = tempDir("aio");
+  const vdc = `http://127.0.0.1:${vdcPort}`;
+  const node = `http://127.0.0.1:${nodePort}`;
+  const proc = new Proc(
+    "all-in-one",
+    ["all-in-one", "--data-dir", dataDir, "--vdc-listen", `127.0.0.1:${vdcPort}`, "--node-listen", `127.0.0.1:${nodePort}`],
+    vdc,
+  );
+  await proc.start();
+  // Both roles answer before the test begins.
+  await waitHealthy(node);
+  return { vdc, node, dataDir, proc };
+}
+
+export interface VdcOptions {
+  offlineAfter?: string;
+  syncInterval?: string;
+}
+
+export async function startVdc(opts: VdcOptions = {}): Promise<Proc> {
+  const port = await freePort();
+  const dir = tempDir("vdc");
+  const args = [
+    "vdc",
+    "--listen", `127.0.0.1:${port}`,
+    "--database-url", `sqlite://${dir}/catalogue.db`,
+    "--cluster-token", TOKEN,
+  ];
+  if (opts.offlineAfter) args.push("--offline-after", opts.offlineAfter);
+  if (opts.syncInterval) args.push("--sync-interval", opts.syncInterval);
+  const p = new Proc("vdc", args, `http://127.0.0.1:${port}`);
+  await p.start();
+  return p;
+}
+
+export interface NodeOptions {
+  id: string;
+  name?: string;
+  vdc?: string;
+  pools?: string[];
+  syncInterval?: string;
+  dataDir?: string;
+}
+
+export interface NodeProc extends Proc {
+  poolDirs: Record<string, string>;
+}
+
+export async function startNode(opts: NodeOptions): Promise<NodeProc> {
+  const port = await freePort();
+  const dir = opts.dataDir ?? tempDir(`node-${opts.id}`);
+  const poolDirs: Record<string, string> = {};
+  const args = ["node", "--listen", `127.0.0.1:${port}`, "--node-id", opts.id, "--data-dir", path.join(dir, "db")];
+  for (const spec of opts.pools ?? ["local"]) {
+    const id = spec.split(":")[0];
+    poolDirs[id] = path.join(dir, "pools", id);
+    args.push("--pool", `${spec}=${poolDirs[id]}`);
+  }
+  if (opts.name) args.push("--node-name", opts.name);
+  if (opts.vdc) args.push("--vdc-url", opts.vdc, "--cluster-token", TOKEN);
+  if (opts.syncInterval) args.push("--sync-interval", opts.syncInterval);
+  const p = new Proc(`node ${opts.id}`, args, `http://127.0.0.1:${port}`) as NodeProc;
+  p.poolDirs = poolDirs;
+  await p.start();
+  return p;
+}

@@ -1,0 +1,164 @@
+//! Settings of the node role.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::Args;
+use serde::Deserialize;
+
+use super::file::{self, ConfigError, prefer_cli};
+use super::values::{ClusterToken, PoolSpec, de_duration, parse_duration};
+
+/// Flags of `quantix-iso node`. Each is also an environment variable and a key of the `--config` file.
+#[derive(Args, Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeArgs {
+    /// TOML file with any of the settings below (keys as the flag names, with `_` for `-`; pools as
+    /// `[[pools]]` tables with `id`, `name`, `path` and an optional `quota`).
+    #[arg(long, env = "QUANTIX_NODE_CONFIG", value_name = "FILE")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+
+    /// Address the node API and host UI listen on. [default: 127.0.0.1:3001]
+    #[arg(long, env = "QUANTIX_NODE_LISTEN", value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+
+    /// Stable identifier of this node in the cluster (letters, digits, `.`, `_`, `-`). [default: generated
+    /// once and kept in the data directory]
+    #[arg(long, env = "QUANTIX_NODE_ID", value_name = "ID")]
+    pub node_id: Option<String>,
+
+    /// Name shown for this node in the UIs. [default: the host name]
+    #[arg(long, env = "QUANTIX_NODE_NAME", value_name = "NAME")]
+    pub node_name: Option<String>,
+
+    /// Directory for the node's metadata database and identity. [default: ./data/node]
+    #[arg(long, env = "QUANTIX_NODE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// A storage pool, as ID[:NAME]=PATH; images live in PATH/iso/. Repeat for several pools (in the
+    /// environment: comma-separated). At least one is required.
+    #[arg(long = "pool", env = "QUANTIX_NODE_POOLS", value_name = "ID[:NAME]=PATH", value_delimiter = ',')]
+    #[serde(default)]
+    pub pools: Vec<PoolSpec>,
+
+    /// Base URL of the control plane (vdc) to sync image changes to, e.g. http://vdc.example:3000.
+    /// [default: none: the node runs standalone]
+    #[arg(long, env = "QUANTIX_VDC_URL", value_name = "URL")]
+    pub vdc_url: Option<String>,
+
+    /// Base URL at which the vdc reaches this node's API (to forward moves and deletes).
+    /// [default: http://<listen address>]
+    #[arg(long, env = "QUANTIX_NODE_ADVERTISE_URL", value_name = "URL")]
+    pub advertise_url: Option<String>,
+
+    /// Shared secret of the cluster: sent with every call to the vdc and required on calls from it.
+    #[arg(long, env = "QUANTIX_CLUSTER_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub cluster_token: Option<ClusterToken>,
+
+    /// How often the node sends its full inventory to the vdc (anti-entropy), e.g. 300s, 5m.
+    /// [default: 5m]
+    #[arg(long, env = "QUANTIX_SYNC_INTERVAL", value_name = "DURATION", value_parser = parse_duration)]
+    #[serde(default, deserialize_with = "de_duration")]
+    pub sync_interval: Option<Duration>,
+
+    /// Directory holding the built web UI (pkg/, favicon.ico). [default: $LEPTOS_SITE_ROOT or target/site]
+    #[arg(long, env = "QUANTIX_SITE_ROOT", value_name = "DIR")]
+    pub site_root: Option<PathBuf>,
+}
+
+/// The node's resolved settings.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    pub listen: SocketAddr,
+    pub node_id: Option<String>,
+    pub node_name: Option<String>,
+    pub data_dir: PathBuf,
+    pub pools: Vec<PoolSpec>,
+    pub vdc_url: Option<String>,
+    pub advertise_url: Option<String>,
+    pub cluster_token: Option<ClusterToken>,
+    pub sync_interval: Duration,
+    pub site_root: PathBuf,
+}
+
+pub const DEFAULT_SYNC_INTERVAL: Duration = Duration::from_secs(300);
+
+impl NodeArgs {
+    fn prefer(self, file: NodeArgs) -> NodeArgs {
+        let pools_from_file = self.pools.is_empty();
+        let mut merged = prefer_cli!(
+            self,
+            file.clone(),
+            [listen, node_id, node_name, data_dir, vdc_url, advertise_url, cluster_token, sync_interval, site_root]
+        );
+        if pools_from_file {
+            merged.pools = file.pools;
+        }
+        merged
+    }
+
+    pub fn resolve(self) -> Result<NodeConfig, ConfigError> {
+        let file: NodeArgs = file::load(self.config.as_deref())?;
+        let a = self.prefer(file);
+        if a.pools.is_empty() {
+            return Err(ConfigError::Invalid(
+                "the node has no storage pool: pass --pool ID=PATH (or QUANTIX_NODE_POOLS, or [[pools]] in the config file)".into(),
+            ));
+        }
+        Ok(NodeConfig {
+            listen: a.listen.unwrap_or_else(|| "127.0.0.1:3001".parse().expect("valid address")),
+            node_id: a.node_id,
+            node_name: a.node_name,
+            data_dir: a.data_dir.unwrap_or_else(|| PathBuf::from("data/node")),
+            pools: a.pools,
+            vdc_url: a.vdc_url.map(|u| u.trim_end_matches('/').to_owned()),
+            advertise_url: a.advertise_url.map(|u| u.trim_end_matches('/').to_owned()),
+            cluster_token: a.cluster_token,
+            sync_interval: a.sync_interval.unwrap_or(DEFAULT_SYNC_INTERVAL),
+            site_root: a.site_root.unwrap_or_else(super::default_site_root),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_the_file_and_pools_come_from_either() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.toml");
+        std::fs::write(
+            &path,
+            r#"
+listen = "0.0.0.0:9001"
+node_name = "from-file"
+sync_interval = "2m"
+[[pools]]
+id = "bulk"
+name = "Bulk HDD"
+path = "/data/hdd"
+quota = "10GiB"
+"#,
+        )
+        .unwrap();
+        let cli = NodeArgs { config: Some(path), node_name: Some("from-flag".into()), ..Default::default() };
+        let c = cli.resolve().unwrap();
+        assert_eq!(c.listen.to_string(), "0.0.0.0:9001");
+        assert_eq!(c.node_name.as_deref(), Some("from-flag"));
+        assert_eq!(c.sync_interval, Duration::from_secs(120));
+        assert_eq!(c.pools[0].quota, Some(10 << 30));
+        assert_eq!(c.pools[0].name.as_deref(), Some("Bulk HDD"));
+    }
+
+    #[test]
+    fn unknown_keys_and_missing_pools_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.toml");
+        std::fs::write(&path, "listne = \"x\"\n").unwrap();
+        let err = NodeArgs { config: Some(path), ..Default::default() }.resolve().unwrap_err().to_string();
+        assert!(err.contains("listne"), "{err}");
+        let err = NodeArgs::default().resolve().unwrap_err().to_string();
+        assert!(err.contains("--pool"), "{err}");
+    }
+}

@@ -1,0 +1,62 @@
+//! How the node's domain errors answer over HTTP: one place, one status per cause.
+
+use http::StatusCode;
+
+use crate::http::ApiError;
+use crate::node::ingest::IngestError;
+use crate::node::store::StoreError;
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        let msg = e.to_string();
+        match e {
+            StoreError::ImageNotFound(_) => ApiError::not_found("image_not_found", msg),
+            StoreError::FolderNotFound(_) => ApiError::not_found("folder_not_found", msg),
+            StoreError::NameTaken { .. } => ApiError::conflict("name_taken", msg),
+            StoreError::FolderNotEmpty { .. } => ApiError::conflict("folder_not_empty", msg),
+            StoreError::FolderExists(_) => ApiError::conflict("folder_exists", msg),
+            StoreError::Conflict(_) => ApiError::conflict("conflict", msg),
+            StoreError::InvalidFolder(_) => ApiError::bad_request("invalid_folder", msg),
+            StoreError::Rule(_) => ApiError::bad_request("invalid_operation", msg),
+            StoreError::Db(_) | StoreError::Migrate(_) => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<IngestError> for ApiError {
+    fn from(e: IngestError) -> Self {
+        let msg = e.to_string();
+        match e {
+            IngestError::UnknownPool(_) => ApiError::not_found("unknown_pool", msg),
+            IngestError::NoPool => ApiError::conflict("no_pool", msg),
+            IngestError::InvalidFolder(_) => ApiError::bad_request("invalid_folder", msg),
+            IngestError::InvalidName(_) => ApiError::bad_request("invalid_filename", msg),
+            IngestError::InvalidChecksum(_) => ApiError::bad_request("invalid_checksum", msg),
+            IngestError::NameTaken { .. } => ApiError::conflict("name_taken", msg),
+            IngestError::UploadInProgress { .. } => ApiError::conflict("upload_in_progress", msg),
+            IngestError::NoSpace { .. } | IngestError::DiskFull { .. } => {
+                ApiError::new(StatusCode::INSUFFICIENT_STORAGE, "insufficient_storage", msg)
+            }
+            IngestError::ChecksumMismatch { .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "checksum_mismatch", msg)
+            }
+            IngestError::Incomplete => ApiError::bad_request("incomplete_upload", msg),
+            IngestError::NoFile => ApiError::bad_request("no_file", msg),
+            IngestError::BadRequest(_) => ApiError::bad_request("bad_request", msg),
+            IngestError::Io(_) => ApiError::internal(e),
+            IngestError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<app::model::FolderPathError> for ApiError {
+    fn from(e: app::model::FolderPathError) -> Self {
+        ApiError::bad_request("invalid_folder", e.to_string())
+    }
+}
+
+/// An image id from a URL.
+pub fn parse_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(raw)
+        .map_err(|_| ApiError::bad_request("invalid_id", format!("\"{raw}\" is not an image id (a UUID).")))
+}

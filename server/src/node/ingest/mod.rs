@@ -1,0 +1,198 @@
+//! Getting image bytes into a pool: "staging file → verify → finalize".
+//!
+//! Every source (the multipart upload today; resumable tus uploads and download-from-URL next) opens an
+//! [`IngestSession`] — which validates the target and reserves the name before a byte is stored — feeds it
+//! bytes, and finishes it. A session dropped before `finish` leaves no file and no metadata.
+
+mod checksum;
+mod reservations;
+mod staging;
+
+use std::sync::Arc;
+
+use app::model::{FolderPath, FolderPathError, IsoMetadata};
+use bytes::Bytes;
+use uuid::Uuid;
+
+pub use checksum::{ChecksumError, Sha256Digest};
+use reservations::Reservation;
+pub use reservations::Reservations;
+use staging::StagingFile;
+
+use super::{
+    names::{ImageFileName, NameError},
+    os_guess,
+    pools::{Pool, Pools},
+    store::{NewImage, NodeStore, StoreError},
+};
+
+/// Why an ingest was refused or failed. Each maps to one HTTP status in the API layer.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("There is no storage pool \"{0}\" on this node.")]
+    UnknownPool(String),
+    #[error("This node has no storage pool.")]
+    NoPool,
+    #[error("{0}")]
+    InvalidFolder(#[from] FolderPathError),
+    #[error("{0}")]
+    InvalidName(#[from] NameError),
+    #[error("{0}")]
+    InvalidChecksum(#[from] ChecksumError),
+    #[error("Pool \"{pool}\" already holds a file named \"{filename}\". Delete it first or choose another name.")]
+    NameTaken { pool: String, filename: String },
+    #[error("\"{filename}\" is already being uploaded to pool \"{pool}\".")]
+    UploadInProgress { pool: String, filename: String },
+    #[error("Pool \"{pool}\" has {free} bytes free, not enough for {needed} bytes.")]
+    NoSpace { pool: String, needed: u64, free: u64 },
+    #[error("Pool \"{pool}\" ran out of space while storing the file; nothing was kept.")]
+    DiskFull { pool: String },
+    #[error("The file's SHA-256 is {actual}, not the expected {expected}; nothing was kept.")]
+    ChecksumMismatch { expected: String, actual: String },
+    #[error("The upload ended before the file was complete; nothing was kept.")]
+    Incomplete,
+    #[error("The request holds no file.")]
+    NoFile,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("storage I/O: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Where a new image goes and what it must be.
+#[derive(Debug, Clone, Default)]
+pub struct IngestTarget {
+    /// `None`: the node's first pool.
+    pub pool_id: Option<String>,
+    /// `None`: the default folder of the guessed OS.
+    pub folder: Option<FolderPath>,
+    pub expected_checksum: Option<Sha256Digest>,
+}
+
+/// The ingest pipeline of a node: its pools, its store, and the names being written right now.
+#[derive(Clone)]
+pub struct Ingest {
+    pools: Arc<Pools>,
+    store: NodeStore,
+    reservations: Reservations,
+}
+
+impl Ingest {
+    pub fn new(pools: Arc<Pools>, store: NodeStore, reservations: Reservations) -> Self {
+        Self { pools, store, reservations }
+    }
+
+    /// Picks and checks the pool; with a declared size, refuses at once when it cannot fit.
+    pub fn pool_for(&self, target: &IngestTarget, declared_size: Option<u64>) -> Result<Arc<Pool>, IngestError> {
+        let pool = match &target.pool_id {
+            Some(id) => self.pools.get(id).ok_or_else(|| IngestError::UnknownPool(id.clone()))?,
+            None => self.pools.default_pool().ok_or(IngestError::NoPool)?,
+        };
+        if let Some(needed) = declared_size {
+            let free = pool.space()?.free;
+            if needed > free {
+                return Err(IngestError::NoSpace { pool: pool.id.clone(), needed, free });
+            }
+        }
+        Ok(pool.clone())
+    }
+
+    /// Checks the name and reserves it in `pool`, then opens the staging file.
+    pub async fn begin(
+        &self,
+        pool: Arc<Pool>,
+        target: IngestTarget,
+        raw_name: &str,
+    ) -> Result<IngestSession, IngestError> {
+        let name = ImageFileName::parse(raw_name)?;
+        let taken = || IngestError::NameTaken { pool: pool.id.clone(), filename: name.to_string() };
+        if self.store.find_by_name(&pool.id, name.as_str()).await?.is_some() {
+            return Err(taken());
+        }
+        let reservation = self
+            .reservations
+            .reserve(&pool.id, &name)
+            .ok_or_else(|| IngestError::UploadInProgress { pool: pool.id.clone(), filename: name.to_string() })?;
+        if tokio::fs::try_exists(pool.path_of(&name)).await? {
+            return Err(taken());
+        }
+        let limit = match pool.quota {
+            Some(_) => Some(pool.space()?.free),
+            None => None,
+        };
+        let staging = StagingFile::create(&pool.iso_dir, limit).await?;
+        Ok(IngestSession { pool, name, target, staging, _reservation: reservation, store: self.store.clone() })
+    }
+}
+
+/// One image being received. Dropping it before [`finish`](Self::finish) discards everything.
+pub struct IngestSession {
+    pool: Arc<Pool>,
+    name: ImageFileName,
+    target: IngestTarget,
+    staging: StagingFile,
+    store: NodeStore,
+    // Held until the row exists, so nobody else (upload or watcher) claims the name meanwhile.
+    _reservation: Reservation,
+}
+
+impl IngestSession {
+    pub fn name(&self) -> &ImageFileName {
+        &self.name
+    }
+
+    pub async fn write(&mut self, chunk: Bytes) -> Result<(), IngestError> {
+        self.staging.write(chunk).await.map_err(|e| self.storage_error(e))
+    }
+
+    /// Makes the bytes durable, verifies them, moves the file into place and records it.
+    pub async fn finish(mut self) -> Result<IsoMetadata, IngestError> {
+        let staged = self.staging.finish().await.map_err(|e| self.storage_error(e))?;
+        if let Some(expected) = &self.target.expected_checksum
+            && expected != &staged.sha256
+        {
+            return Err(IngestError::ChecksumMismatch {
+                expected: expected.to_wire(),
+                actual: staged.sha256.to_wire(),
+            });
+        }
+        let dest = self.pool.path_of(&self.name);
+        let mtime_ns = self.staging.finalize(&dest).await.map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => {
+                IngestError::NameTaken { pool: self.pool.id.clone(), filename: self.name.to_string() }
+            }
+            _ => IngestError::Io(e),
+        })?;
+        let os = os_guess::guess(self.name.as_str());
+        let folder = self.target.folder.clone().unwrap_or_else(|| os.default_folder());
+        let new = NewImage {
+            id: Uuid::new_v4(),
+            pool_id: self.pool.id.clone(),
+            filename: self.name.clone(),
+            folder,
+            size_bytes: staged.len,
+            checksum: Some(staged.sha256.to_wire()),
+            os,
+            file_mtime_ns: mtime_ns,
+        };
+        match self.store.insert_image(new).await {
+            Ok(meta) => Ok(meta),
+            Err(e) => {
+                // No row, so no file either: the file must not outlive a failed registration.
+                if let Err(rm) = tokio::fs::remove_file(&dest).await {
+                    tracing::error!(path = %dest.display(), error = %rm, "cannot remove a file whose registration failed");
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    fn storage_error(&self, e: staging::StagingError) -> IngestError {
+        match e {
+            staging::StagingError::Full => IngestError::DiskFull { pool: self.pool.id.clone() },
+            staging::StagingError::Io(e) => IngestError::Io(e),
+        }
+    }
+}

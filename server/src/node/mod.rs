@@ -1,0 +1,142 @@
+//! The node role (the seed's QHCI host daemon): storage pools, streaming uploads into virtual folders,
+//! metadata in SQLite, and the host UI.
+
+pub mod api;
+mod identity;
+pub mod ingest;
+pub mod names;
+pub mod os_guess;
+pub mod pools;
+pub mod store;
+
+use std::{net::SocketAddr, sync::Arc};
+
+use app::model::{IsoMetadata, NodeSyncStatus};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use identity::Identity;
+use ingest::{Ingest, Reservations};
+use pools::Pools;
+use store::{NodeStore, StoreError};
+
+use crate::config::{ClusterToken, NodeConfig};
+use crate::http::{self, ApiError};
+use crate::startup::{StartError, ensure_dir};
+
+/// What every node request handler can reach.
+#[derive(Clone)]
+pub struct NodeState {
+    pub identity: Arc<Identity>,
+    pub store: NodeStore,
+    pub pools: Arc<Pools>,
+    pub ingest: Ingest,
+    pub reservations: Reservations,
+    pub cluster_token: Option<ClusterToken>,
+    pub vdc_url: Option<String>,
+}
+
+impl NodeState {
+    /// Removes an image's file and then its row, holding its name so the watcher does not race us.
+    pub async fn delete_image(&self, meta: IsoMetadata) -> Result<IsoMetadata, ApiError> {
+        let pool_id = meta.storage_pool_id.clone().unwrap_or_default();
+        let name = names::ImageFileName::parse(&meta.filename).map_err(ApiError::internal)?;
+        let _held = self.reservations.reserve(&pool_id, &name).ok_or_else(|| {
+            ApiError::conflict("busy", format!("\"{}\" is being written right now; try again shortly.", meta.filename))
+        })?;
+        if let Some(pool) = self.pools.get(&pool_id) {
+            match tokio::fs::remove_file(pool.path_of(&name)).await {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(ApiError::internal(format!("cannot delete {}: {e}", meta.path))),
+            }
+        }
+        Ok(self.store.delete_image(meta.id).await?)
+    }
+
+    pub async fn sync_status(&self) -> Result<NodeSyncStatus, StoreError> {
+        Ok(NodeSyncStatus {
+            node_id: self.identity.id.clone(),
+            node_name: self.identity.name.clone(),
+            vdc_url: self.vdc_url.clone(),
+            pending: self.store.pending_count().await?,
+            last_success_at: None,
+            last_error: None,
+            last_error_at: None,
+            last_full_sync_at: None,
+        })
+    }
+}
+
+/// A node ready to serve: listener bound, database open, pools prepared.
+pub struct NodeServer {
+    listener: TcpListener,
+    state: NodeState,
+    config: NodeConfig,
+}
+
+impl NodeServer {
+    pub async fn build(config: NodeConfig) -> Result<NodeServer, StartError> {
+        let pools = Arc::new(Pools::open(&config.pools)?);
+        for pool in pools.iter() {
+            match pool.remove_stale_staging() {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(pool = %pool.id, removed = n, "removed unfinished uploads from a previous run"),
+                Err(e) => tracing::warn!(pool = %pool.id, error = %e, "cannot clean unfinished uploads"),
+            }
+        }
+        ensure_dir(&config.data_dir)?;
+        let db_path = config.data_dir.join("node.db");
+        let store = NodeStore::open(&db_path, pools.clone())
+            .await
+            .map_err(|source| StartError::NodeDb { path: db_path.clone(), source })?;
+        let listener = http::serve::bind(config.listen)
+            .await
+            .map_err(|source| StartError::Bind { addr: config.listen, source })?;
+        let local = listener.local_addr().map_err(StartError::Serve)?;
+        let identity = Arc::new(
+            Identity::resolve(&config, &store, local)
+                .await
+                .map_err(|source| StartError::NodeDb { path: db_path.clone(), source })?,
+        );
+        let reservations = Reservations::default();
+        let state = NodeState {
+            identity,
+            ingest: Ingest::new(pools.clone(), store.clone(), reservations.clone()),
+            store,
+            pools,
+            reservations,
+            cluster_token: config.cluster_token.clone(),
+            vdc_url: config.vdc_url.clone(),
+        };
+        Ok(NodeServer { listener, state, config })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("bound listener")
+    }
+
+    pub fn state(&self) -> &NodeState {
+        &self.state
+    }
+
+    /// The REST API and the host UI.
+    pub fn router(&self) -> axum::Router {
+        crate::site::with_ui(app::Role::Node, api::router(self.state.clone()), &self.config.site_root)
+    }
+
+    /// Serves until `shutdown` is cancelled.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<(), StartError> {
+        let router = self.router().layer(tower_http::trace::TraceLayer::new_for_http());
+        tracing::info!(
+            node = %self.state.identity.id,
+            addr = %self.local_addr(),
+            pools = self.state.pools.iter().count(),
+            "node serving"
+        );
+        let store = self.state.store.clone();
+        let served = http::serve::serve(self.listener, router, shutdown).await;
+        store.close().await;
+        served.map_err(StartError::Serve)
+    }
+}

@@ -1,0 +1,56 @@
+//! How the vdc's domain errors answer over HTTP.
+
+use http::StatusCode;
+
+use crate::http::ApiError;
+use crate::vdc::{catalogue::CatalogueError, forward::ForwardError};
+
+impl From<CatalogueError> for ApiError {
+    fn from(e: CatalogueError) -> Self {
+        let msg = e.to_string();
+        match e {
+            CatalogueError::ImageNotFound(_) => ApiError::not_found("image_not_found", msg),
+            CatalogueError::NodeNotFound(_) => ApiError::not_found("node_not_found", msg),
+            CatalogueError::FolderExists(_) => ApiError::conflict("folder_exists", msg),
+            CatalogueError::InvalidFolder(_) => ApiError::bad_request("invalid_folder", msg),
+            CatalogueError::InvalidCursor => ApiError::bad_request("invalid_cursor", msg),
+            CatalogueError::UnsupportedUrl(_)
+            | CatalogueError::Corrupt(_)
+            | CatalogueError::Dir { .. }
+            | CatalogueError::Db(_)
+            | CatalogueError::Migrate(_) => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<ForwardError> for ApiError {
+    fn from(e: ForwardError) -> Self {
+        let msg = e.to_string();
+        match e {
+            ForwardError::NoUrl { .. } | ForwardError::Unreachable { .. } => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "node_unreachable", msg)
+            }
+            ForwardError::Refused { status, body } => ApiError {
+                status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+                code: leak_code(&body.error),
+                message: body.message,
+            },
+        }
+    }
+}
+
+/// Error codes are a small fixed vocabulary; a node's code is passed on when it is one we know.
+fn leak_code(code: &str) -> &'static str {
+    const KNOWN: &[&str] = &[
+        "image_not_found",
+        "invalid_folder",
+        "invalid_id",
+        "invalid_body",
+        "folder_exists",
+        "conflict",
+        "busy",
+        "unauthorized",
+        "invalid_operation",
+    ];
+    KNOWN.iter().find(|k| **k == code).copied().unwrap_or("node_error")
+}

@@ -1,0 +1,60 @@
+use app::model::{
+    CreateFolderRequest, FolderListing, FolderPath, ImageList, ImageQuery, IsoMetadata, MoveImageRequest,
+};
+use axum::extract::{Path, State};
+use http::StatusCode;
+
+use crate::filters::ImageFilter;
+use crate::http::{ApiError, Json, Query};
+use crate::node::api::parse_id;
+use crate::vdc::VdcState;
+
+pub async fn list(State(s): State<VdcState>, Query(q): Query<ImageQuery>) -> Result<axum::Json<ImageList>, ApiError> {
+    Ok(axum::Json(s.catalogue.list(&ImageFilter::parse(q)?).await?))
+}
+
+pub async fn get_one(State(s): State<VdcState>, Path(id): Path<String>) -> Result<axum::Json<IsoMetadata>, ApiError> {
+    Ok(axum::Json(s.catalogue.get(parse_id(&id)?).await?))
+}
+
+pub async fn folders(State(s): State<VdcState>) -> Result<axum::Json<FolderListing>, ApiError> {
+    Ok(axum::Json(s.catalogue.folder_tree().await?))
+}
+
+pub async fn create_folder(
+    State(s): State<VdcState>,
+    Json(body): Json<CreateFolderRequest>,
+) -> Result<(StatusCode, axum::Json<FolderListing>), ApiError> {
+    let folder = FolderPath::parse(&body.path)?;
+    Ok((StatusCode::CREATED, axum::Json(s.catalogue.create_folder(&folder, crate::now_unix()).await?)))
+}
+
+/// Forwarded to the owning node; its answer is applied at once.
+pub async fn move_image(
+    State(s): State<VdcState>,
+    Path(id): Path<String>,
+    Json(body): Json<MoveImageRequest>,
+) -> Result<axum::Json<IsoMetadata>, ApiError> {
+    let id = parse_id(&id)?;
+    FolderPath::parse(&body.folder_path)?;
+    let image = s.catalogue.get(id).await?;
+    let node_id = image.node_id.clone().unwrap_or_default();
+    let node = s.catalogue.node(&node_id).await?;
+    let moved = s.nodes.move_image(&node, id, &body.folder_path).await?;
+    s.catalogue.apply_node_answer(&node_id, moved.clone(), false).await?;
+    Ok(axum::Json(IsoMetadata { node_id: Some(node_id), ..moved }))
+}
+
+/// Forwarded to the owning node; the deletion is applied at once.
+pub async fn delete_image(
+    State(s): State<VdcState>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<IsoMetadata>, ApiError> {
+    let id = parse_id(&id)?;
+    let image = s.catalogue.get(id).await?;
+    let node_id = image.node_id.clone().unwrap_or_default();
+    let node = s.catalogue.node(&node_id).await?;
+    let deleted = s.nodes.delete_image(&node, id).await?;
+    s.catalogue.apply_node_answer(&node_id, deleted.clone(), true).await?;
+    Ok(axum::Json(IsoMetadata { node_id: Some(node_id), ..deleted }))
+}

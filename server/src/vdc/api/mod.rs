@@ -1,0 +1,38 @@
+//! The vdc's REST API and the sync endpoints the nodes call.
+
+mod errors;
+mod images;
+mod nodes;
+mod sync;
+
+use axum::{
+    Router, middleware,
+    routing::{get, post},
+};
+
+use super::VdcState;
+use crate::http;
+
+/// The seed's sync service path.
+pub const SYNC_SERVICE: &str = "/limiquantix.storage.v1.ImageService";
+
+pub fn router(state: VdcState) -> Router {
+    let token = state.cluster_token.clone();
+    let sync = Router::new()
+        .route(&format!("{SYNC_SERVICE}/NotifyImageChange"), post(sync::notify))
+        .route(&format!("{SYNC_SERVICE}/NotifyImageChanges"), post(sync::notify_batch))
+        .route(&format!("{SYNC_SERVICE}/SyncNodeImages"), post(sync::full_sync))
+        .route(&format!("{SYNC_SERVICE}/Heartbeat"), post(sync::heartbeat))
+        .route_layer(middleware::from_fn(move |req, next| http::auth::require_token(token.clone(), req, next)))
+        // A full inventory of thousands of images is larger than axum's 2 MB default.
+        .layer(axum::extract::DefaultBodyLimit::max(256 << 20));
+    let api = Router::new()
+        .route("/api/v1/images", get(images::list))
+        .route("/api/v1/images/folders", get(images::folders).post(images::create_folder))
+        .route("/api/v1/images/{id}", get(images::get_one).delete(images::delete_image))
+        .route("/api/v1/images/{id}/move", post(images::move_image))
+        .route("/api/v1/nodes", get(nodes::list))
+        .merge(sync)
+        .with_state(state);
+    http::api_fallbacks(api.merge(http::health::router("vdc")))
+}

@@ -1,0 +1,32 @@
+//! The folder tree of the whole cluster, and folders created on the vdc.
+
+use app::model::{FolderListing, FolderPath};
+
+use super::{Catalogue, CatalogueError, sql::Sql};
+
+impl Catalogue {
+    /// Every folder with its image counts: created ones, defaults, and every ancestor of every image's
+    /// folder.
+    pub async fn folder_tree(&self) -> Result<FolderListing, CatalogueError> {
+        let counts: Vec<(String, i64)> =
+            Sql::new("SELECT folder_path, COUNT(*) FROM images WHERE deleted = FALSE GROUP BY folder_path")
+                .fetch_all(&self.db)
+                .await?;
+        let created: Vec<(String,)> = Sql::new("SELECT path FROM folders").fetch_all(&self.db).await?;
+        let parse = |p: &str| FolderPath::parse(p).map_err(|_| CatalogueError::Corrupt(format!("folder {p:?}")));
+        let counts =
+            counts.iter().map(|(f, n)| Ok((parse(f)?, *n as u64))).collect::<Result<Vec<_>, CatalogueError>>()?;
+        let created = created.iter().map(|(f,)| parse(f)).collect::<Result<Vec<_>, _>>()?;
+        Ok(FolderListing::build(created, counts))
+    }
+
+    pub async fn create_folder(&self, folder: &FolderPath, now: i64) -> Result<FolderListing, CatalogueError> {
+        if self.folder_tree().await?.folders.contains(folder) {
+            return Err(CatalogueError::FolderExists(folder.to_string()));
+        }
+        let mut sql = Sql::new("INSERT INTO folders (path, created_at) VALUES (");
+        sql.bind(folder.to_string()).push(", ").bind(now).push(") ON CONFLICT (path) DO NOTHING");
+        sql.execute(&self.db).await?;
+        self.folder_tree().await
+    }
+}

@@ -1,0 +1,349 @@
+//! Images in the catalogue: applying node changes under the revision rule, full-inventory reconciliation,
+//! and filtered, paged listing.
+
+use std::collections::HashMap;
+
+use app::model::{
+    FolderPath, ImageChange, ImageEventType, ImageFormat, ImageList, IsoMetadata, NodeRef, SortKey, SortOrder,
+    SyncNodeImagesRequest, SyncNodeImagesResponse,
+};
+use uuid::Uuid;
+
+use super::{Catalogue, CatalogueError, Cursor, Tx, nodes, sql::Sql};
+pub use crate::filters::ImageFilter;
+use crate::filters::folder_condition;
+
+const COLUMNS: &str = "node_id, id, revision, name, filename, folder_path, size_bytes, format, storage_pool_id, path, \
+     checksum, os_family, os_distribution, os_version, created_at, updated_at, name_key";
+
+/// Rows per multi-row statement: 19 parameters each stays far below both backends' limits.
+const BATCH_ROWS: usize = 500;
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    node_id: String,
+    id: String,
+    revision: i64,
+    name: String,
+    filename: String,
+    folder_path: String,
+    size_bytes: i64,
+    format: String,
+    storage_pool_id: Option<String>,
+    path: String,
+    checksum: Option<String>,
+    os_family: Option<String>,
+    os_distribution: Option<String>,
+    os_version: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    name_key: String,
+}
+
+impl Row {
+    fn into_meta(self) -> Result<IsoMetadata, CatalogueError> {
+        let corrupt = |what: &str| CatalogueError::Corrupt(format!("{what} of image {}", self.id));
+        Ok(IsoMetadata {
+            id: Uuid::parse_str(&self.id).map_err(|_| corrupt("id"))?,
+            folder_path: FolderPath::parse(&self.folder_path).map_err(|_| corrupt("folder"))?,
+            format: ImageFormat::ALL
+                .into_iter()
+                .find(|f| f.extension() == self.format)
+                .ok_or_else(|| corrupt("format"))?,
+            name: self.name,
+            filename: self.filename,
+            size_bytes: self.size_bytes as u64,
+            storage_pool_id: self.storage_pool_id,
+            path: self.path,
+            checksum: self.checksum,
+            os_family: self.os_family,
+            os_distribution: self.os_distribution,
+            os_version: self.os_version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            revision: self.revision as u64,
+            node_id: Some(self.node_id),
+        })
+    }
+
+    fn cursor(&self, sort: SortKey) -> Cursor {
+        let (node, id) = (self.node_id.clone(), self.id.clone());
+        match sort {
+            SortKey::Folder => {
+                Cursor::Folder { folder: self.folder_path.clone(), name: self.name_key.clone(), node, id }
+            }
+            SortKey::Name => Cursor::Name { name: self.name_key.clone(), node, id },
+            SortKey::Size => Cursor::Size { size: self.size_bytes, node, id },
+            SortKey::Created => Cursor::Created { created: self.created_at, node, id },
+        }
+    }
+}
+
+/// Keeps, per image id, only the change with the highest revision: one statement may not touch a row
+/// twice, and under the revision rule the others would lose anyway.
+fn latest_per_image(changes: impl IntoIterator<Item = (IsoMetadata, bool)>) -> Vec<(IsoMetadata, bool)> {
+    let mut by_id: HashMap<Uuid, (IsoMetadata, bool)> = HashMap::new();
+    for (image, deleted) in changes {
+        match by_id.get(&image.id) {
+            Some((kept, _)) if kept.revision >= image.revision => {}
+            _ => {
+                by_id.insert(image.id, (image, deleted));
+            }
+        }
+    }
+    by_id.into_values().collect()
+}
+
+/// The revision rule, as one conditional statement: insert, or overwrite only a row holding an older
+/// revision. Returns how many rows changed.
+async fn upsert(tx: &mut Tx, node_id: &str, rows: &[(IsoMetadata, bool)]) -> Result<u64, CatalogueError> {
+    let mut changed = 0;
+    for chunk in rows.chunks(BATCH_ROWS) {
+        let mut sql = Sql::new(
+            "INSERT INTO images (node_id, id, revision, deleted, name, filename, folder_path, size_bytes, format, \
+             storage_pool_id, path, checksum, os_family, os_distribution, os_version, created_at, updated_at, \
+             name_key, search_text) VALUES ",
+        );
+        for (i, (m, deleted)) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            let name_key = m.name.to_lowercase();
+            let search_text = format!("{name_key}\n{}", m.filename.to_lowercase());
+            sql.push("(")
+                .bind(node_id.to_owned())
+                .push(", ")
+                .bind(m.id.to_string())
+                .push(", ")
+                .bind(m.revision as i64)
+                .push(", ")
+                .bind(*deleted)
+                .push(", ")
+                .bind(m.name.clone())
+                .push(", ")
+                .bind(m.filename.clone())
+                .push(", ")
+                .bind(m.folder_path.to_string())
+                .push(", ")
+                .bind(m.size_bytes as i64)
+                .push(", ")
+                .bind(m.format.extension().to_owned())
+                .push(", ")
+                .bind(m.storage_pool_id.clone())
+                .push(", ")
+                .bind(m.path.clone())
+                .push(", ")
+                .bind(m.checksum.clone())
+                .push(", ")
+                .bind(m.os_family.clone())
+                .push(", ")
+                .bind(m.os_distribution.clone())
+                .push(", ")
+                .bind(m.os_version.clone())
+                .push(", ")
+                .bind(m.created_at)
+                .push(", ")
+                .bind(m.updated_at)
+                .push(", ")
+                .bind(name_key)
+                .push(", ")
+                .bind(search_text)
+                .push(")");
+        }
+        sql.push(
+            " ON CONFLICT (node_id, id) DO UPDATE SET revision = excluded.revision, deleted = excluded.deleted, \
+             name = excluded.name, filename = excluded.filename, folder_path = excluded.folder_path, \
+             size_bytes = excluded.size_bytes, format = excluded.format, storage_pool_id = excluded.storage_pool_id, \
+             path = excluded.path, checksum = excluded.checksum, os_family = excluded.os_family, \
+             os_distribution = excluded.os_distribution, os_version = excluded.os_version, \
+             created_at = excluded.created_at, updated_at = excluded.updated_at, name_key = excluded.name_key, \
+             search_text = excluded.search_text \
+             WHERE images.revision < excluded.revision",
+        );
+        changed += sql.execute(&mut **tx).await?.rows_affected();
+    }
+    Ok(changed)
+}
+
+impl Catalogue {
+    /// Applies a node's changes in one transaction. Stale and repeated events change nothing; so does an
+    /// event older than the node's last full inventory for an image the catalogue no longer has (it would
+    /// bring back a deleted image).
+    pub async fn apply_changes(
+        &self,
+        node: &NodeRef,
+        changes: Vec<ImageChange>,
+        now: i64,
+    ) -> Result<(u64, u64), CatalogueError> {
+        let total = changes.len() as u64;
+        let mut tx = self.write().await?;
+        let floor = nodes::touch(&mut tx, node, now, None).await?;
+        let rows = latest_per_image(changes.into_iter().map(|c| (c.image, c.event_type == ImageEventType::Deleted)));
+        let rows = self.drop_below_floor(&mut tx, &node.node_id, floor, rows).await?;
+        let applied = upsert(&mut tx, &node.node_id, &rows).await?;
+        tx.commit().await?;
+        Ok((applied, total - applied.min(total)))
+    }
+
+    async fn drop_below_floor(
+        &self,
+        tx: &mut Tx,
+        node_id: &str,
+        floor: Option<i64>,
+        rows: Vec<(IsoMetadata, bool)>,
+    ) -> Result<Vec<(IsoMetadata, bool)>, CatalogueError> {
+        let Some(floor) = floor else { return Ok(rows) };
+        let (old, fresh): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(m, _)| (m.revision as i64) <= floor);
+        if old.is_empty() {
+            return Ok(fresh);
+        }
+        // Old events still apply to images the catalogue holds (the revision rule decides), never revive.
+        let mut sql = Sql::new("SELECT id FROM images WHERE node_id = ");
+        sql.bind(node_id.to_owned()).push(" AND id IN ").bind_list(old.iter().map(|(m, _)| m.id.to_string()));
+        let present: Vec<(String,)> = sql.fetch_all(&mut **tx).await?;
+        let present: std::collections::HashSet<String> = present.into_iter().map(|(id,)| id).collect();
+        Ok(fresh.into_iter().chain(old.into_iter().filter(|(m, _)| present.contains(&m.id.to_string()))).collect())
+    }
+
+    /// Makes the node's set of images equal to its full inventory, under the same revision rule: images
+    /// absent from it and not changed since the snapshot are removed.
+    pub async fn sync_inventory(
+        &self,
+        req: SyncNodeImagesRequest,
+        now: i64,
+    ) -> Result<SyncNodeImagesResponse, CatalogueError> {
+        let as_of = req.as_of_revision as i64;
+        let node_id = req.node.node_id.clone();
+        let mut tx = self.write().await?;
+        let floor = nodes::touch(&mut tx, &req.node, now, None).await?;
+        let mut sql = Sql::new("SELECT id, revision, deleted FROM images WHERE node_id = ");
+        sql.bind(node_id.clone());
+        let before: HashMap<String, (i64, bool)> = sql
+            .fetch_all::<(String, i64, bool), _>(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|(id, rev, del)| (id, (rev, del)))
+            .collect();
+        let mut counts = SyncNodeImagesResponse::default();
+        let inventory = latest_per_image(req.images.into_iter().map(|m| (m, false)));
+        let mut listed = std::collections::HashSet::with_capacity(inventory.len());
+        for (m, _) in &inventory {
+            listed.insert(m.id.to_string());
+            match before.get(&m.id.to_string()) {
+                None => counts.added += 1,
+                Some((rev, _)) if *rev < m.revision as i64 => counts.updated += 1,
+                Some(_) => counts.unchanged += 1,
+            }
+        }
+        let inventory = self.drop_below_floor(&mut tx, &node_id, floor, inventory).await?;
+        upsert(&mut tx, &node_id, &inventory).await?;
+        let gone: Vec<String> = before
+            .iter()
+            .filter(|(id, (rev, deleted))| !deleted && *rev <= as_of && !listed.contains(*id))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for chunk in gone.chunks(BATCH_ROWS) {
+            let mut sql = Sql::new("UPDATE images SET deleted = TRUE, revision = ");
+            sql.bind(as_of).push(", updated_at = ").bind(now).push(" WHERE node_id = ").bind(node_id.clone());
+            sql.push(" AND deleted = FALSE AND revision <= ")
+                .bind(as_of)
+                .push(" AND id IN ")
+                .bind_list(chunk.iter().cloned());
+            counts.removed += sql.execute(&mut *tx).await?.rows_affected();
+        }
+        // Everything at or below `as_of` is now settled by the inventory itself, so the tombstones that
+        // guarded against older events are no longer needed: the floor guards instead.
+        let mut sql = Sql::new("DELETE FROM images WHERE node_id = ");
+        sql.bind(node_id.clone()).push(" AND deleted = TRUE AND revision <= ").bind(as_of);
+        sql.execute(&mut *tx).await?;
+        nodes::record_full_sync(&mut tx, &node_id, now, as_of).await?;
+        tx.commit().await?;
+        Ok(counts)
+    }
+
+    /// Applies what a node answered to a forwarded move or delete, at once.
+    pub async fn apply_node_answer(
+        &self,
+        node_id: &str,
+        image: IsoMetadata,
+        deleted: bool,
+    ) -> Result<(), CatalogueError> {
+        let mut tx = self.write().await?;
+        upsert(&mut tx, node_id, &[(image, deleted)]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// One live image by id (ids are UUIDs, unique across nodes).
+    pub async fn get(&self, id: Uuid) -> Result<IsoMetadata, CatalogueError> {
+        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM images WHERE deleted = FALSE AND id = "));
+        sql.bind(id.to_string());
+        let row = sql.fetch_all::<Row, _>(&self.db).await?.into_iter().next();
+        row.ok_or(CatalogueError::ImageNotFound(id))?.into_meta()
+    }
+
+    pub async fn list(&self, f: &ImageFilter) -> Result<ImageList, CatalogueError> {
+        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM images WHERE deleted = FALSE"));
+        if let Some((exact, range)) = f.folder.as_ref().and_then(|folder| folder_condition(folder, f.recursive)) {
+            sql.push(" AND (folder_path = ").bind(exact);
+            if let Some((low, high)) = range {
+                sql.push(" OR (folder_path >= ").bind(low).push(" AND folder_path < ").bind(high).push(")");
+            }
+            sql.push(")");
+        }
+        for (column, value) in [("node_id", &f.node_id), ("storage_pool_id", &f.pool_id), ("os_family", &f.os_family)] {
+            if let Some(v) = value {
+                sql.push(&format!(" AND {column} = ")).bind(v.clone());
+            }
+        }
+        if let Some(q) = &f.q {
+            let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            sql.push(" AND search_text LIKE ").bind(format!("%{escaped}%")).push(" ESCAPE '\\'");
+        }
+        let cmp = match f.order {
+            SortOrder::Asc => " > ",
+            SortOrder::Desc => " < ",
+        };
+        if let Some(raw) = &f.cursor {
+            let cursor = Cursor::decode(raw)?;
+            match (f.sort, cursor) {
+                (SortKey::Folder, Cursor::Folder { folder, name, node, id }) => {
+                    sql.push(" AND (folder_path, name_key, node_id, id)").push(cmp).bind_list([folder, name, node, id]);
+                }
+                (SortKey::Name, Cursor::Name { name, node, id }) => {
+                    sql.push(" AND (name_key, node_id, id)").push(cmp).bind_list([name, node, id]);
+                }
+                (SortKey::Size, Cursor::Size { size, node, id }) => {
+                    sql.push(" AND (size_bytes, node_id, id)").push(cmp).push("(").bind(size);
+                    sql.push(", ").bind(node).push(", ").bind(id).push(")");
+                }
+                (SortKey::Created, Cursor::Created { created, node, id }) => {
+                    sql.push(" AND (created_at, node_id, id)").push(cmp).push("(").bind(created);
+                    sql.push(", ").bind(node).push(", ").bind(id).push(")");
+                }
+                _ => return Err(CatalogueError::InvalidCursor),
+            }
+        }
+        let dir = match f.order {
+            SortOrder::Asc => "ASC",
+            SortOrder::Desc => "DESC",
+        };
+        let keys: &[&str] = match f.sort {
+            SortKey::Folder => &["folder_path", "name_key", "node_id", "id"],
+            SortKey::Name => &["name_key", "node_id", "id"],
+            SortKey::Size => &["size_bytes", "node_id", "id"],
+            SortKey::Created => &["created_at", "node_id", "id"],
+        };
+        let order: Vec<String> = keys.iter().map(|k| format!("{k} {dir}")).collect();
+        sql.push(&format!(" ORDER BY {} LIMIT ", order.join(", "))).bind(f.limit as i64 + 1);
+        let mut rows: Vec<Row> = sql.fetch_all(&self.db).await?;
+        let next_cursor = if rows.len() > f.limit as usize {
+            rows.truncate(f.limit as usize);
+            rows.last().map(|r| r.cursor(f.sort).encode())
+        } else {
+            None
+        };
+        let images = rows.into_iter().map(Row::into_meta).collect::<Result<_, _>>()?;
+        Ok(ImageList { images, next_cursor })
+    }
+}

@@ -1,0 +1,119 @@
+//! The cluster-wide catalogue: one repository over sqlx's `Any` driver, on SQLite (embedded default) or
+//! PostgreSQL (several vdc replicas share one), chosen by the database URL. The same queries run on both;
+//! only the migrations are per backend.
+
+mod cursor;
+mod folders;
+mod images;
+mod nodes;
+mod sql;
+
+use std::{path::Path, time::Duration};
+
+use app::model::FolderPathError;
+use sqlx::{Any, AnyPool, Executor, Transaction, any::AnyPoolOptions};
+use uuid::Uuid;
+
+pub use cursor::Cursor;
+pub use images::ImageFilter;
+pub use nodes::{NodeRecord, NodeTimings};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/vdc_sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/vdc_postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogueError {
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://USER@HOST/DB")]
+    UnsupportedUrl(String),
+    #[error("No image has the id {0}.")]
+    ImageNotFound(Uuid),
+    #[error("No node has the id \"{0}\".")]
+    NodeNotFound(String),
+    #[error("A folder {0} already exists.")]
+    FolderExists(String),
+    #[error("{0}")]
+    InvalidFolder(#[from] FolderPathError),
+    #[error("The cursor is not valid; start again from the first page.")]
+    InvalidCursor,
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+    #[error("cannot create {path}: {source}")]
+    Dir { path: String, source: std::io::Error },
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+#[derive(Clone)]
+pub struct Catalogue {
+    db: AnyPool,
+    backend: Backend,
+}
+
+type Tx = Transaction<'static, Any>;
+
+impl Catalogue {
+    /// Connects to `url` (creating an SQLite file and its directory if needed) and applies migrations.
+    pub async fn open(url: &str) -> Result<Catalogue, CatalogueError> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            let file = path.split('?').next().unwrap_or(path);
+            if let Some(dir) = Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|source| CatalogueError::Dir { path: dir.display().to_string(), source })?;
+            }
+            let url = if path.contains("mode=") { url.to_owned() } else { format!("sqlite://{file}?mode=rwc") };
+            (Backend::Sqlite, url)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_owned())
+        } else {
+            return Err(CatalogueError::UnsupportedUrl(url.to_owned()));
+        };
+        let options = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // The catalogue is a cache the nodes can rebuild: NORMAL durability is enough.
+                        for pragma in
+                            ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA busy_timeout = 10000"]
+                        {
+                            conn.execute(pragma).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            });
+        let db = options.connect(&url).await?;
+        match backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&db).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&db).await?,
+        }
+        Ok(Catalogue { db, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A write transaction. On SQLite it takes the write lock up front, so concurrent writers queue
+    /// instead of failing on a lock upgrade.
+    async fn write(&self) -> Result<Tx, CatalogueError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.db.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.db.begin().await?,
+        })
+    }
+
+    pub async fn close(&self) {
+        self.db.close().await;
+    }
+}

@@ -1,0 +1,158 @@
+//! The nodes the vdc has heard from, and their sync state.
+
+use std::time::Duration;
+
+use app::model::{NodeInfo, NodeRef, NodeSyncState};
+
+use super::{Catalogue, CatalogueError, Tx, sql::Sql};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NodeRecord {
+    pub id: String,
+    pub name: String,
+    pub api_url: Option<String>,
+    pub first_seen_at: i64,
+    pub last_contact_at: i64,
+    pub last_full_sync_at: Option<i64>,
+    pub last_full_sync_revision: Option<i64>,
+    pub pending_changes: i64,
+    pub image_count: i64,
+}
+
+/// The periods a node's state is judged by.
+#[derive(Debug, Clone, Copy)]
+pub struct NodeTimings {
+    /// Silent for longer: offline. Half of it: stale.
+    pub offline_after: Duration,
+    /// Nodes send a full inventory this often; none for twice as long: pending.
+    pub sync_interval: Duration,
+}
+
+impl NodeRecord {
+    pub fn state(&self, now: i64, t: NodeTimings) -> NodeSyncState {
+        let silent = now - self.last_contact_at;
+        let offline = t.offline_after.as_secs() as i64;
+        let full_sync_age = self.last_full_sync_at.map(|at| now - at);
+        if silent > offline {
+            NodeSyncState::Offline
+        } else if silent > offline / 2 {
+            NodeSyncState::Stale
+        } else if self.pending_changes > 0 || full_sync_age.is_none_or(|age| age > 2 * t.sync_interval.as_secs() as i64)
+        {
+            NodeSyncState::Pending
+        } else {
+            NodeSyncState::InSync
+        }
+    }
+
+    pub fn info(&self, now: i64, t: NodeTimings) -> NodeInfo {
+        NodeInfo {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            api_url: self.api_url.clone(),
+            image_count: self.image_count as u64,
+            last_contact_at: Some(self.last_contact_at),
+            last_full_sync_at: self.last_full_sync_at,
+            state: self.state(now, t),
+        }
+    }
+}
+
+/// Records a call from `node` (its name, URL and what it has not delivered yet); returns the node's
+/// revision floor: the `as_of_revision` of its last full inventory.
+pub(super) async fn touch(
+    tx: &mut Tx,
+    node: &NodeRef,
+    now: i64,
+    pending: Option<u64>,
+) -> Result<Option<i64>, CatalogueError> {
+    let mut sql =
+        Sql::new("INSERT INTO nodes (id, name, api_url, first_seen_at, last_contact_at, pending_changes) VALUES (");
+    sql.bind(node.node_id.clone()).push(", ").bind(node.node_name.clone().unwrap_or_else(|| node.node_id.clone()));
+    sql.push(", ").bind(node.node_api_url.clone()).push(", ").bind(now).push(", ").bind(now);
+    sql.push(", ")
+        .bind(pending.unwrap_or(0) as i64)
+        .push(") ON CONFLICT (id) DO UPDATE SET last_contact_at = excluded.last_contact_at");
+    if node.node_name.is_some() {
+        sql.push(", name = excluded.name");
+    }
+    if node.node_api_url.is_some() {
+        sql.push(", api_url = excluded.api_url");
+    }
+    if pending.is_some() {
+        sql.push(", pending_changes = excluded.pending_changes");
+    }
+    sql.push(" RETURNING last_full_sync_revision");
+    let floor: Vec<(Option<i64>,)> = sql.fetch_all(&mut **tx).await?;
+    Ok(floor.into_iter().next().and_then(|(f,)| f))
+}
+
+/// Records a full inventory; the floor only ever rises, whichever replica commits last.
+pub(super) async fn record_full_sync(tx: &mut Tx, node_id: &str, now: i64, as_of: i64) -> Result<(), CatalogueError> {
+    let mut sql = Sql::new("UPDATE nodes SET last_full_sync_at = ");
+    sql.bind(now)
+        .push(", last_full_sync_revision = CASE WHEN last_full_sync_revision IS NULL OR last_full_sync_revision < ");
+    sql.bind(as_of)
+        .push(" THEN ")
+        .bind(as_of)
+        .push(" ELSE last_full_sync_revision END WHERE id = ")
+        .bind(node_id.to_owned());
+    sql.execute(&mut **tx).await?;
+    Ok(())
+}
+
+const SELECT_NODES: &str = "SELECT n.id, n.name, n.api_url, n.first_seen_at, n.last_contact_at, n.last_full_sync_at, \
+     n.last_full_sync_revision, n.pending_changes, COALESCE(c.image_count, 0) AS image_count FROM nodes n \
+     LEFT JOIN (SELECT node_id, COUNT(*) AS image_count FROM images WHERE deleted = FALSE GROUP BY node_id) c \
+     ON c.node_id = n.id";
+
+impl Catalogue {
+    /// A heartbeat: the node is alive and has `pending` changes not yet delivered.
+    pub async fn heartbeat(&self, node: &NodeRef, pending: u64, now: i64) -> Result<(), CatalogueError> {
+        let mut tx = self.write().await?;
+        touch(&mut tx, node, now, Some(pending)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn nodes(&self) -> Result<Vec<NodeRecord>, CatalogueError> {
+        Ok(Sql::new(&format!("{SELECT_NODES} ORDER BY n.name, n.id")).fetch_all(&self.db).await?)
+    }
+
+    pub async fn node(&self, id: &str) -> Result<NodeRecord, CatalogueError> {
+        let mut sql = Sql::new(&format!("{SELECT_NODES} WHERE n.id = "));
+        sql.bind(id.to_owned());
+        let rows: Vec<NodeRecord> = sql.fetch_all(&self.db).await?;
+        rows.into_iter().next().ok_or_else(|| CatalogueError::NodeNotFound(id.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(last_contact_at: i64, last_full_sync_at: Option<i64>, pending_changes: i64) -> NodeRecord {
+        NodeRecord {
+            id: "n".into(),
+            name: "n".into(),
+            api_url: None,
+            first_seen_at: 0,
+            last_contact_at,
+            last_full_sync_at,
+            last_full_sync_revision: None,
+            pending_changes,
+            image_count: 0,
+        }
+    }
+
+    #[test]
+    fn states_follow_contact_and_full_sync() {
+        let t = NodeTimings { offline_after: Duration::from_secs(40), sync_interval: Duration::from_secs(60) };
+        assert_eq!(rec(1000, Some(990), 0).state(1005, t), NodeSyncState::InSync);
+        assert_eq!(rec(1000, Some(990), 3).state(1005, t), NodeSyncState::Pending);
+        assert_eq!(rec(1000, None, 0).state(1005, t), NodeSyncState::Pending);
+        assert_eq!(rec(1000, Some(800), 0).state(1005, t), NodeSyncState::Pending);
+        assert_eq!(rec(1000, Some(990), 0).state(1025, t), NodeSyncState::Stale);
+        assert_eq!(rec(1000, Some(990), 0).state(1041, t), NodeSyncState::Offline);
+    }
+}

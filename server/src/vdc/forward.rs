@@ -1,0 +1,100 @@
+//! Calls from the vdc to a node's API: moves and deletes are forwarded to the node that owns the image,
+//! which stays the truth; its answer is applied to the catalogue at once.
+
+use std::time::Duration;
+
+use app::model::{ErrorBody, IsoMetadata, MoveImageRequest};
+use uuid::Uuid;
+
+use crate::config::ClusterToken;
+use crate::http::auth::SCHEME;
+use crate::vdc::catalogue::NodeRecord;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ForwardError {
+    #[error("Node \"{name}\" ({id}) has not told the vdc where its API is; nothing was changed.")]
+    NoUrl { id: String, name: String },
+    #[error(
+        "Node \"{name}\" ({id}) cannot be reached at {url} ({detail}); nothing was changed. Try again when it is back online."
+    )]
+    Unreachable { id: String, name: String, url: String, detail: String },
+    /// The node answered with an error: passed on as it is.
+    #[error("{}", .body.message)]
+    Refused { status: u16, body: ErrorBody },
+}
+
+#[derive(Clone)]
+pub struct NodeClient {
+    http: reqwest::Client,
+    token: Option<ClusterToken>,
+}
+
+impl NodeClient {
+    pub fn new(token: Option<ClusterToken>) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("HTTP client");
+        Self { http, token }
+    }
+
+    pub async fn move_image(&self, node: &NodeRecord, id: Uuid, folder: &str) -> Result<IsoMetadata, ForwardError> {
+        let body = MoveImageRequest { folder_path: folder.to_owned() };
+        self.call(node, reqwest::Method::POST, &format!("/internal/v1/images/{id}/move"), Some(&body)).await
+    }
+
+    pub async fn delete_image(&self, node: &NodeRecord, id: Uuid) -> Result<IsoMetadata, ForwardError> {
+        self.call::<()>(node, reqwest::Method::DELETE, &format!("/internal/v1/images/{id}"), None).await
+    }
+
+    async fn call<B: serde::Serialize>(
+        &self,
+        node: &NodeRecord,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<IsoMetadata, ForwardError> {
+        let base = node
+            .api_url
+            .as_deref()
+            .ok_or_else(|| ForwardError::NoUrl { id: node.id.clone(), name: node.name.clone() })?;
+        let url = format!("{base}{path}");
+        let unreachable = |detail: String| ForwardError::Unreachable {
+            id: node.id.clone(),
+            name: node.name.clone(),
+            url: base.to_owned(),
+            detail,
+        };
+        let mut req = self.http.request(method, &url);
+        if let Some(token) = &self.token {
+            req = req.header(http::header::AUTHORIZATION, format!("{SCHEME}{}", token.expose()));
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let resp = req.send().await.map_err(|e| unreachable(error_chain(&e)))?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(|e| unreachable(error_chain(&e)))?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes).map_err(|e| unreachable(format!("unreadable answer: {e}")));
+        }
+        let body = serde_json::from_slice::<ErrorBody>(&bytes).unwrap_or_else(|_| ErrorBody {
+            error: "node_error".into(),
+            message: format!("Node \"{}\" answered {status}.", node.name),
+        });
+        Err(ForwardError::Refused { status: status.as_u16(), body })
+    }
+}
+
+/// reqwest's top-level message says little ("error sending request"); the cause says why.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        parts.push(c.to_string());
+        cur = c.source();
+    }
+    parts.dedup();
+    parts.join(": ")
+}
