@@ -180,7 +180,8 @@ fn folder_listing_shape_and_counts() {
     assert_eq!(json["counts"]["/windows"], json!({ "direct": 1, "total": 3 }));
     assert_eq!(listing.count(&f("/")), FolderCount { direct: 4, total: 7 });
     assert_eq!(listing.count(&f("/empty/inner")), FolderCount::default());
-    let kids: Vec<&str> = listing.children(&f("/windows")).map(FolderPath::as_str).collect();
+    let windows = f("/windows");
+    let kids: Vec<&str> = listing.children(&windows).map(FolderPath::as_str).collect();
     assert_eq!(kids, ["/windows/server"]);
 }
 

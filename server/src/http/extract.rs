@@ -15,7 +15,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(Json(v)),
-            Err(rejection) => Err(ApiError::bad_request("invalid_body", rejection.body_text())),
+            Err(rejection) => Err(ApiError::bad_request("invalid_body", sentence(rejection.body_text()))),
         }
     }
 }
@@ -28,7 +28,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(Query(v)),
-            Err(rejection) => Err(ApiError::bad_request("invalid_query", rejection.body_text())),
+            Err(rejection) => Err(ApiError::bad_request("invalid_query", sentence(rejection.body_text()))),
         }
     }
+}
+
+/// axum's rejection texts lack a final full stop; ours are sentences.
+pub fn sentence(text: String) -> String {
+    let trimmed = text.trim_end_matches('.');
+    format!("{trimmed}.")
 }

@@ -6,7 +6,7 @@ use axum::extract::{Multipart, State, multipart::MultipartRejection};
 use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 
-use crate::http::{ApiError, Query};
+use crate::http::{ApiError, Query, sentence};
 use crate::node::{
     NodeState,
     ingest::{IngestError, IngestTarget, Sha256Digest},
@@ -39,7 +39,7 @@ pub async fn upload(
     let declared =
         headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     let pool = s.ingest.pool_for(&target, declared)?;
-    let mut multipart = multipart.map_err(|r| ApiError::bad_request("not_multipart", r.body_text()))?;
+    let mut multipart = multipart.map_err(|r| ApiError::bad_request("not_multipart", sentence(r.body_text())))?;
     loop {
         let mut field = multipart
             .next_field()

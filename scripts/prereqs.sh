@@ -1,0 +1,75 @@
+# Installs what building and testing Quantix ISO needs, skipping whatever is already present.
+# Sourced by scripts/run and scripts/test.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CARGO_LEPTOS_VERSION=0.3.10
+export PATH="$HOME/.cargo/bin:$ROOT/end2end/node_modules/.bin:$PATH"
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+as_postgres() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi
+}
+
+apt_install() {
+  say "installing Debian packages: $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_wasm_target() {
+  rustup target list --installed | grep -qx wasm32-unknown-unknown && return
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+}
+
+ensure_cargo_leptos() {
+  cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION" && return
+  # 0.3.11 and newer need a newer rustc than this machine's 1.95; ~18 min on 2 cores, once.
+  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (takes a while, once)"
+  cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
+}
+
+ensure_wasm_bindgen() {
+  # cargo-leptos uses the wasm-bindgen on PATH; it must be exactly the version in Cargo.lock.
+  local want
+  want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' "$ROOT/Cargo.lock")
+  wasm-bindgen --version 2>/dev/null | grep -q " $want\$" && return
+  say "installing wasm-bindgen-cli $want"
+  # Without --locked: its lockfile pins a crate the registry no longer has.
+  cargo install wasm-bindgen-cli --version "$want"
+}
+
+ensure_npm_packages() {
+  # Playwright and binaryen's wasm-opt (Debian's wasm-opt 108 breaks hydration).
+  local stamp="$ROOT/end2end/node_modules/.quantix-lock"
+  if [ -f "$stamp" ] && cmp -s "$stamp" "$ROOT/end2end/package-lock.json"; then return; fi
+  say "installing npm packages (end2end/)"
+  (cd "$ROOT/end2end" && npm ci --no-audit --no-fund --loglevel=error)
+  cp "$ROOT/end2end/package-lock.json" "$stamp"
+}
+
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return
+  apt_install chromium
+}
+
+postgres_bin() {
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
+
+ensure_postgres() {
+  [ -n "$(postgres_bin)" ] && [ -x "$(postgres_bin)/initdb" ] && return
+  apt_install postgresql
+}
+
+ensure_build_tools() {
+  ensure_wasm_target
+  ensure_cargo_leptos
+  ensure_wasm_bindgen
+  ensure_npm_packages
+}

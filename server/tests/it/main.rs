@@ -1,0 +1,7 @@
+//! Integration tests: one binary (ripgrep's habit), a module per area. Each test spawns what it needs on
+//! port 0 with temporary directories; logs stay quiet unless TEST_LOG is set.
+
+mod support;
+
+mod node_api;
+mod node_upload;
