@@ -5,3 +5,4 @@ mod support;
 
 mod node_api;
 mod node_upload;
+mod vdc_catalogue;

@@ -216,13 +216,16 @@ impl Catalogue {
         let node_id = req.node.node_id.clone();
         let mut tx = self.write().await?;
         let floor = nodes::touch(&mut tx, &req.node, now, None).await?;
-        let mut sql = Sql::new("SELECT id, revision, deleted FROM images WHERE node_id = ");
+        // The Any driver cannot decode SQLite booleans: read the flag as a number.
+        let mut sql = Sql::new(
+            "SELECT id, revision, CAST(CASE WHEN deleted THEN 1 ELSE 0 END AS BIGINT) FROM images WHERE node_id = ",
+        );
         sql.bind(node_id.clone());
         let before: HashMap<String, (i64, bool)> = sql
-            .fetch_all::<(String, i64, bool), _>(&mut *tx)
+            .fetch_all::<(String, i64, i64), _>(&mut *tx)
             .await?
             .into_iter()
-            .map(|(id, rev, del)| (id, (rev, del)))
+            .map(|(id, rev, del)| (id, (rev, del != 0)))
             .collect();
         let mut counts = SyncNodeImagesResponse::default();
         let inventory = latest_per_image(req.images.into_iter().map(|m| (m, false)));

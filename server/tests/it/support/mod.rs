@@ -1,6 +1,7 @@
 //! Spawning nodes and vdcs in-process, and typed request helpers.
 
 pub mod multipart;
+pub mod vdc;
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 

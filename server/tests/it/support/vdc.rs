@@ -1,0 +1,212 @@
+//! A vdc in-process on a fresh database: SQLite always, PostgreSQL when TEST_DATABASE_URL is set.
+
+use std::time::Duration;
+
+use app::model::{
+    FolderListing, FolderPath, ImageChange, ImageEventType, ImageFormat, ImageList, IsoMetadata, NodeList, NodeRef,
+    NotifyImageChangeRequest, NotifyImageChangesRequest, SyncNodeImagesRequest,
+};
+use server::{
+    config::{ClusterToken, VdcConfig},
+    vdc::VdcServer,
+};
+use sqlx::{Connection, Executor, PgConnection};
+use tempfile::TempDir;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+pub const TOKEN: &str = "integration-test-cluster-token";
+
+pub fn token() -> ClusterToken {
+    ClusterToken::new(TOKEN).unwrap()
+}
+
+/// A database for one test.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("catalogue.db").display());
+        TestDb { url, _dir: Some(dir), postgres: None }
+    }
+
+    /// A new database in the PostgreSQL of TEST_DATABASE_URL, or `None` (the test is skipped) without it.
+    pub async fn postgres() -> Option<TestDb> {
+        let admin = std::env::var("TEST_DATABASE_URL").ok()?;
+        let name = format!("quantix_test_{}", Uuid::new_v4().simple());
+        let mut conn = PgConnection::connect(&admin).await.expect("TEST_DATABASE_URL answers");
+        conn.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+        Some(TestDb { url: format!("{base}/{name}"), _dir: None, postgres: Some((admin, name)) })
+    }
+
+    pub async fn drop_db(self) {
+        if let Some((admin, name)) = &self.postgres {
+            let mut conn = PgConnection::connect(admin).await.unwrap();
+            conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await.unwrap();
+        }
+    }
+}
+
+/// Runs a test body on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set (saying so when not).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    let db = $crate::support::vdc::TestDb::sqlite();
+                    super::$name(&db).await;
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    let Some(db) = $crate::support::vdc::TestDb::postgres().await else {
+                        eprintln!("skipped: TEST_DATABASE_URL is not set, so the PostgreSQL suite does not run");
+                        return;
+                    };
+                    super::$name(&db).await;
+                    db.drop_db().await;
+                }
+            }
+        )*
+    };
+}
+
+pub struct TestVdc {
+    pub url: String,
+    pub client: reqwest::Client,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TestVdc {
+    pub async fn spawn(db: &TestDb) -> TestVdc {
+        Self::spawn_with(db, |_| {}).await
+    }
+
+    pub async fn spawn_with(db: &TestDb, adjust: impl FnOnce(&mut VdcConfig)) -> TestVdc {
+        super::init_logs();
+        let mut config = VdcConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            database_url: db.url.clone(),
+            cluster_token: Some(token()),
+            sync_interval: Duration::from_secs(300),
+            offline_after: Duration::from_secs(45),
+            site_root: "no-site".into(),
+        };
+        adjust(&mut config);
+        let server = VdcServer::build(config).await.expect("vdc starts");
+        let url = format!("http://{}", server.local_addr());
+        let shutdown = CancellationToken::new();
+        let token = shutdown.clone();
+        let task = tokio::spawn(async move { server.run(token).await.expect("vdc runs") });
+        TestVdc { url, client: reqwest::Client::new(), shutdown, task }
+    }
+
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        self.task.await.unwrap();
+    }
+
+    async fn call(&self, req: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+        let resp = req.send().await.unwrap();
+        (resp.status().as_u16(), resp.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    pub async fn post(&self, path: &str, body: &impl serde::Serialize) -> (u16, serde_json::Value) {
+        self.call(self.client.post(format!("{}{path}", self.url)).bearer_auth(TOKEN).json(body)).await
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        self.call(self.client.get(format!("{}{path}", self.url))).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, serde_json::Value) {
+        self.call(self.client.delete(format!("{}{path}", self.url))).await
+    }
+
+    /// Sends one change; returns `applied`.
+    pub async fn notify(&self, node: &NodeRef, image: &IsoMetadata, event: ImageEventType) -> u64 {
+        let req =
+            NotifyImageChangeRequest { node: node.clone(), image: image.clone(), event_type: event, timestamp: 1 };
+        let (s, b) = self.post("/limiquantix.storage.v1.ImageService/NotifyImageChange", &req).await;
+        assert_eq!(s, 200, "{b}");
+        b["applied"].as_u64().unwrap()
+    }
+
+    pub async fn notify_batch(&self, node: &NodeRef, events: Vec<(IsoMetadata, ImageEventType)>) -> serde_json::Value {
+        let req = NotifyImageChangesRequest {
+            node: node.clone(),
+            events: events
+                .into_iter()
+                .map(|(image, event_type)| ImageChange { image, event_type, timestamp: 1 })
+                .collect(),
+        };
+        let (s, b) = self.post("/limiquantix.storage.v1.ImageService/NotifyImageChanges", &req).await;
+        assert_eq!(s, 200, "{b}");
+        b
+    }
+
+    pub async fn full_sync(&self, node: &NodeRef, as_of: u64, images: Vec<IsoMetadata>) -> serde_json::Value {
+        let req = SyncNodeImagesRequest { node: node.clone(), as_of_revision: as_of, images, timestamp: 1 };
+        let (s, b) = self.post("/limiquantix.storage.v1.ImageService/SyncNodeImages", &req).await;
+        assert_eq!(s, 200, "{b}");
+        b
+    }
+
+    pub async fn list(&self, query: &str) -> ImageList {
+        let (s, b) = self.get(&format!("/api/v1/images?{query}")).await;
+        assert_eq!(s, 200, "{b}");
+        serde_json::from_value(b).unwrap()
+    }
+
+    pub async fn folders(&self) -> FolderListing {
+        let (s, b) = self.get("/api/v1/images/folders").await;
+        assert_eq!(s, 200, "{b}");
+        serde_json::from_value(b).unwrap()
+    }
+
+    pub async fn nodes(&self) -> NodeList {
+        let (s, b) = self.get("/api/v1/nodes").await;
+        assert_eq!(s, 200, "{b}");
+        serde_json::from_value(b).unwrap()
+    }
+}
+
+pub fn node_ref(id: &str) -> NodeRef {
+    NodeRef { node_id: id.into(), node_name: Some(format!("Node {id}")), node_api_url: None }
+}
+
+/// An image as a node would report it.
+pub fn image(id: Uuid, filename: &str, folder: &str, revision: u64) -> IsoMetadata {
+    let format = ImageFormat::from_filename(filename).unwrap_or(ImageFormat::Iso);
+    IsoMetadata {
+        id,
+        name: filename.rsplit_once('.').map(|(s, _)| s).unwrap_or(filename).to_owned(),
+        filename: filename.to_owned(),
+        folder_path: FolderPath::parse(folder).unwrap(),
+        size_bytes: 1000 + revision,
+        format,
+        storage_pool_id: Some("local".into()),
+        path: format!("/data/iso/{filename}"),
+        checksum: Some(format!("sha256:{}", "a".repeat(64))),
+        os_family: None,
+        os_distribution: None,
+        os_version: None,
+        created_at: 1_769_000_000,
+        updated_at: 1_769_000_000 + revision as i64,
+        revision,
+        node_id: None,
+    }
+}
+
+pub fn filenames(list: &ImageList) -> Vec<String> {
+    list.images.iter().map(|i| i.filename.clone()).collect()
+}
