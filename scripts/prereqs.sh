@@ -73,3 +73,24 @@ ensure_build_tools() {
   ensure_wasm_bindgen
   ensure_npm_packages
 }
+
+# Starts a throwaway PostgreSQL cluster (unless TEST_DATABASE_URL is already set), exports
+# TEST_DATABASE_URL, and stops and removes it when the calling script exits.
+start_test_postgres() {
+  [ -n "${TEST_DATABASE_URL:-}" ] && return
+  say "starting a throwaway PostgreSQL"
+  QUANTIX_PG_DIR=$(mktemp -d)
+  local port=${QUANTIX_PG_PORT:-5433}
+  chown postgres "$QUANTIX_PG_DIR"
+  as_postgres "$(postgres_bin)/initdb" -D "$QUANTIX_PG_DIR" -A trust -U postgres >/dev/null
+  as_postgres "$(postgres_bin)/pg_ctl" -D "$QUANTIX_PG_DIR" -l "$QUANTIX_PG_DIR/log" \
+    -o "-p $port -k $QUANTIX_PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off" -w start >/dev/null
+  export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
+  trap stop_test_postgres EXIT
+}
+
+stop_test_postgres() {
+  [ -n "${QUANTIX_PG_DIR:-}" ] || return 0
+  as_postgres "$(postgres_bin)/pg_ctl" -D "$QUANTIX_PG_DIR" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$QUANTIX_PG_DIR"
+}

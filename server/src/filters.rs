@@ -52,14 +52,28 @@ impl ImageFilter {
     }
 }
 
-/// How a folder filter reads in SQL: `folder_path = exact`, or for a recursive filter also
-/// `low <= folder_path < high` — every path that starts with `<folder>/`, by whole segments, in a form an
-/// index serves (`/win` never matches `/windows`). `None`: no condition (the root, recursively).
-pub fn folder_condition(folder: &FolderPath, recursive: bool) -> Option<(String, Option<(String, String)>)> {
+/// How a folder filter reads in SQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FolderCondition {
+    /// `folder_path = folder`
+    Exact(String),
+    /// The folder and everything beneath it, by whole segments (`/win` never matches `/windows`):
+    /// `folder_path >= folder AND folder_path < below AND (folder_path = folder OR folder_path >= children)`.
+    /// The first two terms are one range an index scans in order; the third drops the siblings that share
+    /// the prefix (`/windows-old`), which sort between `folder` and `folder/`.
+    Subtree { folder: String, below: String, children: String },
+}
+
+/// The condition of a folder filter; `None` for the root, recursively (everything).
+pub fn folder_condition(folder: &FolderPath, recursive: bool) -> Option<FolderCondition> {
     match (recursive, folder.is_root()) {
         (true, true) => None,
         // '0' is the character after '/'.
-        (true, false) => Some((folder.to_string(), Some((format!("{folder}/"), format!("{folder}0"))))),
-        (false, _) => Some((folder.to_string(), None)),
+        (true, false) => Some(FolderCondition::Subtree {
+            folder: folder.to_string(),
+            below: format!("{folder}0"),
+            children: format!("{folder}/"),
+        }),
+        (false, _) => Some(FolderCondition::Exact(folder.to_string())),
     }
 }

@@ -62,7 +62,13 @@ impl VdcServer {
         let router = self.router().layer(tower_http::trace::TraceLayer::new_for_http());
         tracing::info!(addr = %self.local_addr(), backend = ?self.state.catalogue.backend(), "vdc serving");
         let catalogue = self.state.catalogue.clone();
-        let served = http::serve::serve(self.listener, router, shutdown).await;
+        let maintenance = tokio::spawn({
+            let (catalogue, shutdown) = (catalogue.clone(), shutdown.clone());
+            async move { catalogue.maintain(shutdown).await }
+        });
+        let served = http::serve::serve(self.listener, router, shutdown.clone()).await;
+        shutdown.cancel();
+        let _ = maintenance.await;
         catalogue.close().await;
         served.map_err(StartError::Serve)
     }

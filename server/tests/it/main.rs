@@ -6,3 +6,4 @@ mod support;
 mod node_api;
 mod node_upload;
 mod vdc_catalogue;
+mod vdc_model;

@@ -2,7 +2,7 @@
 
 use app::model::{FolderPath, ImageEventType, ImageFormat, IsoMetadata, SortKey, SortOrder};
 
-use crate::filters::{ImageFilter, folder_condition};
+use crate::filters::{FolderCondition, ImageFilter, folder_condition};
 use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
@@ -46,12 +46,15 @@ fn corrupt(what: &str, value: &str) -> StoreError {
 
 /// Appends the folder condition of a list filter.
 fn push_folder_filter(qb: &mut QueryBuilder<'_, Sqlite>, folder: &FolderPath, recursive: bool) {
-    if let Some((exact, range)) = folder_condition(folder, recursive) {
-        qb.push(" AND (folder_path = ").push_bind(exact);
-        if let Some((low, high)) = range {
-            qb.push(" OR (folder_path >= ").push_bind(low).push(" AND folder_path < ").push_bind(high).push(")");
+    match folder_condition(folder, recursive) {
+        None => {}
+        Some(FolderCondition::Exact(f)) => {
+            qb.push(" AND folder_path = ").push_bind(f);
         }
-        qb.push(")");
+        Some(FolderCondition::Subtree { folder, below, children }) => {
+            qb.push(" AND folder_path >= ").push_bind(folder.clone()).push(" AND folder_path < ").push_bind(below);
+            qb.push(" AND (folder_path = ").push_bind(folder).push(" OR folder_path >= ").push_bind(children).push(")");
+        }
     }
 }
 

@@ -9,9 +9,7 @@ impl Catalogue {
     /// folder.
     pub async fn folder_tree(&self) -> Result<FolderListing, CatalogueError> {
         let counts: Vec<(String, i64)> =
-            Sql::new("SELECT folder_path, COUNT(*) FROM images WHERE deleted = FALSE GROUP BY folder_path")
-                .fetch_all(&self.db)
-                .await?;
+            Sql::new("SELECT folder_path, images FROM folder_counts WHERE images > 0").fetch_all(&self.db).await?;
         let created: Vec<(String,)> = Sql::new("SELECT path FROM folders").fetch_all(&self.db).await?;
         let parse = |p: &str| FolderPath::parse(p).map_err(|_| CatalogueError::Corrupt(format!("folder {p:?}")));
         let counts =

@@ -4,23 +4,21 @@
 use std::collections::HashMap;
 
 use app::model::{
-    FolderPath, ImageChange, ImageEventType, ImageFormat, ImageList, IsoMetadata, NodeRef, SortKey, SortOrder,
-    SyncNodeImagesRequest, SyncNodeImagesResponse,
+    FolderPath, ImageChange, ImageEventType, ImageFormat, IsoMetadata, NodeRef, SortKey, SyncNodeImagesRequest,
+    SyncNodeImagesResponse,
 };
 use uuid::Uuid;
 
 use super::{Catalogue, CatalogueError, Cursor, Tx, nodes, sql::Sql};
-pub use crate::filters::ImageFilter;
-use crate::filters::folder_condition;
 
-const COLUMNS: &str = "node_id, id, revision, name, filename, folder_path, size_bytes, format, storage_pool_id, path, \
+pub(super) const COLUMNS: &str = "node_id, id, revision, name, filename, folder_path, size_bytes, format, storage_pool_id, path, \
      checksum, os_family, os_distribution, os_version, created_at, updated_at, name_key";
 
 /// Rows per multi-row statement: 19 parameters each stays far below both backends' limits.
 const BATCH_ROWS: usize = 500;
 
 #[derive(sqlx::FromRow)]
-struct Row {
+pub(super) struct Row {
     node_id: String,
     id: String,
     revision: i64,
@@ -41,7 +39,7 @@ struct Row {
 }
 
 impl Row {
-    fn into_meta(self) -> Result<IsoMetadata, CatalogueError> {
+    pub(super) fn into_meta(self) -> Result<IsoMetadata, CatalogueError> {
         let corrupt = |what: &str| CatalogueError::Corrupt(format!("{what} of image {}", self.id));
         Ok(IsoMetadata {
             id: Uuid::parse_str(&self.id).map_err(|_| corrupt("id"))?,
@@ -66,7 +64,7 @@ impl Row {
         })
     }
 
-    fn cursor(&self, sort: SortKey) -> Cursor {
+    pub(super) fn cursor(&self, sort: SortKey) -> Cursor {
         let (node, id) = (self.node_id.clone(), self.id.clone());
         match sort {
             SortKey::Folder => {
@@ -81,6 +79,9 @@ impl Row {
 
 /// Keeps, per image id, only the change with the highest revision: one statement may not touch a row
 /// twice, and under the revision rule the others would lose anyway.
+///
+/// The result is ordered by folder and id, so concurrent transactions (several replicas) update the
+/// per-folder counters in the same order and rarely deadlock.
 fn latest_per_image(changes: impl IntoIterator<Item = (IsoMetadata, bool)>) -> Vec<(IsoMetadata, bool)> {
     let mut by_id: HashMap<Uuid, (IsoMetadata, bool)> = HashMap::new();
     for (image, deleted) in changes {
@@ -91,7 +92,9 @@ fn latest_per_image(changes: impl IntoIterator<Item = (IsoMetadata, bool)>) -> V
             }
         }
     }
-    by_id.into_values().collect()
+    let mut rows: Vec<_> = by_id.into_values().collect();
+    rows.sort_by(|(a, _), (b, _)| (&a.folder_path, a.id).cmp(&(&b.folder_path, b.id)));
+    rows
 }
 
 /// The revision rule, as one conditional statement: insert, or overwrite only a row holding an older
@@ -176,12 +179,18 @@ impl Catalogue {
         now: i64,
     ) -> Result<(u64, u64), CatalogueError> {
         let total = changes.len() as u64;
-        let mut tx = self.write().await?;
-        let floor = nodes::touch(&mut tx, node, now, None).await?;
         let rows = latest_per_image(changes.into_iter().map(|c| (c.image, c.event_type == ImageEventType::Deleted)));
-        let rows = self.drop_below_floor(&mut tx, &node.node_id, floor, rows).await?;
-        let applied = upsert(&mut tx, &node.node_id, &rows).await?;
-        tx.commit().await?;
+        let applied = self
+            .retrying(|| async {
+                let mut tx = self.write().await?;
+                let floor = nodes::touch(&mut tx, node, now, None).await?;
+                let rows = self.drop_below_floor(&mut tx, &node.node_id, floor, rows.clone()).await?;
+                let applied = upsert(&mut tx, &node.node_id, &rows).await?;
+                tx.commit().await?;
+                self.note_changes(applied);
+                Ok(applied)
+            })
+            .await?;
         Ok((applied, total - applied.min(total)))
     }
 
@@ -212,10 +221,22 @@ impl Catalogue {
         req: SyncNodeImagesRequest,
         now: i64,
     ) -> Result<SyncNodeImagesResponse, CatalogueError> {
+        let inventory = latest_per_image(req.images.into_iter().map(|m| (m, false)));
+        let node = req.node;
         let as_of = req.as_of_revision as i64;
-        let node_id = req.node.node_id.clone();
+        self.retrying(|| self.sync_inventory_once(&node, as_of, &inventory, now)).await
+    }
+
+    async fn sync_inventory_once(
+        &self,
+        node: &NodeRef,
+        as_of: i64,
+        inventory: &[(IsoMetadata, bool)],
+        now: i64,
+    ) -> Result<SyncNodeImagesResponse, CatalogueError> {
+        let node_id = node.node_id.clone();
         let mut tx = self.write().await?;
-        let floor = nodes::touch(&mut tx, &req.node, now, None).await?;
+        let floor = nodes::touch(&mut tx, node, now, None).await?;
         // The Any driver cannot decode SQLite booleans: read the flag as a number.
         let mut sql = Sql::new(
             "SELECT id, revision, CAST(CASE WHEN deleted THEN 1 ELSE 0 END AS BIGINT) FROM images WHERE node_id = ",
@@ -228,9 +249,8 @@ impl Catalogue {
             .map(|(id, rev, del)| (id, (rev, del != 0)))
             .collect();
         let mut counts = SyncNodeImagesResponse::default();
-        let inventory = latest_per_image(req.images.into_iter().map(|m| (m, false)));
         let mut listed = std::collections::HashSet::with_capacity(inventory.len());
-        for (m, _) in &inventory {
+        for (m, _) in inventory {
             listed.insert(m.id.to_string());
             match before.get(&m.id.to_string()) {
                 None => counts.added += 1,
@@ -238,13 +258,14 @@ impl Catalogue {
                 Some(_) => counts.unchanged += 1,
             }
         }
-        let inventory = self.drop_below_floor(&mut tx, &node_id, floor, inventory).await?;
+        let inventory = self.drop_below_floor(&mut tx, &node_id, floor, inventory.to_vec()).await?;
         upsert(&mut tx, &node_id, &inventory).await?;
-        let gone: Vec<String> = before
+        let mut gone: Vec<String> = before
             .iter()
             .filter(|(id, (rev, deleted))| !deleted && *rev <= as_of && !listed.contains(*id))
             .map(|(id, _)| id.clone())
             .collect();
+        gone.sort();
         for chunk in gone.chunks(BATCH_ROWS) {
             let mut sql = Sql::new("UPDATE images SET deleted = TRUE, revision = ");
             sql.bind(as_of).push(", updated_at = ").bind(now).push(" WHERE node_id = ").bind(node_id.clone());
@@ -261,6 +282,7 @@ impl Catalogue {
         sql.execute(&mut *tx).await?;
         nodes::record_full_sync(&mut tx, &node_id, now, as_of).await?;
         tx.commit().await?;
+        self.note_changes(counts.added + counts.updated + counts.removed);
         Ok(counts)
     }
 
@@ -283,70 +305,5 @@ impl Catalogue {
         sql.bind(id.to_string());
         let row = sql.fetch_all::<Row, _>(&self.db).await?.into_iter().next();
         row.ok_or(CatalogueError::ImageNotFound(id))?.into_meta()
-    }
-
-    pub async fn list(&self, f: &ImageFilter) -> Result<ImageList, CatalogueError> {
-        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM images WHERE deleted = FALSE"));
-        if let Some((exact, range)) = f.folder.as_ref().and_then(|folder| folder_condition(folder, f.recursive)) {
-            sql.push(" AND (folder_path = ").bind(exact);
-            if let Some((low, high)) = range {
-                sql.push(" OR (folder_path >= ").bind(low).push(" AND folder_path < ").bind(high).push(")");
-            }
-            sql.push(")");
-        }
-        for (column, value) in [("node_id", &f.node_id), ("storage_pool_id", &f.pool_id), ("os_family", &f.os_family)] {
-            if let Some(v) = value {
-                sql.push(&format!(" AND {column} = ")).bind(v.clone());
-            }
-        }
-        if let Some(q) = &f.q {
-            let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            sql.push(" AND search_text LIKE ").bind(format!("%{escaped}%")).push(" ESCAPE '\\'");
-        }
-        let cmp = match f.order {
-            SortOrder::Asc => " > ",
-            SortOrder::Desc => " < ",
-        };
-        if let Some(raw) = &f.cursor {
-            let cursor = Cursor::decode(raw)?;
-            match (f.sort, cursor) {
-                (SortKey::Folder, Cursor::Folder { folder, name, node, id }) => {
-                    sql.push(" AND (folder_path, name_key, node_id, id)").push(cmp).bind_list([folder, name, node, id]);
-                }
-                (SortKey::Name, Cursor::Name { name, node, id }) => {
-                    sql.push(" AND (name_key, node_id, id)").push(cmp).bind_list([name, node, id]);
-                }
-                (SortKey::Size, Cursor::Size { size, node, id }) => {
-                    sql.push(" AND (size_bytes, node_id, id)").push(cmp).push("(").bind(size);
-                    sql.push(", ").bind(node).push(", ").bind(id).push(")");
-                }
-                (SortKey::Created, Cursor::Created { created, node, id }) => {
-                    sql.push(" AND (created_at, node_id, id)").push(cmp).push("(").bind(created);
-                    sql.push(", ").bind(node).push(", ").bind(id).push(")");
-                }
-                _ => return Err(CatalogueError::InvalidCursor),
-            }
-        }
-        let dir = match f.order {
-            SortOrder::Asc => "ASC",
-            SortOrder::Desc => "DESC",
-        };
-        let keys: &[&str] = match f.sort {
-            SortKey::Folder => &["folder_path", "name_key", "node_id", "id"],
-            SortKey::Name => &["name_key", "node_id", "id"],
-            SortKey::Size => &["size_bytes", "node_id", "id"],
-            SortKey::Created => &["created_at", "node_id", "id"],
-        };
-        let order: Vec<String> = keys.iter().map(|k| format!("{k} {dir}")).collect();
-        sql.push(&format!(" ORDER BY {} LIMIT ", order.join(", "))).bind(f.limit as i64 + 1);
-        let mut rows: Vec<Row> = sql.fetch_all(&self.db).await?;
-        let next_cursor = if rows.len() > f.limit as usize {
-            rows.truncate(f.limit as usize);
-            rows.last().map(|r| r.cursor(f.sort).encode())
-        } else {
-            None
-        };
-        let images = rows.into_iter().map(Row::into_meta).collect::<Result<_, _>>()?;
-        Ok(ImageList { images, next_cursor })
     }
 }

@@ -5,6 +5,8 @@
 mod cursor;
 mod folders;
 mod images;
+mod listing;
+mod maintenance;
 mod nodes;
 mod sql;
 
@@ -14,8 +16,8 @@ use app::model::FolderPathError;
 use sqlx::{Any, AnyPool, Executor, Transaction, any::AnyPoolOptions};
 use uuid::Uuid;
 
+pub use crate::filters::ImageFilter;
 pub use cursor::Cursor;
-pub use images::ImageFilter;
 pub use nodes::{NodeRecord, NodeTimings};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/vdc_sqlite");
@@ -55,6 +57,7 @@ pub enum CatalogueError {
 pub struct Catalogue {
     db: AnyPool,
     backend: Backend,
+    stats: std::sync::Arc<maintenance::Stats>,
 }
 
 type Tx = Transaction<'static, Any>;
@@ -97,7 +100,7 @@ impl Catalogue {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&db).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&db).await?,
         }
-        Ok(Catalogue { db, backend })
+        Ok(Catalogue { db, backend, stats: Default::default() })
     }
 
     pub fn backend(&self) -> Backend {
@@ -111,6 +114,28 @@ impl Catalogue {
             Backend::Sqlite => self.db.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.db.begin().await?,
         })
+    }
+
+    /// Runs `attempt` (one write transaction) again when PostgreSQL aborted it to break a deadlock or a
+    /// serialization conflict with another replica; such an abort changed nothing.
+    async fn retrying<T, F, Fut>(&self, mut attempt: F) -> Result<T, CatalogueError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, CatalogueError>>,
+    {
+        let mut tries = 0;
+        loop {
+            match attempt().await {
+                Err(CatalogueError::Db(sqlx::Error::Database(e)))
+                    if tries < 5 && matches!(e.code().as_deref(), Some("40P01" | "40001")) =>
+                {
+                    tries += 1;
+                    tracing::debug!(error = %e, tries, "transaction aborted by the database; retrying");
+                    tokio::time::sleep(Duration::from_millis(5 * tries)).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     pub async fn close(&self) {

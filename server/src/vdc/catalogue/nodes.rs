@@ -101,10 +101,8 @@ pub(super) async fn record_full_sync(tx: &mut Tx, node_id: &str, now: i64, as_of
     Ok(())
 }
 
-const SELECT_NODES: &str = "SELECT n.id, n.name, n.api_url, n.first_seen_at, n.last_contact_at, n.last_full_sync_at, \
-     n.last_full_sync_revision, n.pending_changes, COALESCE(c.image_count, 0) AS image_count FROM nodes n \
-     LEFT JOIN (SELECT node_id, COUNT(*) AS image_count FROM images WHERE deleted = FALSE GROUP BY node_id) c \
-     ON c.node_id = n.id";
+const SELECT_NODES: &str = "SELECT id, name, api_url, first_seen_at, last_contact_at, last_full_sync_at, \
+     last_full_sync_revision, pending_changes, image_count FROM nodes";
 
 impl Catalogue {
     /// A heartbeat: the node is alive and has `pending` changes not yet delivered.
@@ -116,11 +114,11 @@ impl Catalogue {
     }
 
     pub async fn nodes(&self) -> Result<Vec<NodeRecord>, CatalogueError> {
-        Ok(Sql::new(&format!("{SELECT_NODES} ORDER BY n.name, n.id")).fetch_all(&self.db).await?)
+        Ok(Sql::new(&format!("{SELECT_NODES} ORDER BY name, id")).fetch_all(&self.db).await?)
     }
 
     pub async fn node(&self, id: &str) -> Result<NodeRecord, CatalogueError> {
-        let mut sql = Sql::new(&format!("{SELECT_NODES} WHERE n.id = "));
+        let mut sql = Sql::new(&format!("{SELECT_NODES} WHERE id = "));
         sql.bind(id.to_owned());
         let rows: Vec<NodeRecord> = sql.fetch_all(&self.db).await?;
         rows.into_iter().next().ok_or_else(|| CatalogueError::NodeNotFound(id.to_owned()))
