@@ -68,7 +68,7 @@ pub async fn run(args: AllInOneArgs, shutdown: CancellationToken) -> Result<(), 
     let vdc = VdcServer::build(VdcConfig {
         listen: args.vdc_listen.unwrap_or_else(|| "127.0.0.1:3000".parse().expect("address")),
         database_url: format!("sqlite://{}", data.join("vdc").join("catalogue.db").display()),
-        cluster_token: Some(token.clone()),
+        cluster_token: token.clone(),
         sync_interval,
         offline_after: Duration::from_secs(45),
         site_root: site_root.clone(),
@@ -90,6 +90,7 @@ pub async fn run(args: AllInOneArgs, shutdown: CancellationToken) -> Result<(), 
         advertise_url: None,
         cluster_token: Some(token),
         sync_interval,
+        watch_settle: crate::config::node::DEFAULT_WATCH_SETTLE,
         site_root,
     })
     .await?;

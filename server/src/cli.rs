@@ -47,7 +47,6 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e}");
             eprintln!("quantix-iso: {e}");
             ExitCode::FAILURE
         }

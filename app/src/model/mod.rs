@@ -18,8 +18,8 @@ pub use listing::{
 pub use nodes::{Health, NodeInfo, NodeList, NodeSyncState, NodeSyncStatus};
 pub use pool::{PoolList, StoragePool};
 pub use sync::{
-    HeartbeatRequest, ImageChange, ImageEventType, NodeRef, NotifyImageChangeRequest, NotifyImageChangeResponse,
-    NotifyImageChangesRequest, SyncNodeImagesRequest, SyncNodeImagesResponse,
+    HeartbeatRequest, HeartbeatResponse, ImageChange, ImageEventType, NodeRef, NotifyImageChangeRequest,
+    NotifyImageChangeResponse, NotifyImageChangesRequest, SyncNodeImagesRequest, SyncNodeImagesResponse,
 };
 
 /// Encodes `key=value` pairs for a URL query (RFC 3986: everything but unreserved characters escaped).

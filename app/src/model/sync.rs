@@ -123,3 +123,11 @@ pub struct HeartbeatRequest {
     pub node: NodeRef,
     pub pending: u64,
 }
+
+/// The vdc's answer to a heartbeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct HeartbeatResponse {
+    /// The vdc has no full inventory of this node (it is new to the vdc, or the vdc lost its data):
+    /// send one now rather than at the next period.
+    pub full_sync_wanted: bool,
+}

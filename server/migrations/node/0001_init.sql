@@ -38,6 +38,8 @@ CREATE TABLE settings (
 CREATE TABLE outbox (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
     event_type INTEGER NOT NULL,
+    -- The image's revision after the change: a full inventory at or above it makes the record redundant.
+    revision   INTEGER NOT NULL,
     image_json TEXT NOT NULL,
     created_at INTEGER NOT NULL
 );

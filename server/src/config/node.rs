@@ -61,6 +61,12 @@ pub struct NodeArgs {
     #[serde(default, deserialize_with = "de_duration")]
     pub sync_interval: Option<Duration>,
 
+    /// How long a file copied into a pool must stay unchanged after its writer closed it before it is
+    /// registered (a file nobody closed waits 20 times as long). [default: 500ms]
+    #[arg(long, env = "QUANTIX_WATCH_SETTLE", value_name = "DURATION", value_parser = parse_duration)]
+    #[serde(default, deserialize_with = "de_duration")]
+    pub watch_settle: Option<Duration>,
+
     /// Directory holding the built web UI (pkg/, favicon.ico). [default: $LEPTOS_SITE_ROOT or target/site]
     #[arg(long, env = "QUANTIX_SITE_ROOT", value_name = "DIR")]
     pub site_root: Option<PathBuf>,
@@ -78,10 +84,12 @@ pub struct NodeConfig {
     pub advertise_url: Option<String>,
     pub cluster_token: Option<ClusterToken>,
     pub sync_interval: Duration,
+    pub watch_settle: Duration,
     pub site_root: PathBuf,
 }
 
 pub const DEFAULT_SYNC_INTERVAL: Duration = Duration::from_secs(300);
+pub const DEFAULT_WATCH_SETTLE: Duration = Duration::from_millis(500);
 
 impl NodeArgs {
     fn prefer(self, file: NodeArgs) -> NodeArgs {
@@ -105,6 +113,11 @@ impl NodeArgs {
                 "the node has no storage pool: pass --pool ID=PATH (or QUANTIX_NODE_POOLS, or [[pools]] in the config file)".into(),
             ));
         }
+        if a.vdc_url.is_some() && a.cluster_token.is_none() {
+            return Err(ConfigError::Invalid(
+                "a node that syncs to a vdc needs the cluster token (--cluster-token or QUANTIX_CLUSTER_TOKEN)".into(),
+            ));
+        }
         Ok(NodeConfig {
             listen: a.listen.unwrap_or_else(|| "127.0.0.1:3001".parse().expect("valid address")),
             node_id: a.node_id,
@@ -115,6 +128,7 @@ impl NodeArgs {
             advertise_url: a.advertise_url.map(|u| u.trim_end_matches('/').to_owned()),
             cluster_token: a.cluster_token,
             sync_interval: a.sync_interval.unwrap_or(DEFAULT_SYNC_INTERVAL),
+            watch_settle: a.watch_settle.unwrap_or(DEFAULT_WATCH_SETTLE),
             site_root: a.site_root.unwrap_or_else(super::default_site_root),
         })
     }

@@ -53,7 +53,7 @@ pub struct VdcArgs {
 pub struct VdcConfig {
     pub listen: SocketAddr,
     pub database_url: String,
-    pub cluster_token: Option<ClusterToken>,
+    pub cluster_token: ClusterToken,
     pub sync_interval: Duration,
     pub offline_after: Duration,
     pub site_root: PathBuf,
@@ -63,10 +63,17 @@ impl VdcArgs {
     pub fn resolve(self) -> Result<VdcConfig, ConfigError> {
         let file: VdcArgs = file::load(self.config.as_deref())?;
         let a = prefer_cli!(self, file, [listen, database_url, cluster_token, sync_interval, offline_after, site_root]);
+        let Some(cluster_token) = a.cluster_token else {
+            return Err(ConfigError::Invalid(
+                "the vdc needs a cluster token (--cluster-token, QUANTIX_CLUSTER_TOKEN or cluster_token in the config \
+                 file): nodes must present it, and the vdc presents it to them"
+                    .into(),
+            ));
+        };
         Ok(VdcConfig {
             listen: a.listen.unwrap_or_else(|| "127.0.0.1:3000".parse().expect("valid address")),
             database_url: a.database_url.unwrap_or_else(|| "sqlite://data/vdc/catalogue.db".into()),
-            cluster_token: a.cluster_token,
+            cluster_token,
             sync_interval: a.sync_interval.unwrap_or(super::node::DEFAULT_SYNC_INTERVAL),
             offline_after: a.offline_after.unwrap_or(Duration::from_secs(45)),
             site_root: a.site_root.unwrap_or_else(super::default_site_root),

@@ -12,6 +12,19 @@ pub use extract::{Json, Query, sentence};
 
 use axum::{Router, routing::any};
 
+/// An error and its causes in one line: HTTP clients' top-level messages ("error sending request") say
+/// little, their causes say why.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        parts.push(c.to_string());
+        cur = c.source();
+    }
+    parts.dedup();
+    parts.join(": ")
+}
+
 /// JSON 404/405 answers for anything under `/api` that no route matched, instead of the HTML 404 page.
 pub fn api_fallbacks(router: Router) -> Router {
     router

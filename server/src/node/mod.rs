@@ -8,10 +8,12 @@ pub mod names;
 pub mod os_guess;
 pub mod pools;
 pub mod store;
+pub mod sync;
+pub mod watcher;
 
 use std::{net::SocketAddr, sync::Arc};
 
-use app::model::{IsoMetadata, NodeSyncStatus};
+use app::model::{IsoMetadata, NodeRef, NodeSyncStatus};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -34,6 +36,7 @@ pub struct NodeState {
     pub reservations: Reservations,
     pub cluster_token: Option<ClusterToken>,
     pub vdc_url: Option<String>,
+    pub sync: sync::SharedSyncState,
 }
 
 impl NodeState {
@@ -55,16 +58,27 @@ impl NodeState {
     }
 
     pub async fn sync_status(&self) -> Result<NodeSyncStatus, StoreError> {
+        let pending = self.store.pending_count().await?;
+        let s = self.sync.lock().expect("sync state lock").clone();
         Ok(NodeSyncStatus {
             node_id: self.identity.id.clone(),
             node_name: self.identity.name.clone(),
             vdc_url: self.vdc_url.clone(),
-            pending: self.store.pending_count().await?,
-            last_success_at: None,
-            last_error: None,
-            last_error_at: None,
-            last_full_sync_at: None,
+            pending,
+            last_success_at: s.last_success_at,
+            last_error: s.last_error,
+            last_error_at: s.last_error_at,
+            last_full_sync_at: s.last_full_sync_at,
         })
+    }
+
+    /// How the node names itself in sync calls.
+    pub fn node_ref(&self) -> NodeRef {
+        NodeRef {
+            node_id: self.identity.id.clone(),
+            node_name: Some(self.identity.name.clone()),
+            node_api_url: Some(self.identity.api_url.clone()),
+        }
     }
 }
 
@@ -108,6 +122,7 @@ impl NodeServer {
             reservations,
             cluster_token: config.cluster_token.clone(),
             vdc_url: config.vdc_url.clone(),
+            sync: Default::default(),
         };
         Ok(NodeServer { listener, state, config })
     }
@@ -125,18 +140,40 @@ impl NodeServer {
         crate::site::with_ui(app::Role::Node, api::router(self.state.clone()), &self.config.site_root)
     }
 
-    /// Serves until `shutdown` is cancelled.
+    /// Serves until `shutdown` is cancelled, with the pool watcher and the sync to the vdc running.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), StartError> {
         let router = self.router().layer(tower_http::trace::TraceLayer::new_for_http());
+        let state = self.state.clone();
+        let timing = watcher::WatchTiming { settle: self.config.watch_settle, unclosed: self.config.watch_settle * 20 };
+        let watching = watcher::spawn(
+            state.pools.clone(),
+            state.store.clone(),
+            state.reservations.clone(),
+            timing,
+            shutdown.clone(),
+        )
+        .await
+        .map_err(|e| StartError::Invalid(format!("cannot watch the storage pools: {e}")))?;
+        let syncing = match &self.config.vdc_url {
+            Some(url) => {
+                let transport = sync::HttpTransport::new(url, self.config.cluster_token.clone());
+                let client =
+                    sync::SyncClient::new(state.store.clone(), transport, state.node_ref(), state.sync.clone());
+                tokio::spawn(client.run(self.config.sync_interval, shutdown.clone()))
+            }
+            None => tokio::spawn(sync::discard_outbox(state.store.clone(), shutdown.clone())),
+        };
         tracing::info!(
-            node = %self.state.identity.id,
+            node = %state.identity.id,
             addr = %self.local_addr(),
-            pools = self.state.pools.iter().count(),
+            pools = state.pools.iter().count(),
+            vdc = self.config.vdc_url.as_deref().unwrap_or("none (standalone)"),
             "node serving"
         );
-        let store = self.state.store.clone();
-        let served = http::serve::serve(self.listener, router, shutdown).await;
-        store.close().await;
+        let served = http::serve::serve(self.listener, router, shutdown.clone()).await;
+        shutdown.cancel();
+        let _ = tokio::join!(watching, syncing);
+        state.store.close().await;
         served.map_err(StartError::Serve)
     }
 }

@@ -26,11 +26,11 @@ pub enum ForwardError {
 #[derive(Clone)]
 pub struct NodeClient {
     http: reqwest::Client,
-    token: Option<ClusterToken>,
+    token: ClusterToken,
 }
 
 impl NodeClient {
-    pub fn new(token: Option<ClusterToken>) -> Self {
+    pub fn new(token: ClusterToken) -> Self {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(3))
             .timeout(Duration::from_secs(30))
@@ -66,16 +66,16 @@ impl NodeClient {
             url: base.to_owned(),
             detail,
         };
-        let mut req = self.http.request(method, &url);
-        if let Some(token) = &self.token {
-            req = req.header(http::header::AUTHORIZATION, format!("{SCHEME}{}", token.expose()));
-        }
+        let mut req = self
+            .http
+            .request(method, &url)
+            .header(http::header::AUTHORIZATION, format!("{SCHEME}{}", self.token.expose()));
         if let Some(body) = body {
             req = req.json(body);
         }
-        let resp = req.send().await.map_err(|e| unreachable(error_chain(&e)))?;
+        let resp = req.send().await.map_err(|e| unreachable(crate::http::error_chain(&e)))?;
         let status = resp.status();
-        let bytes = resp.bytes().await.map_err(|e| unreachable(error_chain(&e)))?;
+        let bytes = resp.bytes().await.map_err(|e| unreachable(crate::http::error_chain(&e)))?;
         if status.is_success() {
             return serde_json::from_slice(&bytes).map_err(|e| unreachable(format!("unreadable answer: {e}")));
         }
@@ -85,16 +85,4 @@ impl NodeClient {
         });
         Err(ForwardError::Refused { status: status.as_u16(), body })
     }
-}
-
-/// reqwest's top-level message says little ("error sending request"); the cause says why.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        parts.push(c.to_string());
-        cur = c.source();
-    }
-    parts.dedup();
-    parts.join(": ")
 }

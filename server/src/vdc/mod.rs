@@ -41,7 +41,7 @@ impl VdcServer {
             catalogue,
             nodes: NodeClient::new(config.cluster_token.clone()),
             timings: NodeTimings { offline_after: config.offline_after, sync_interval: config.sync_interval },
-            cluster_token: config.cluster_token.clone(),
+            cluster_token: Some(config.cluster_token.clone()),
         };
         Ok(VdcServer { listener, state, config })
     }

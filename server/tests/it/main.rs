@@ -5,5 +5,8 @@ mod support;
 
 mod node_api;
 mod node_upload;
+mod node_watcher;
+mod sync_convergence;
+mod sync_processes;
 mod vdc_catalogue;
 mod vdc_model;

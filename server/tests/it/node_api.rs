@@ -208,7 +208,15 @@ async fn unknown_routes_and_bad_bodies_answer_with_the_json_error_body() {
 
 #[tokio::test]
 async fn every_change_is_recorded_for_the_vdc() {
-    let (node, imgs) = seeded().await;
+    // A vdc that cannot be reached: the outbox keeps every change until it can be delivered.
+    let root = tempfile::tempdir().unwrap();
+    let mut config = crate::support::node_config(&root, &[pool("local"), pool("bulk")]);
+    config.vdc_url = Some("http://127.0.0.1:9".into());
+    let node = TestNode::spawn_with(root, config).await;
+    let mut imgs = Vec::new();
+    for name in ["a.iso", "b.iso", "c.iso", "d.iso", "e.iso"] {
+        imgs.push(node.upload_ok("", name, pattern(1, 100)).await);
+    }
     let status: app::model::NodeSyncStatus =
         crate::support::get_json(&node.client, &format!("{}/api/v1/sync/status", node.url)).await;
     assert_eq!(status.pending, 5, "five uploads, five outbox records");
@@ -218,4 +226,21 @@ async fn every_change_is_recorded_for_the_vdc() {
         crate::support::get_json(&node.client, &format!("{}/api/v1/sync/status", node.url)).await;
     assert_eq!(status.pending, 7);
     assert_eq!(status.node_id, "test-node");
+    crate::support::eventually(std::time::Duration::from_secs(5), "the failure shows", || async {
+        let s: app::model::NodeSyncStatus =
+            crate::support::get_json(&node.client, &format!("{}/api/v1/sync/status", node.url)).await;
+        s.last_error.as_deref().is_some_and(|e| e.contains("cannot be reached")) && s.last_success_at.is_none()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_standalone_node_keeps_no_outbox() {
+    let (node, _) = seeded().await;
+    crate::support::eventually(std::time::Duration::from_secs(5), "the outbox is empty", || async {
+        let s: app::model::NodeSyncStatus =
+            crate::support::get_json(&node.client, &format!("{}/api/v1/sync/status", node.url)).await;
+        s.pending == 0 && s.vdc_url.is_none()
+    })
+    .await;
 }

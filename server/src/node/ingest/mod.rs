@@ -18,6 +18,7 @@ pub use checksum::{ChecksumError, Sha256Digest};
 use reservations::Reservation;
 pub use reservations::Reservations;
 use staging::StagingFile;
+pub use staging::mtime_ns;
 
 use super::{
     names::{ImageFileName, NameError},

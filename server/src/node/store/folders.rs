@@ -66,7 +66,7 @@ impl NodeStore {
         }
         ensure_folder(&mut tx, folder).await?;
         let listing = Tree::load(&mut tx).await?.listing();
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(listing)
     }
 
@@ -103,10 +103,10 @@ impl NodeStore {
             ensure_folder(&mut tx, new).await?;
         }
         for (id, folder) in &moved {
-            update(&mut tx, self, *id, "folder_path = $1", folder.as_str().to_owned()).await?;
+            update(&mut tx, self, *id, "folder_path = $1", Some(folder.to_string())).await?;
         }
         let listing = Tree::load(&mut tx).await?.listing();
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(listing)
     }
 
@@ -131,7 +131,7 @@ impl NodeStore {
             sqlx::query("DELETE FROM folders WHERE path = $1").bind(f.as_str()).execute(&mut *tx).await?;
         }
         let listing = Tree::load(&mut tx).await?.listing();
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(listing)
     }
 }

@@ -124,7 +124,7 @@ impl NodeStore {
         };
         let meta = fetch(&mut tx, self, new.id).await?;
         record_change(&mut tx, ImageEventType::Created, &meta).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(meta)
     }
 
@@ -196,8 +196,8 @@ impl NodeStore {
             return Ok(current);
         }
         super::folders::ensure_folder(&mut tx, folder).await?;
-        let meta = update(&mut tx, self, id, "folder_path = $1", folder.as_str().to_owned()).await?;
-        tx.commit().await?;
+        let meta = update(&mut tx, self, id, "folder_path = $1", Some(folder.to_string())).await?;
+        self.commit(tx).await?;
         Ok(meta)
     }
 
@@ -209,27 +209,7 @@ impl NodeStore {
         meta.updated_at = crate::now_unix();
         sqlx::query("DELETE FROM images WHERE id = $1").bind(id.to_string()).execute(&mut *tx).await?;
         record_change(&mut tx, ImageEventType::Deleted, &meta).await?;
-        tx.commit().await?;
-        Ok(meta)
-    }
-
-    /// Sets the checksum (and what the file looked like when hashed) once hashing finished.
-    pub async fn set_checksum(
-        &self,
-        id: Uuid,
-        checksum: &str,
-        size_bytes: u64,
-        file_mtime_ns: Option<i64>,
-    ) -> Result<IsoMetadata, StoreError> {
-        let mut tx = self.write().await?;
-        sqlx::query("UPDATE images SET size_bytes = $1, file_mtime_ns = $2 WHERE id = $3")
-            .bind(size_bytes as i64)
-            .bind(file_mtime_ns)
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?;
-        let meta = update(&mut tx, self, id, "checksum = $1", checksum.to_owned()).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(meta)
     }
 
@@ -242,8 +222,8 @@ impl NodeStore {
             .bind(id.to_string())
             .execute(&mut *tx)
             .await?;
-        let meta = update(&mut tx, self, id, "filename = $1", filename.as_str().to_owned()).await?;
-        tx.commit().await?;
+        let meta = update(&mut tx, self, id, "filename = $1", Some(filename.to_string())).await?;
+        self.commit(tx).await?;
         Ok(meta)
     }
 }
@@ -254,13 +234,13 @@ pub(super) async fn fetch(tx: &mut Tx, store: &NodeStore, id: Uuid) -> Result<Is
     store.to_meta(row.ok_or(StoreError::ImageNotFound(id))?)
 }
 
-/// Sets one column (`assignment` binds `$1`), bumps the revision and records the update.
+/// Sets one column (`assignment` binds `$1`; `None` is NULL), bumps the revision and records the update.
 pub(super) async fn update(
     tx: &mut Tx,
     store: &NodeStore,
     id: Uuid,
     assignment: &str,
-    value: String,
+    value: Option<String>,
 ) -> Result<IsoMetadata, StoreError> {
     let revision = next_revision(tx).await?;
     let sql = format!("UPDATE images SET {assignment}, updated_at = $2, revision = $3 WHERE id = $4");

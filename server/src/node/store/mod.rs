@@ -3,6 +3,7 @@
 //! Every change bumps the node-wide revision and writes its outbox record in the same transaction, so a
 //! change the vdc has not acknowledged can never be lost, whatever happens to the process.
 
+mod files;
 mod folders;
 mod images;
 mod outbox;
@@ -16,6 +17,7 @@ use sqlx::{
 };
 use uuid::Uuid;
 
+pub use files::FileRow;
 use images::ImageRow;
 pub use images::NewImage;
 pub use outbox::{OutboxRecord, Snapshot};
@@ -53,6 +55,8 @@ pub enum StoreError {
 pub struct NodeStore {
     db: SqlitePool,
     pools: Arc<Pools>,
+    /// Signalled after every committed change, so the sync worker delivers it at once.
+    changed: Arc<tokio::sync::Notify>,
 }
 
 type Tx = Transaction<'static, Sqlite>;
@@ -70,7 +74,7 @@ impl NodeStore {
             .foreign_keys(true);
         let db = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         MIGRATOR.run(&db).await?;
-        let store = NodeStore { db, pools };
+        let store = NodeStore { db, pools, changed: Default::default() };
         store.init_revision().await?;
         Ok(store)
     }
@@ -109,6 +113,18 @@ impl NodeStore {
         Ok(())
     }
 
+    /// Commits a transaction that recorded changes, and wakes whoever waits for changes.
+    async fn commit(&self, tx: Tx) -> Result<(), StoreError> {
+        tx.commit().await?;
+        self.changed.notify_one();
+        Ok(())
+    }
+
+    /// Notified after each committed change.
+    pub fn changes(&self) -> Arc<tokio::sync::Notify> {
+        self.changed.clone()
+    }
+
     pub async fn close(&self) {
         self.db.close().await;
     }
@@ -127,8 +143,9 @@ async fn next_revision(tx: &mut Tx) -> Result<u64, StoreError> {
 /// Records a change for delivery to the vdc, inside the transaction that made it.
 async fn record_change(tx: &mut Tx, event: ImageEventType, image: &IsoMetadata) -> Result<(), StoreError> {
     let json = serde_json::to_string(image).expect("metadata serialises");
-    sqlx::query("INSERT INTO outbox (event_type, image_json, created_at) VALUES ($1, $2, $3)")
+    sqlx::query("INSERT INTO outbox (event_type, revision, image_json, created_at) VALUES ($1, $2, $3, $4)")
         .bind(event.code())
+        .bind(image.revision as i64)
         .bind(json)
         .bind(crate::now_unix())
         .execute(&mut **tx)

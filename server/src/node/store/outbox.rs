@@ -44,6 +44,12 @@ impl NodeStore {
         Ok(())
     }
 
+    /// Forgets the changes a full inventory at `as_of_revision` already carried to the vdc.
+    pub async fn acknowledge_up_to_revision(&self, as_of_revision: u64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM outbox WHERE revision <= $1").bind(as_of_revision as i64).execute(&self.db).await?;
+        Ok(())
+    }
+
     pub async fn pending_count(&self) -> Result<u64, StoreError> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(&self.db).await?;
         Ok(n as u64)

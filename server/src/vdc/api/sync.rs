@@ -1,7 +1,7 @@
 //! The endpoints nodes call: one change, a batch of changes, a full inventory, a heartbeat.
 
 use app::model::{
-    HeartbeatRequest, ImageChange, NodeRef, NotifyImageChangeRequest, NotifyImageChangeResponse,
+    HeartbeatRequest, HeartbeatResponse, ImageChange, NodeRef, NotifyImageChangeRequest, NotifyImageChangeResponse,
     NotifyImageChangesRequest, SyncNodeImagesRequest, SyncNodeImagesResponse,
 };
 use axum::extract::State;
@@ -51,8 +51,8 @@ pub async fn full_sync(
 pub async fn heartbeat(
     State(s): State<VdcState>,
     Json(req): Json<HeartbeatRequest>,
-) -> Result<axum::Json<()>, ApiError> {
+) -> Result<axum::Json<HeartbeatResponse>, ApiError> {
     check_node(&req.node)?;
-    s.catalogue.heartbeat(&req.node, req.pending, crate::now_unix()).await?;
-    Ok(axum::Json(()))
+    let full_sync_wanted = s.catalogue.heartbeat(&req.node, req.pending, crate::now_unix()).await?;
+    Ok(axum::Json(HeartbeatResponse { full_sync_wanted }))
 }

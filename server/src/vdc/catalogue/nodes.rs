@@ -105,12 +105,13 @@ const SELECT_NODES: &str = "SELECT id, name, api_url, first_seen_at, last_contac
      last_full_sync_revision, pending_changes, image_count FROM nodes";
 
 impl Catalogue {
-    /// A heartbeat: the node is alive and has `pending` changes not yet delivered.
-    pub async fn heartbeat(&self, node: &NodeRef, pending: u64, now: i64) -> Result<(), CatalogueError> {
+    /// A heartbeat: the node is alive and has `pending` changes not yet delivered. Returns whether the
+    /// catalogue lacks a full inventory of the node.
+    pub async fn heartbeat(&self, node: &NodeRef, pending: u64, now: i64) -> Result<bool, CatalogueError> {
         let mut tx = self.write().await?;
-        touch(&mut tx, node, now, Some(pending)).await?;
+        let floor = touch(&mut tx, node, now, Some(pending)).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(floor.is_none())
     }
 
     pub async fn nodes(&self) -> Result<Vec<NodeRecord>, CatalogueError> {

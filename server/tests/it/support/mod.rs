@@ -1,6 +1,7 @@
 //! Spawning nodes and vdcs in-process, and typed request helpers.
 
 pub mod multipart;
+pub mod process;
 pub mod vdc;
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
@@ -58,6 +59,7 @@ pub fn node_config(root: &TempDir, pools: &[PoolOpt]) -> NodeConfig {
         advertise_url: None,
         cluster_token: None,
         sync_interval: Duration::from_secs(300),
+        watch_settle: Duration::from_millis(200),
         site_root: root.path().join("no-site"),
     }
 }

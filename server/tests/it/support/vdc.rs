@@ -96,7 +96,7 @@ impl TestVdc {
         let mut config = VdcConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: db.url.clone(),
-            cluster_token: Some(token()),
+            cluster_token: token(),
             sync_interval: Duration::from_secs(300),
             offline_after: Duration::from_secs(45),
             site_root: "no-site".into(),

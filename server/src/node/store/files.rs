@@ -1,0 +1,79 @@
+//! What the node knows about the files behind its images: used by the watcher and by start-up
+//! reconciliation to tell a new, changed, vanished or unhashed file.
+
+use uuid::Uuid;
+
+use super::{NodeStore, StoreError, images::update};
+
+/// An image's file as last examined.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct FileRow {
+    pub id: String,
+    pub pool_id: String,
+    pub filename: String,
+    pub size_bytes: i64,
+    pub file_mtime_ns: Option<i64>,
+    pub checksum: Option<String>,
+}
+
+impl FileRow {
+    pub fn uuid(&self) -> Result<Uuid, StoreError> {
+        Uuid::parse_str(&self.id).map_err(|e| StoreError::Rule(format!("stored id {:?}: {e}", self.id)))
+    }
+
+    /// Whether the file on disk still looks as it did when the row was written.
+    pub fn matches(&self, size: u64, mtime_ns: Option<i64>) -> bool {
+        self.size_bytes as u64 == size && self.file_mtime_ns == mtime_ns
+    }
+}
+
+const SELECT: &str = "SELECT id, pool_id, filename, size_bytes, file_mtime_ns, checksum FROM images";
+
+impl NodeStore {
+    pub async fn file_rows(&self) -> Result<Vec<FileRow>, StoreError> {
+        Ok(sqlx::query_as(SELECT).fetch_all(&self.db).await?)
+    }
+
+    pub async fn file_row(&self, pool_id: &str, filename: &str) -> Result<Option<FileRow>, StoreError> {
+        Ok(sqlx::query_as(&format!("{SELECT} WHERE pool_id = $1 AND filename = $2"))
+            .bind(pool_id)
+            .bind(filename)
+            .fetch_optional(&self.db)
+            .await?)
+    }
+
+    /// The file changed behind the node's back: new size, and its old checksum no longer holds.
+    pub async fn file_changed(&self, id: Uuid, size: u64, mtime_ns: Option<i64>) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        sqlx::query("UPDATE images SET size_bytes = $1, file_mtime_ns = $2 WHERE id = $3")
+            .bind(size as i64)
+            .bind(mtime_ns)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        update(&mut tx, self, id, "checksum = $1", None).await?;
+        self.commit(tx).await
+    }
+
+    /// Sets a computed checksum, unless the file changed while it was being hashed (then another hash is
+    /// on its way). Returns whether it was set.
+    pub async fn set_checksum_if_unchanged(
+        &self,
+        id: Uuid,
+        size: u64,
+        mtime_ns: Option<i64>,
+        checksum: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let current: Option<FileRow> =
+            sqlx::query_as(&format!("{SELECT} WHERE id = $1")).bind(id.to_string()).fetch_optional(&mut *tx).await?;
+        match current {
+            Some(row) if row.matches(size, mtime_ns) => {
+                update(&mut tx, self, id, "checksum = $1", Some(checksum.to_owned())).await?;
+                self.commit(tx).await?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! Durable sync of a node's changes to the vdc.
+//!
+//! Every change is already in the outbox (written in the change's own transaction). The worker here
+//! delivers outbox records in order, batch by batch, and deletes them only once the vdc acknowledged
+//! them; failures are retried with exponential backoff and jitter, forever, across restarts. At start-up
+//! and every sync period it also sends the full inventory, so the vdc converges even after lost events
+//! or a lost database; a heartbeat keeps the vdc's view of the node fresh and lets it ask for an
+//! inventory early.
+
+pub mod transport;
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use app::model::{
+    HeartbeatRequest, ImageChange, NodeRef, NotifyImageChangesRequest, SyncNodeImagesRequest, SyncNodeImagesResponse,
+};
+use rand::Rng;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::store::{NodeStore, StoreError};
+pub use transport::{HttpTransport, SyncTransport, TransportError};
+
+/// Changes per delivery.
+pub const BATCH: u32 = 200;
+/// How often a node tells the vdc it is alive (more often when the sync period is shorter than twice
+/// this).
+pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
+const BACKOFF_FIRST: Duration = Duration::from_millis(250);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error("node database: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// What `GET /api/v1/sync/status` shows besides the pending count.
+#[derive(Debug, Clone, Default)]
+pub struct SyncState {
+    pub last_success_at: Option<i64>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<i64>,
+    pub last_full_sync_at: Option<i64>,
+}
+
+/// Shared between the worker and the API.
+pub type SharedSyncState = Arc<Mutex<SyncState>>;
+
+pub struct SyncClient<T> {
+    store: NodeStore,
+    transport: T,
+    node: NodeRef,
+    state: SharedSyncState,
+}
+
+impl<T: SyncTransport> SyncClient<T> {
+    pub fn new(store: NodeStore, transport: T, node: NodeRef, state: SharedSyncState) -> Self {
+        Self { store, transport, node, state }
+    }
+
+    fn record<R>(&self, result: &Result<R, SyncError>) {
+        let mut s = self.state.lock().expect("sync state lock");
+        let now = crate::now_unix();
+        match result {
+            Ok(_) => s.last_success_at = Some(now),
+            Err(e) => {
+                s.last_error = Some(e.to_string());
+                s.last_error_at = Some(now);
+            }
+        }
+    }
+
+    /// Delivers the oldest pending changes (one batch) and forgets them once the vdc acknowledged them.
+    /// Returns how many were delivered; 0 when nothing is pending.
+    pub async fn deliver_once(&self) -> Result<usize, SyncError> {
+        let records = self.store.pending_changes(BATCH).await?;
+        let Some(last) = records.last().map(|r| r.seq) else { return Ok(0) };
+        let req = NotifyImageChangesRequest {
+            node: self.node.clone(),
+            events: records
+                .iter()
+                .map(|r| ImageChange { image: r.image.clone(), event_type: r.event_type, timestamp: r.created_at })
+                .collect(),
+        };
+        let result = self.transport.notify(&req).await.map_err(SyncError::from);
+        self.record(&result);
+        result?;
+        self.store.acknowledge(last).await?;
+        Ok(records.len())
+    }
+
+    /// Delivers everything pending.
+    pub async fn drain(&self) -> Result<usize, SyncError> {
+        let mut total = 0;
+        loop {
+            match self.deliver_once().await? {
+                0 => return Ok(total),
+                n => total += n,
+            }
+        }
+    }
+
+    /// Sends the whole inventory; what it carried no longer needs delivering.
+    pub async fn full_sync(&self) -> Result<SyncNodeImagesResponse, SyncError> {
+        let snapshot = self.store.snapshot().await?;
+        let req = SyncNodeImagesRequest {
+            node: self.node.clone(),
+            as_of_revision: snapshot.as_of_revision,
+            images: snapshot.images,
+            timestamp: crate::now_unix(),
+        };
+        let result = self.transport.full_sync(&req).await.map_err(SyncError::from);
+        self.record(&result);
+        let counts = result?;
+        self.state.lock().expect("sync state lock").last_full_sync_at = Some(crate::now_unix());
+        self.store.acknowledge_up_to_revision(snapshot.as_of_revision).await?;
+        Ok(counts)
+    }
+
+    /// Tells the vdc the node is alive; returns whether it asks for a full inventory now.
+    pub async fn heartbeat(&self) -> Result<bool, SyncError> {
+        let pending = self.store.pending_count().await?;
+        let result = self.transport.heartbeat(&HeartbeatRequest { node: self.node.clone(), pending }).await;
+        let result = result.map_err(SyncError::from);
+        self.record(&result);
+        Ok(result?.full_sync_wanted)
+    }
+
+    /// Runs until `shutdown`: a full inventory at start and every `period`, changes as they happen, a
+    /// heartbeat every [`HEARTBEAT_EVERY`] (or half a period); after a failure, waits with backoff and tries again.
+    pub async fn run(self, period: Duration, shutdown: CancellationToken) {
+        let changes = self.store.changes();
+        let heartbeat_every = HEARTBEAT_EVERY.min(period / 2);
+        let mut next_full = Instant::now();
+        let mut next_beat = Instant::now();
+        let mut failures = 0u32;
+        loop {
+            let cycle = async {
+                if Instant::now() >= next_full {
+                    let counts = self.full_sync().await?;
+                    tracing::info!(?counts, "full inventory sent to the vdc");
+                    next_full = Instant::now() + period;
+                }
+                let delivered = self.drain().await?;
+                if delivered > 0 {
+                    tracing::debug!(delivered, "changes delivered to the vdc");
+                }
+                if Instant::now() >= next_beat {
+                    if self.heartbeat().await? {
+                        next_full = Instant::now();
+                    }
+                    next_beat = Instant::now() + heartbeat_every;
+                }
+                Ok::<(), SyncError>(())
+            };
+            let wait = match cycle.await {
+                Ok(()) => {
+                    failures = 0;
+                    if next_full <= Instant::now() {
+                        continue;
+                    }
+                    None
+                }
+                Err(e) => {
+                    failures += 1;
+                    // Never wait longer than half a sync period: a vdc that comes back is caught up soon.
+                    let delay = backoff(failures, BACKOFF_MAX.min(period / 2).max(Duration::from_secs(1)));
+                    tracing::warn!(error = %e, retry_in = ?delay, "sync to the vdc failed");
+                    Some(delay)
+                }
+            };
+            let wake_at = match wait {
+                Some(delay) => Instant::now() + delay,
+                None => next_full.min(next_beat),
+            };
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep_until(wake_at) => {}
+                // New changes are sent at once, unless the vdc is failing: then the backoff stands.
+                _ = changes.notified(), if wait.is_none() => {}
+            }
+        }
+    }
+}
+
+/// Exponential up to `cap`, with jitter in its upper half (so many nodes do not retry in step).
+pub fn backoff(failures: u32, cap: Duration) -> Duration {
+    let exp = BACKOFF_FIRST.saturating_mul(1 << failures.saturating_sub(1).min(16)).min(cap);
+    let millis = exp.as_millis() as u64;
+    Duration::from_millis(rand::rng().random_range(millis / 2..=millis))
+}
+
+/// A standalone node (no vdc) has nobody to deliver to: its outbox is emptied as it fills.
+pub async fn discard_outbox(store: NodeStore, shutdown: CancellationToken) {
+    let changes = store.changes();
+    loop {
+        match store.pending_changes(BATCH).await {
+            Ok(records) => {
+                if let Some(last) = records.last()
+                    && let Err(e) = store.acknowledge(last.seq).await
+                {
+                    tracing::warn!(error = %e, "cannot trim the outbox");
+                }
+                if records.len() as u32 == BATCH {
+                    continue;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read the outbox"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = changes.notified() => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_a_cap_with_jitter() {
+        for failures in 1..40 {
+            let d = backoff(failures, BACKOFF_MAX);
+            assert!(d <= BACKOFF_MAX, "{d:?}");
+            assert!(d >= BACKOFF_FIRST / 2, "{d:?}");
+        }
+        assert!(backoff(1, BACKOFF_MAX) <= BACKOFF_FIRST);
+        assert!(backoff(20, BACKOFF_MAX) >= BACKOFF_MAX / 2);
+        assert!(backoff(20, Duration::from_secs(2)) <= Duration::from_secs(2));
+    }
+}

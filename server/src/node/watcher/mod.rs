@@ -1,0 +1,374 @@
+//! The pool watcher: registers ISOs that appear in a pool's `iso/` directory by other means (scp, cp),
+//! once they have stopped growing, and reports renames and deletions. An actor on its own task: `notify`
+//! events arrive through a channel and are debounced here; the rest of the node only sees store changes.
+//!
+//! At start it reconciles each pool with the database the same way (files that vanished while the node
+//! was down are removed, new ones registered, changed ones hashed again).
+
+mod hasher;
+
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
+
+use notify::{
+    Event, EventKind, RecursiveMode, Watcher,
+    event::{AccessKind, AccessMode, ModifyKind, RenameMode},
+};
+use tokio::{sync::mpsc, time::Instant};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use hasher::{HashJob, Hasher};
+
+use super::{
+    ingest::{Reservations, mtime_ns},
+    names::ImageFileName,
+    os_guess,
+    pools::{Pool, Pools, STAGING_PREFIX},
+    store::{NewImage, NodeStore, StoreError},
+};
+
+/// How the watcher decides a file is complete.
+#[derive(Debug, Clone, Copy)]
+pub struct WatchTiming {
+    /// A file its writer closed is registered once quiet this long.
+    pub settle: Duration,
+    /// A file nobody closed (yet) is registered once quiet this long.
+    pub unclosed: Duration,
+}
+
+impl Default for WatchTiming {
+    fn default() -> Self {
+        Self { settle: Duration::from_millis(500), unclosed: Duration::from_secs(10) }
+    }
+}
+
+const TICK: Duration = Duration::from_millis(100);
+/// A rename's two halves arrive together; a lone "moved from" older than this was a move out.
+const RENAME_PAIRING: Duration = Duration::from_millis(500);
+const HASH_CONCURRENCY: usize = 2;
+
+/// A file seen changing, not yet registered.
+struct Pending {
+    pool: Arc<Pool>,
+    last_activity: Instant,
+    closed: bool,
+    /// Size at the last look; registered only when it held still across a look.
+    size: Option<u64>,
+}
+
+struct WatcherActor {
+    pools: Arc<Pools>,
+    store: NodeStore,
+    reservations: Reservations,
+    timing: WatchTiming,
+    hasher: Hasher,
+    pending: HashMap<PathBuf, Pending>,
+    /// "Moved from" halves waiting for their "moved to", by rename cookie.
+    moving_out: HashMap<usize, (PathBuf, Instant)>,
+}
+
+/// Starts watching every pool; reconciles them with the database first. Runs until `shutdown`.
+pub async fn spawn(
+    pools: Arc<Pools>,
+    store: NodeStore,
+    reservations: Reservations,
+    timing: WatchTiming,
+    shutdown: CancellationToken,
+) -> notify::Result<tokio::task::JoinHandle<()>> {
+    let (tx, mut events) = mpsc::unbounded_channel::<notify::Result<Event>>();
+    let mut watcher = notify::recommended_watcher(move |res| {
+        let _ = tx.send(res);
+    })?;
+    // Watch before reconciling, so nothing that happens in between is missed (events for files the
+    // reconciliation handled are handled again, harmlessly).
+    for pool in pools.iter() {
+        watcher.watch(&pool.iso_dir, RecursiveMode::NonRecursive)?;
+    }
+    let hasher = Hasher::spawn(store.clone(), HASH_CONCURRENCY);
+    let mut actor = WatcherActor {
+        pools,
+        store,
+        reservations,
+        timing,
+        hasher,
+        pending: HashMap::new(),
+        moving_out: HashMap::new(),
+    };
+    Ok(tokio::spawn(async move {
+        let _watcher = watcher;
+        if let Err(e) = actor.reconcile().await {
+            tracing::error!(error = %e, "cannot reconcile the pools with the database");
+        }
+        let mut tick = tokio::time::interval(TICK);
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                Some(event) = events.recv() => match event {
+                    Ok(event) => actor.on_event(event).await,
+                    Err(e) => tracing::warn!(error = %e, "file watcher error"),
+                },
+                _ = tick.tick() => actor.on_tick().await,
+            }
+        }
+    }))
+}
+
+impl WatcherActor {
+    fn pool_of(&self, path: &Path) -> Option<Arc<Pool>> {
+        let dir = path.parent()?;
+        self.pools.iter().find(|p| p.iso_dir == dir).cloned()
+    }
+
+    /// A file of ours to care about: in a pool, an image name, not an upload in progress.
+    fn image_file(&self, path: &Path) -> Option<(Arc<Pool>, ImageFileName)> {
+        let pool = self.pool_of(path)?;
+        let raw = path.file_name()?.to_str()?;
+        if raw.starts_with(STAGING_PREFIX) {
+            return None;
+        }
+        let name = ImageFileName::parse(raw).ok()?;
+        Some((pool, name))
+    }
+
+    async fn on_event(&mut self, event: Event) {
+        let now = Instant::now();
+        match event.kind {
+            EventKind::Create(_) | EventKind::Modify(ModifyKind::Data(_)) => {
+                for path in &event.paths {
+                    self.touch(path, now, false);
+                }
+            }
+            EventKind::Access(AccessKind::Close(AccessMode::Write)) => {
+                for path in &event.paths {
+                    self.touch(path, now, true);
+                }
+            }
+            EventKind::Modify(ModifyKind::Name(RenameMode::From)) => {
+                if let (Some(tracker), Some(path)) = (event.tracker(), event.paths.first()) {
+                    self.moving_out.insert(tracker, (path.clone(), now));
+                }
+            }
+            EventKind::Modify(ModifyKind::Name(RenameMode::To)) => {
+                // Half of a rename inside the pools (its "both" follows), or a move in.
+                let paired = event.tracker().is_some_and(|t| self.moving_out.contains_key(&t));
+                if !paired && let Some(path) = event.paths.first() {
+                    self.touch(path, now, true);
+                }
+            }
+            EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => {
+                if let Some(t) = event.tracker() {
+                    self.moving_out.remove(&t);
+                }
+                if let [from, to] = event.paths.as_slice() {
+                    self.renamed(from, to, now).await;
+                }
+            }
+            EventKind::Remove(_) => {
+                for path in &event.paths {
+                    self.removed(path).await;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn touch(&mut self, path: &Path, now: Instant, closed: bool) {
+        let Some((pool, _)) = self.image_file(path) else { return };
+        let entry =
+            self.pending.entry(path.to_owned()).or_insert(Pending { pool, last_activity: now, closed, size: None });
+        entry.last_activity = now;
+        entry.closed |= closed;
+    }
+
+    async fn on_tick(&mut self) {
+        let now = Instant::now();
+        let stale: Vec<usize> =
+            self.moving_out.iter().filter(|(_, (_, at))| now - *at > RENAME_PAIRING).map(|(t, _)| *t).collect();
+        for tracker in stale {
+            if let Some((path, _)) = self.moving_out.remove(&tracker) {
+                self.removed(&path).await;
+            }
+        }
+        let due: Vec<PathBuf> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| {
+                let quiet = if p.closed { self.timing.settle } else { self.timing.unclosed };
+                now - p.last_activity >= quiet
+            })
+            .map(|(path, _)| path.clone())
+            .collect();
+        for path in due {
+            let size = match tokio::fs::metadata(&path).await {
+                Ok(m) if m.is_file() => m.len(),
+                _ => {
+                    self.pending.remove(&path);
+                    continue;
+                }
+            };
+            let p = self.pending.get_mut(&path).expect("due entries are pending");
+            if p.size != Some(size) {
+                // Still moving (or first look): look again one period later.
+                p.size = Some(size);
+                p.last_activity = now;
+                continue;
+            }
+            let pending = self.pending.remove(&path).expect("due entries are pending");
+            if let Err(e) = self.register(&pending.pool, &path).await {
+                tracing::warn!(path = %path.display(), error = %e, "cannot register a file");
+            }
+        }
+    }
+
+    /// Registers the file at `path` (new, or changed since the database last saw it) and queues its hash.
+    async fn register(&self, pool: &Pool, path: &Path) -> Result<(), StoreError> {
+        let Some((_, name)) = self.image_file(path) else { return Ok(()) };
+        if self.reservations.is_reserved(&pool.id, name.as_str()) {
+            return Ok(()); // the API is writing or deleting this name right now
+        }
+        let Ok(meta) = tokio::fs::metadata(path).await else { return Ok(()) };
+        let mtime = mtime_ns(path);
+        let id = match self.store.file_row(&pool.id, name.as_str()).await? {
+            Some(row) if row.matches(meta.len(), mtime) => {
+                if row.checksum.is_some() {
+                    return Ok(());
+                }
+                row.uuid()?
+            }
+            Some(row) => {
+                let id = row.uuid()?;
+                tracing::info!(%id, path = %path.display(), "file changed on disk");
+                self.store.file_changed(id, meta.len(), mtime).await?;
+                id
+            }
+            None => {
+                let os = os_guess::guess(name.as_str());
+                let new = NewImage {
+                    id: Uuid::new_v4(),
+                    pool_id: pool.id.clone(),
+                    folder: os.default_folder(),
+                    filename: name,
+                    size_bytes: meta.len(),
+                    checksum: None,
+                    os,
+                    file_mtime_ns: mtime,
+                };
+                let meta = self.store.insert_image(new).await?;
+                tracing::info!(id = %meta.id, path = %path.display(), "new file registered");
+                meta.id
+            }
+        };
+        self.hasher.queue(HashJob { id, path: path.to_owned() });
+        Ok(())
+    }
+
+    /// A file vanished (deleted, or moved out of the pools).
+    async fn removed(&mut self, path: &Path) {
+        self.pending.remove(path);
+        let Some((pool, name)) = self.image_file(path) else { return };
+        if self.reservations.is_reserved(&pool.id, name.as_str()) {
+            return;
+        }
+        let result = async {
+            if let Some(row) = self.store.file_row(&pool.id, name.as_str()).await? {
+                // It may be back already (replaced): only a missing file removes the image.
+                if !tokio::fs::try_exists(path).await.unwrap_or(true) {
+                    let meta = self.store.delete_image(row.uuid()?).await?;
+                    tracing::info!(id = %meta.id, path = %path.display(), "file gone; image removed");
+                }
+            }
+            Ok::<(), StoreError>(())
+        };
+        if let Err(e) = result.await {
+            tracing::warn!(path = %path.display(), error = %e, "cannot remove a vanished file's image");
+        }
+    }
+
+    /// A rename: inside one pool it keeps the image (id, folder); anything else is a removal and an
+    /// arrival.
+    async fn renamed(&mut self, from: &Path, to: &Path, now: Instant) {
+        let (old, new) = (self.image_file(from), self.image_file(to));
+        let result = async {
+            match (old, new) {
+                (Some((from_pool, old_name)), Some((to_pool, new_name))) if from_pool.id == to_pool.id => {
+                    if self.reservations.is_reserved(&from_pool.id, old_name.as_str()) {
+                        return Ok(());
+                    }
+                    // A file renamed over another replaces it.
+                    if let Some(replaced) = self.store.file_row(&to_pool.id, new_name.as_str()).await? {
+                        self.store.delete_image(replaced.uuid()?).await?;
+                    }
+                    match self.store.file_row(&from_pool.id, old_name.as_str()).await? {
+                        Some(row) => {
+                            let meta = self.store.rename_file(row.uuid()?, &new_name).await?;
+                            tracing::info!(id = %meta.id, to = %to.display(), "file renamed; image kept");
+                        }
+                        // Not registered yet: it carries on as a pending file under its new name.
+                        None => {
+                            self.pending.remove(from);
+                            self.touch(to, now, true);
+                        }
+                    }
+                }
+                _ => {
+                    self.removed(from).await;
+                    self.touch(to, now, true);
+                }
+            }
+            Ok::<(), StoreError>(())
+        };
+        if let Err(e) = result.await {
+            tracing::warn!(from = %from.display(), to = %to.display(), error = %e, "cannot apply a rename");
+        }
+    }
+
+    /// Brings the database in line with the pools: vanished files removed, new and changed ones
+    /// registered (through the same settling as live events), unhashed ones hashed, images of pools no
+    /// longer configured removed.
+    async fn reconcile(&mut self) -> Result<(), StoreError> {
+        let now = Instant::now();
+        let mut on_disk: HashMap<(String, String), PathBuf> = HashMap::new();
+        for pool in self.pools.iter() {
+            let Ok(entries) = std::fs::read_dir(&pool.iso_dir) else { continue };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if entry.file_type().is_ok_and(|t| t.is_file())
+                    && let Some((pool, name)) = self.image_file(&path)
+                {
+                    on_disk.insert((pool.id.clone(), name.to_string()), path);
+                }
+            }
+        }
+        for row in self.store.file_rows().await? {
+            let key = (row.pool_id.clone(), row.filename.clone());
+            match on_disk.remove(&key) {
+                None => {
+                    if self.pools.get(&row.pool_id).is_none() {
+                        tracing::warn!(pool = %row.pool_id, file = %row.filename, "pool no longer configured; image removed");
+                    } else {
+                        tracing::info!(pool = %row.pool_id, file = %row.filename, "file vanished while the node was down; image removed");
+                    }
+                    self.store.delete_image(row.uuid()?).await?;
+                }
+                Some(path) => {
+                    let meta = std::fs::metadata(&path).ok();
+                    let unchanged = meta.as_ref().is_some_and(|m| row.matches(m.len(), mtime_ns(&path)));
+                    if !unchanged {
+                        self.touch(&path, now, true);
+                    } else if row.checksum.is_none() {
+                        self.hasher.queue(HashJob { id: row.uuid()?, path });
+                    }
+                }
+            }
+        }
+        for path in on_disk.into_values() {
+            self.touch(&path, now, true);
+        }
+        Ok(())
+    }
+}

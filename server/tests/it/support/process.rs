@@ -1,0 +1,72 @@
+//! Real `quantix-iso` processes, for tests that kill and restart them.
+
+use std::{
+    net::SocketAddr,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use super::eventually;
+
+pub struct Process {
+    child: Option<Child>,
+    args: Vec<String>,
+    pub url: String,
+}
+
+pub fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+}
+
+impl Process {
+    /// Starts `quantix-iso <args>` listening on `addr` and waits until it answers.
+    pub async fn start(addr: SocketAddr, args: Vec<String>) -> Process {
+        let mut p = Process { child: None, args, url: format!("http://{addr}") };
+        p.restart().await;
+        p
+    }
+
+    pub async fn restart(&mut self) {
+        assert!(self.child.is_none(), "still running");
+        let log = if std::env::var_os("TEST_LOG").is_some() { Stdio::inherit() } else { Stdio::null() };
+        let child = Command::new(env!("CARGO_BIN_EXE_quantix-iso"))
+            .args(&self.args)
+            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let url = self.url.clone();
+        eventually(Duration::from_secs(20), "the process answers", || {
+            let url = url.clone();
+            async move { reqwest::get(format!("{url}/healthz")).await.is_ok() }
+        })
+        .await;
+    }
+
+    /// SIGKILL: no shutdown, no flushing.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    /// SIGTERM: a graceful stop.
+    pub fn terminate(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // SAFETY: plain kill(2) on a child we own.
+            unsafe {
+                libc::kill(child.id() as i32, libc::SIGTERM);
+            }
+            child.wait().unwrap();
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}

@@ -1,0 +1,399 @@
+//! Randomized convergence: nodes and a vdc under random operations while the transport drops,
+//! duplicates, delays and reorders deliveries and either side restarts (or loses its database). Once the
+//! faults stop, one sync period (a full inventory and the outbox drained) must leave the vdc equal to
+//! the union of the nodes' truth, even with stale deliveries still arriving afterwards.
+//!
+//! CI runs 200 seeds; `QUANTIX_SEEDS=1000` runs 1,000 (`QUANTIX_SEED=n` replays one).
+
+use std::{
+    collections::BTreeMap,
+    path::PathBuf,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+};
+
+use app::model::{
+    FolderPath, HeartbeatRequest, HeartbeatResponse, ImageQuery, NodeRef, NotifyImageChangeResponse,
+    NotifyImageChangesRequest, SyncNodeImagesRequest, SyncNodeImagesResponse,
+};
+use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
+use server::{
+    config::PoolSpec,
+    filters::ImageFilter,
+    node::{
+        names::ImageFileName,
+        os_guess::OsGuess,
+        pools::Pools,
+        store::{NewImage, NodeStore},
+        sync::{SharedSyncState, SyncClient, SyncTransport, TransportError},
+    },
+    vdc::catalogue::Catalogue,
+};
+use tempfile::TempDir;
+use tokio::sync::Mutex as AsyncMutex;
+use uuid::Uuid;
+
+/// A delivery held back by the network, to arrive later, out of order.
+enum Delayed {
+    Notify(NotifyImageChangesRequest),
+    Full(SyncNodeImagesRequest),
+}
+
+/// The vdc side: its catalogue, which may be down, restarted, or wiped.
+struct Vdc {
+    catalogue: AsyncMutex<Option<Catalogue>>,
+    url: String,
+    file: PathBuf,
+}
+
+impl Vdc {
+    async fn restart(&self, wipe: bool) {
+        let mut slot = self.catalogue.lock().await;
+        if let Some(c) = slot.take() {
+            c.close().await;
+        }
+        if wipe {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", self.file.display()));
+            }
+        }
+        *slot = Some(Catalogue::open(&self.url).await.unwrap());
+    }
+
+    async fn down(&self) {
+        if let Some(c) = self.catalogue.lock().await.take() {
+            c.close().await;
+        }
+    }
+}
+
+#[derive(Clone)]
+struct FaultyTransport {
+    vdc: Arc<Vdc>,
+    rng: Arc<Mutex<StdRng>>,
+    delayed: Arc<Mutex<Vec<Delayed>>>,
+    faults: Arc<AtomicBool>,
+}
+
+enum Fate {
+    Deliver,
+    Drop,
+    Delay,
+    LoseAnswer,
+    Duplicate,
+}
+
+impl FaultyTransport {
+    fn fate(&self) -> Fate {
+        if !self.faults.load(Ordering::Relaxed) {
+            return Fate::Deliver;
+        }
+        match self.rng.lock().unwrap().random_range(0..100) {
+            0..15 => Fate::Drop,
+            15..25 => Fate::Delay,
+            25..35 => Fate::LoseAnswer,
+            35..45 => Fate::Duplicate,
+            _ => Fate::Deliver,
+        }
+    }
+
+    fn lost() -> TransportError {
+        TransportError::Unreachable("simulated network fault".into())
+    }
+}
+
+async fn deliver_notify(
+    vdc: &Vdc,
+    req: &NotifyImageChangesRequest,
+) -> Result<NotifyImageChangeResponse, TransportError> {
+    let slot = vdc.catalogue.lock().await;
+    let c = slot.as_ref().ok_or_else(|| TransportError::Unreachable("vdc down".into()))?;
+    let (applied, ignored) = c
+        .apply_changes(&req.node, req.events.clone(), server::now_unix())
+        .await
+        .map_err(|e| TransportError::Refused { status: 500, message: e.to_string() })?;
+    Ok(NotifyImageChangeResponse { applied, ignored })
+}
+
+async fn deliver_full(vdc: &Vdc, req: &SyncNodeImagesRequest) -> Result<SyncNodeImagesResponse, TransportError> {
+    let slot = vdc.catalogue.lock().await;
+    let c = slot.as_ref().ok_or_else(|| TransportError::Unreachable("vdc down".into()))?;
+    c.sync_inventory(req.clone(), server::now_unix())
+        .await
+        .map_err(|e| TransportError::Refused { status: 500, message: e.to_string() })
+}
+
+impl SyncTransport for FaultyTransport {
+    async fn notify(&self, req: &NotifyImageChangesRequest) -> Result<NotifyImageChangeResponse, TransportError> {
+        match self.fate() {
+            Fate::Drop => Err(Self::lost()),
+            Fate::Delay => {
+                self.delayed.lock().unwrap().push(Delayed::Notify(req.clone()));
+                Err(Self::lost())
+            }
+            Fate::LoseAnswer => deliver_notify(&self.vdc, req).await.and(Err(Self::lost())),
+            Fate::Duplicate => {
+                let _ = deliver_notify(&self.vdc, req).await;
+                deliver_notify(&self.vdc, req).await
+            }
+            Fate::Deliver => deliver_notify(&self.vdc, req).await,
+        }
+    }
+
+    async fn full_sync(&self, req: &SyncNodeImagesRequest) -> Result<SyncNodeImagesResponse, TransportError> {
+        match self.fate() {
+            Fate::Drop => Err(Self::lost()),
+            Fate::Delay => {
+                self.delayed.lock().unwrap().push(Delayed::Full(req.clone()));
+                Err(Self::lost())
+            }
+            Fate::LoseAnswer => deliver_full(&self.vdc, req).await.and(Err(Self::lost())),
+            Fate::Duplicate => {
+                let _ = deliver_full(&self.vdc, req).await;
+                deliver_full(&self.vdc, req).await
+            }
+            Fate::Deliver => deliver_full(&self.vdc, req).await,
+        }
+    }
+
+    async fn heartbeat(&self, req: &HeartbeatRequest) -> Result<HeartbeatResponse, TransportError> {
+        if matches!(self.fate(), Fate::Drop | Fate::Delay) {
+            return Err(Self::lost());
+        }
+        let slot = self.vdc.catalogue.lock().await;
+        let c = slot.as_ref().ok_or_else(|| TransportError::Unreachable("vdc down".into()))?;
+        let full_sync_wanted = c.heartbeat(&req.node, req.pending, server::now_unix()).await.unwrap();
+        Ok(HeartbeatResponse { full_sync_wanted })
+    }
+}
+
+struct SimNode {
+    node: NodeRef,
+    db: PathBuf,
+    pools: Arc<Pools>,
+    store: NodeStore,
+    client: SyncClient<FaultyTransport>,
+    transport: FaultyTransport,
+}
+
+impl SimNode {
+    async fn open(id: &str, dir: &TempDir, transport: FaultyTransport) -> SimNode {
+        let pools = Arc::new(
+            Pools::open(&[PoolSpec { id: "local".into(), name: None, path: dir.path().join(id), quota: None }])
+                .unwrap(),
+        );
+        let db = dir.path().join(format!("{id}.db"));
+        let store = NodeStore::open(&db, pools.clone()).await.unwrap();
+        let node = NodeRef { node_id: id.into(), node_name: Some(id.into()), node_api_url: None };
+        let client = SyncClient::new(store.clone(), transport.clone(), node.clone(), SharedSyncState::default());
+        SimNode { node, db, pools, store, client, transport }
+    }
+
+    async fn restart(&mut self) {
+        self.store.close().await;
+        self.store = NodeStore::open(&self.db, self.pools.clone()).await.unwrap();
+        self.client =
+            SyncClient::new(self.store.clone(), self.transport.clone(), self.node.clone(), Default::default());
+    }
+
+    /// One random change to the node's own truth.
+    async fn random_change(&self, rng: &mut StdRng, counter: &mut u32) {
+        const FOLDERS: &[&str] =
+            &["/linux", "/linux/ubuntu", "/windows", "/windows/server", "/other", "/lab/a", "/lab/b"];
+        let images = self.store.snapshot().await.unwrap().images;
+        let folder = || FolderPath::parse(FOLDERS.choose(&mut rand::rng()).unwrap()).unwrap();
+        match rng.random_range(0..10) {
+            0..4 => {
+                *counter += 1;
+                let new = NewImage {
+                    id: Uuid::from_u128(rng.random()),
+                    pool_id: "local".into(),
+                    filename: ImageFileName::parse(&format!("img-{counter}.iso")).unwrap(),
+                    folder: folder(),
+                    size_bytes: rng.random_range(1..1000),
+                    checksum: Some(format!("sha256:{:064x}", rng.random::<u128>())),
+                    os: OsGuess::default(),
+                    file_mtime_ns: None,
+                };
+                self.store.insert_image(new).await.unwrap();
+            }
+            4..6 if !images.is_empty() => {
+                let img = images.choose(rng).unwrap();
+                self.store.move_image(img.id, &folder()).await.unwrap();
+            }
+            6..8 if !images.is_empty() => {
+                let img = images.choose(rng).unwrap();
+                self.store.delete_image(img.id).await.unwrap();
+            }
+            8 if !images.is_empty() => {
+                let img = images.choose(rng).unwrap();
+                *counter += 1;
+                let name = ImageFileName::parse(&format!("renamed-{counter}.iso")).unwrap();
+                self.store.rename_file(img.id, &name).await.unwrap();
+            }
+            9 => {
+                let (from, to) = (FolderPath::parse("/lab/a").unwrap(), FolderPath::parse("/lab/c").unwrap());
+                // Refused when /lab/a does not exist or /lab/c does: the node's own rule, not a failure here.
+                if self.store.rename_folder(&from, &to).await.is_ok() {
+                    self.store.rename_folder(&to, &from).await.unwrap();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What the vdc should hold: every node's images, keyed by (node, id).
+type Truth = BTreeMap<(String, Uuid), (String, String, u64, Option<String>)>;
+
+async fn node_truth(nodes: &[SimNode]) -> Truth {
+    let mut truth = Truth::new();
+    for n in nodes {
+        for i in n.store.snapshot().await.unwrap().images {
+            truth.insert(
+                (n.node.node_id.clone(), i.id),
+                (i.filename, i.folder_path.to_string(), i.revision, i.checksum),
+            );
+        }
+    }
+    truth
+}
+
+async fn vdc_view(vdc: &Vdc) -> Truth {
+    let slot = vdc.catalogue.lock().await;
+    let c = slot.as_ref().unwrap();
+    let mut view = Truth::new();
+    let mut query = ImageQuery { limit: Some(1000), ..Default::default() };
+    loop {
+        let page = c.list(&ImageFilter::parse(query.clone()).unwrap()).await.unwrap();
+        for i in page.images {
+            view.insert(
+                (i.node_id.clone().unwrap(), i.id),
+                (i.filename, i.folder_path.to_string(), i.revision, i.checksum),
+            );
+        }
+        match page.next_cursor {
+            Some(c) => query.cursor = Some(c),
+            None => return view,
+        }
+    }
+}
+
+async fn run_seed(seed: u64) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("vdc.db");
+    let vdc = Arc::new(Vdc { catalogue: AsyncMutex::new(None), url: format!("sqlite://{}", file.display()), file });
+    vdc.restart(false).await;
+    let transport = FaultyTransport {
+        vdc: vdc.clone(),
+        rng: Arc::new(Mutex::new(StdRng::seed_from_u64(seed ^ 0x5eed))),
+        delayed: Default::default(),
+        faults: Arc::new(AtomicBool::new(true)),
+    };
+    let node_count = rng.random_range(1..=3);
+    let mut nodes = Vec::new();
+    for k in 0..node_count {
+        nodes.push(SimNode::open(&format!("n{k}"), &dir, transport.clone()).await);
+    }
+    let mut counter = 0;
+    let mut vdc_up = true;
+    for _ in 0..rng.random_range(40..120) {
+        let k = rng.random_range(0..nodes.len());
+        match rng.random_range(0..100) {
+            0..45 => nodes[k].random_change(&mut rng, &mut counter).await,
+            // Errors are the faults at work; the outbox keeps what was not acknowledged.
+            45..65 => drop(nodes[k].client.deliver_once().await),
+            65..70 => drop(nodes[k].client.full_sync().await),
+            70..73 => drop(nodes[k].client.heartbeat().await),
+            73..83 => {
+                let next = {
+                    let mut held = transport.delayed.lock().unwrap();
+                    if held.is_empty() {
+                        None
+                    } else {
+                        let pick = rng.random_range(0..held.len());
+                        Some(held.swap_remove(pick))
+                    }
+                };
+                match next {
+                    Some(Delayed::Notify(req)) => drop(deliver_notify(&vdc, &req).await),
+                    Some(Delayed::Full(req)) => drop(deliver_full(&vdc, &req).await),
+                    None => {}
+                }
+            }
+            83..88 => nodes[k].restart().await,
+            88..92 => vdc.restart(false).await,
+            92..94 => vdc.restart(true).await,
+            94..97 => {
+                if vdc_up {
+                    vdc.down().await;
+                } else {
+                    vdc.restart(false).await;
+                }
+                vdc_up = !vdc_up;
+            }
+            _ => {}
+        }
+    }
+
+    // Faults stop; the vdc is up. One sync period: each node sends its inventory and drains its outbox.
+    transport.faults.store(false, Ordering::Relaxed);
+    if !vdc_up {
+        vdc.restart(false).await;
+    }
+    for n in &nodes {
+        n.client.full_sync().await.unwrap();
+        n.client.drain().await.unwrap();
+    }
+    // Stale deliveries still in the network arrive late, in any order: they must change nothing.
+    let late: Vec<Delayed> = std::mem::take(&mut *transport.delayed.lock().unwrap());
+    for d in late.into_iter().rev() {
+        match d {
+            Delayed::Notify(req) => drop(deliver_notify(&vdc, &req).await),
+            Delayed::Full(req) => drop(deliver_full(&vdc, &req).await),
+        }
+    }
+    let (truth, view) = (node_truth(&nodes).await, vdc_view(&vdc).await);
+    let differences: Vec<String> = truth
+        .keys()
+        .chain(view.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .filter(|k| truth.get(k) != view.get(k))
+        .map(|k| format!("{k:?}: node has {:?}, vdc has {:?}", truth.get(k), view.get(k)))
+        .collect();
+    assert!(
+        differences.is_empty(),
+        "seed {seed}: the vdc does not match the nodes (replay with QUANTIX_SEED={seed}):\n{}",
+        differences.join("\n")
+    );
+    for n in &nodes {
+        assert_eq!(n.store.pending_count().await.unwrap(), 0, "seed {seed}: outbox not empty");
+        n.store.close().await;
+    }
+    vdc.down().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_vdc_converges_on_the_union_of_the_nodes() {
+    let seeds: Vec<u64> = match std::env::var("QUANTIX_SEED") {
+        Ok(one) => vec![one.parse().expect("QUANTIX_SEED is a number")],
+        Err(_) => (0..std::env::var("QUANTIX_SEEDS").ok().and_then(|n| n.parse().ok()).unwrap_or(200)).collect(),
+    };
+    let count = seeds.len();
+    // A few seeds at a time: each spends most of its time waiting on fsync.
+    let mut running = tokio::task::JoinSet::new();
+    for seed in seeds {
+        running.spawn(run_seed(seed));
+        if running.len() >= 4 {
+            running.join_next().await.unwrap().unwrap();
+        }
+    }
+    while let Some(r) = running.join_next().await {
+        r.unwrap();
+    }
+    eprintln!("{count} seeds converged");
+}
