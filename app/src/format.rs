@@ -15,6 +15,38 @@ pub fn bytes(n: u64) -> String {
     if value >= 100.0 { format!("{value:.0} {}", UNITS[unit]) } else { format!("{value:.1} {}", UNITS[unit]) }
 }
 
+/// "Ubuntu 24.04", "Windows Server 2022", "Linux": the OS of an image as people name it.
+pub fn os_label(family: Option<&str>, distribution: Option<&str>, version: Option<&str>) -> Option<String> {
+    let name = match distribution.or(family)? {
+        "rhel" => "RHEL".to_owned(),
+        "sles" => "SLES".to_owned(),
+        "opensuse" => "openSUSE".to_owned(),
+        "freebsd" => "FreeBSD".to_owned(),
+        "openbsd" => "OpenBSD".to_owned(),
+        "netbsd" => "NetBSD".to_owned(),
+        "truenas" => "TrueNAS".to_owned(),
+        "pfsense" => "pfSense".to_owned(),
+        "opnsense" => "OPNsense".to_owned(),
+        "nixos" => "NixOS".to_owned(),
+        "almalinux" => "AlmaLinux".to_owned(),
+        "pop-os" => "Pop!_OS".to_owned(),
+        "virtio-win" => "VirtIO drivers".to_owned(),
+        "bsd" => "BSD".to_owned(),
+        other => other
+            .split('-')
+            .map(|w| {
+                let mut c = w.chars();
+                c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    Some(match version {
+        Some(v) => format!("{name} {v}"),
+        None => name,
+    })
+}
+
 /// A duration in seconds as `42 s`, `3 min`, `2 h 5 min`.
 pub fn duration_secs(secs: f64) -> String {
     if !secs.is_finite() || secs < 0.0 {
@@ -51,6 +83,18 @@ mod tests {
         assert_eq!(bytes(1536), "1.5 KiB");
         assert_eq!(bytes(4_700_000_000), "4.4 GiB");
         assert_eq!(bytes(300 << 20), "300 MiB");
+    }
+
+    #[test]
+    fn os_labels() {
+        assert_eq!(os_label(Some("linux"), Some("ubuntu"), Some("24.04")).as_deref(), Some("Ubuntu 24.04"));
+        assert_eq!(
+            os_label(Some("windows"), Some("windows-server"), Some("2022")).as_deref(),
+            Some("Windows Server 2022")
+        );
+        assert_eq!(os_label(Some("linux"), None, None).as_deref(), Some("Linux"));
+        assert_eq!(os_label(Some("bsd"), Some("freebsd"), Some("14.0")).as_deref(), Some("FreeBSD 14.0"));
+        assert_eq!(os_label(None, None, Some("1")), None);
     }
 
     #[test]

@@ -4,7 +4,10 @@
 //! Built twice: with `ssr` into the server binary and with `hydrate` into the WASM client. Nothing here
 //! touches a database, a filesystem or a socket directly: server-only code lives in the `server` crate.
 
+#![recursion_limit = "512"]
+
 pub mod api;
+pub mod browser;
 pub mod components;
 pub mod format;
 pub mod model;

@@ -1,4 +1,7 @@
 //! Reusable pieces of the pages.
 
+pub mod dialog;
+pub mod folder_tree;
 pub mod layout;
 pub mod status;
+pub mod upload;

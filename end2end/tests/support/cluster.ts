@@ -140,7 +140,10 @@ export interface NodeOptions {
   id: string;
   name?: string;
   vdc?: string;
+  /** `ID[:NAME]` each, placed under the node's directory. */
   pools?: string[];
+  /** Pools with a quota (bytes), written to a config file. */
+  quotaPools?: { id: string; name: string; quota: number }[];
   syncInterval?: string;
   dataDir?: string;
 }
@@ -154,10 +157,22 @@ export async function startNode(opts: NodeOptions): Promise<NodeProc> {
   const dir = opts.dataDir ?? tempDir(`node-${opts.id}`);
   const poolDirs: Record<string, string> = {};
   const args = ["node", "--listen", `127.0.0.1:${port}`, "--node-id", opts.id, "--data-dir", path.join(dir, "db")];
-  for (const spec of opts.pools ?? ["local"]) {
-    const id = spec.split(":")[0];
-    poolDirs[id] = path.join(dir, "pools", id);
-    args.push("--pool", `${spec}=${poolDirs[id]}`);
+  const pools = (opts.pools ?? ["local"]).map((spec) => {
+    const [id, name] = spec.split(":");
+    return { id, name: name ?? id, quota: undefined as number | undefined };
+  });
+  pools.push(...(opts.quotaPools ?? []));
+  for (const p of pools) poolDirs[p.id] = path.join(dir, "pools", p.id);
+  if (opts.quotaPools?.length) {
+    // Quotas exist only in the config file, so then every pool is described there.
+    const toml = pools
+      .map((p) => `[[pools]]\nid = "${p.id}"\nname = "${p.name}"\npath = "${poolDirs[p.id]}"\n${p.quota ? `quota = ${p.quota}\n` : ""}`)
+      .join("\n");
+    const file = path.join(dir, "node.toml");
+    fs.writeFileSync(file, toml);
+    args.push("--config", file);
+  } else {
+    for (const p of pools) args.push("--pool", `${p.id}:${p.name}=${poolDirs[p.id]}`);
   }
   if (opts.name) args.push("--node-name", opts.name);
   if (opts.vdc) args.push("--vdc-url", opts.vdc, "--cluster-token", TOKEN);

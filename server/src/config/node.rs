@@ -97,7 +97,18 @@ impl NodeArgs {
         let mut merged = prefer_cli!(
             self,
             file.clone(),
-            [listen, node_id, node_name, data_dir, vdc_url, advertise_url, cluster_token, sync_interval, site_root]
+            [
+                listen,
+                node_id,
+                node_name,
+                data_dir,
+                vdc_url,
+                advertise_url,
+                cluster_token,
+                sync_interval,
+                watch_settle,
+                site_root
+            ]
         );
         if pools_from_file {
             merged.pools = file.pools;

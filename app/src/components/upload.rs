@@ -1,0 +1,330 @@
+//! Uploads from the browser: pick files or drop them, choose the pool (with its free space) and the
+//! folder, watch each file's progress (bytes, rate, time left), cancel.
+
+use leptos::{ev::DragEvent, prelude::*};
+
+use crate::browser::{self, PickedFile, UploadHandle};
+use crate::format;
+use crate::model::{FolderPath, IsoMetadata, StoragePool, encode_query};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum UploadState {
+    Uploading,
+    Done(String),
+    Failed(String),
+    Cancelled,
+}
+
+#[derive(Clone, Debug)]
+pub struct UploadItem {
+    pub key: u64,
+    pub name: String,
+    pub size: u64,
+    pub pool: String,
+    pub folder: FolderPath,
+    pub loaded: u64,
+    pub started_ms: f64,
+    pub now_ms: f64,
+    pub state: UploadState,
+}
+
+impl UploadItem {
+    fn rate(&self) -> f64 {
+        let secs = (self.now_ms - self.started_ms) / 1000.0;
+        if secs > 0.2 { self.loaded as f64 / secs } else { 0.0 }
+    }
+
+    fn stats(&self) -> String {
+        match &self.state {
+            UploadState::Uploading => {
+                let rate = self.rate();
+                let left = if rate > 0.0 {
+                    format::duration_secs((self.size - self.loaded) as f64 / rate)
+                } else {
+                    "–".into()
+                };
+                format!(
+                    "{} of {} · {}/s · {} left",
+                    format::bytes(self.loaded),
+                    format::bytes(self.size),
+                    format::bytes(rate as u64),
+                    left
+                )
+            }
+            UploadState::Done(checksum) => format!("Uploaded to {} · {}", self.folder, checksum),
+            UploadState::Failed(why) => why.clone(),
+            UploadState::Cancelled => "Cancelled; nothing was kept.".into(),
+        }
+    }
+}
+
+/// The upload queue of a page.
+#[derive(Clone, Copy)]
+pub struct Uploads {
+    pub items: RwSignal<Vec<UploadItem>>,
+    handles: StoredValue<Vec<(u64, UploadHandle)>>,
+    next: StoredValue<u64>,
+    /// Bumped when an upload finishes, so the page reloads its lists.
+    pub finished: RwSignal<u64>,
+}
+
+impl Uploads {
+    pub fn new() -> Self {
+        Self {
+            items: RwSignal::new(Vec::new()),
+            handles: StoredValue::new(Vec::new()),
+            next: StoredValue::new(1),
+            finished: RwSignal::new(0),
+        }
+    }
+
+    fn update(&self, key: u64, f: impl FnOnce(&mut UploadItem)) {
+        self.items.update(|items| {
+            if let Some(item) = items.iter_mut().find(|i| i.key == key) {
+                f(item);
+            }
+        });
+    }
+
+    /// Starts uploading `file` to `pool` (refused at once if it cannot fit) into `folder`.
+    pub fn start(&self, file: PickedFile, pool: &StoragePool, folder: FolderPath) {
+        let key = self.next.get_value();
+        self.next.set_value(key + 1);
+        let now = browser::now_ms();
+        let mut item = UploadItem {
+            key,
+            name: file.name.clone(),
+            size: file.size,
+            pool: pool.id.clone(),
+            folder: folder.clone(),
+            loaded: 0,
+            started_ms: now,
+            now_ms: now,
+            state: UploadState::Uploading,
+        };
+        if file.size > pool.free_bytes {
+            item.state = UploadState::Failed(format!(
+                "{} is {}, more than the {} free on pool {}; it was not sent.",
+                file.name,
+                format::bytes(file.size),
+                format::bytes(pool.free_bytes),
+                pool.name
+            ));
+            self.items.update(|i| i.push(item));
+            return;
+        }
+        self.items.update(|i| i.push(item));
+        let url = format!(
+            "/api/v1/storage/upload?{}",
+            encode_query([("pool_id", pool.id.as_str()), ("folder", folder.as_str())])
+        );
+        let this = *self;
+        let handle = browser::start_upload(
+            &url,
+            &file,
+            move |loaded| {
+                this.update(key, |i| {
+                    i.loaded = loaded.min(i.size);
+                    i.now_ms = browser::now_ms();
+                })
+            },
+            move |result: Result<IsoMetadata, crate::api::ApiError>| {
+                this.update(key, |i| {
+                    if i.state == UploadState::Cancelled {
+                        return;
+                    }
+                    i.now_ms = browser::now_ms();
+                    i.state = match result {
+                        Ok(meta) => {
+                            i.loaded = i.size;
+                            UploadState::Done(
+                                meta.short_checksum().map(|c| format!("SHA-256 {c}…")).unwrap_or_default(),
+                            )
+                        }
+                        Err(e) => UploadState::Failed(format!("{} was not uploaded: {e}", i.name)),
+                    };
+                });
+                this.handles.update_value(|h| h.retain(|(k, _)| *k != key));
+                this.finished.update(|n| *n += 1);
+            },
+        );
+        match handle {
+            Some(h) => self.handles.update_value(|hs| hs.push((key, h))),
+            None => {
+                self.update(key, |i| i.state = UploadState::Failed("This browser could not start the upload.".into()))
+            }
+        }
+    }
+
+    pub fn cancel(&self, key: u64) {
+        self.update(key, |i| i.state = UploadState::Cancelled);
+        self.handles.with_value(|hs| {
+            if let Some((_, h)) = hs.iter().find(|(k, _)| *k == key) {
+                h.abort();
+            }
+        });
+    }
+
+    pub fn clear_finished(&self) {
+        self.items.update(|items| items.retain(|i| i.state == UploadState::Uploading));
+    }
+}
+
+impl Default for Uploads {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The upload controls: pool and folder choice, a file picker, and the queue with progress.
+#[component]
+pub fn UploadPanel(
+    uploads: Uploads,
+    #[prop(into)] pools: Signal<Vec<StoragePool>>,
+    #[prop(into)] folders: Signal<Vec<FolderPath>>,
+    #[prop(into)] current: Signal<FolderPath>,
+    #[prop(into)] enabled: Signal<bool>,
+    /// The chosen pool id (shared with the page-wide drop zone).
+    pool: RwSignal<String>,
+    /// The chosen folder (defaults to the open one).
+    folder: RwSignal<Option<FolderPath>>,
+) -> impl IntoView {
+    let chosen_folder = move || folder.get().unwrap_or_else(|| current.get());
+    let start_files = move |files: Vec<PickedFile>| {
+        let pool_id = pool.get_untracked();
+        let Some(p) = pools.get_untracked().into_iter().find(|p| p.id == pool_id) else { return };
+        for f in files {
+            uploads.start(f, &p, folder.get_untracked().unwrap_or_else(|| current.get_untracked()));
+        }
+    };
+    view! {
+        <section class="card upload-card" aria-label="Upload">
+            <div class="toolbar">
+                <label class="field">
+                    <span class="small muted">"Storage pool"</span>
+                    <select
+                        data-testid="upload-pool"
+                        disabled=move || !enabled.get()
+                        prop:value=pool
+                        on:change=move |ev| pool.set(event_target_value(&ev))
+                    >
+                        {move || {
+                            pools
+                                .get()
+                                .into_iter()
+                                .map(|p| {
+                                    let label = format!("{} — {} free", p.name, format::bytes(p.free_bytes));
+                                    view! { <option value=p.id.clone()>{label}</option> }
+                                })
+                                .collect_view()
+                        }}
+                    </select>
+                </label>
+                <label class="field">
+                    <span class="small muted">"Folder"</span>
+                    <select
+                        data-testid="upload-folder"
+                        disabled=move || !enabled.get()
+                        prop:value=move || chosen_folder().to_string()
+                        on:change=move |ev| folder.set(FolderPath::parse(&event_target_value(&ev)).ok())
+                    >
+                        {move || {
+                            folders.get().into_iter().map(|f| view! { <option value=f.to_string()>{f.to_string()}</option> }).collect_view()
+                        }}
+                    </select>
+                </label>
+                <span class="spacer"></span>
+                <label class="btn btn-primary" class:disabled=move || !enabled.get()>
+                    "Choose files…"
+                    <input
+                        type="file"
+                        multiple
+                        class="sr-only"
+                        accept=".iso,.img,.ova"
+                        data-testid="upload-input"
+                        disabled=move || !enabled.get()
+                        on:change=move |ev| start_files(browser::files_from_input(&ev))
+                    />
+                </label>
+            </div>
+            <p class="small muted">"Or drop .iso, .img or .ova files anywhere on this page."</p>
+            <Show when=move || uploads.items.with(|i| !i.is_empty())>
+                <ul class="uploads" data-testid="uploads">
+                    <For each=move || uploads.items.get() key=|i| (i.key, i.loaded, format!("{:?}", i.state)) let:item>
+                        {
+                            let key = item.key;
+                            let uploading = item.state == UploadState::Uploading;
+                            let class = match item.state {
+                                UploadState::Uploading => "upload-item",
+                                UploadState::Done(_) => "upload-item done",
+                                _ => "upload-item failed",
+                            };
+                            let stats = item.stats();
+                            view! {
+                                <li class=class data-testid="upload-item" data-state=format!("{:?}", item.state).split('(').next().unwrap_or("").to_lowercase()>
+                                    <span class="upload-name" title=item.name.clone()>{item.name.clone()}</span>
+                                    {uploading
+                                        .then(|| {
+                                            view! {
+                                                <button class="btn btn-small" type="button" data-testid="upload-cancel" on:click=move |_| uploads.cancel(key)>
+                                                    "Cancel"
+                                                </button>
+                                            }
+                                        })}
+                                    <progress max=item.size.max(1) value=item.loaded aria-label=format!("{} uploaded", item.name)></progress>
+                                    <span class="upload-stats" data-testid="upload-stats">{stats}</span>
+                                </li>
+                            }
+                        }
+                    </For>
+                </ul>
+                <button class="btn-link small" type="button" on:click=move |_| uploads.clear_finished()>
+                    "Clear finished"
+                </button>
+            </Show>
+        </section>
+    }
+}
+
+/// Files dragged from the desktop over the page: a full-page drop target.
+#[component]
+pub fn PageDropZone(
+    on_files: Callback<Vec<PickedFile>>,
+    #[prop(into)] enabled: Signal<bool>,
+    children: Children,
+) -> impl IntoView {
+    let depth = RwSignal::new(0i32);
+    view! {
+        <div
+            class="page-drop"
+            on:dragenter=move |ev: DragEvent| {
+                if enabled.get_untracked() && browser::drag_carries_files(&ev) {
+                    ev.prevent_default();
+                    depth.update(|d| *d += 1);
+                }
+            }
+            on:dragover=move |ev: DragEvent| {
+                if enabled.get_untracked() && browser::drag_carries_files(&ev) {
+                    ev.prevent_default();
+                }
+            }
+            on:dragleave=move |ev: DragEvent| {
+                if browser::drag_carries_files(&ev) {
+                    depth.update(|d| *d = (*d - 1).max(0));
+                }
+            }
+            on:drop=move |ev: DragEvent| {
+                if browser::drag_carries_files(&ev) {
+                    ev.prevent_default();
+                    depth.set(0);
+                    on_files.run(browser::files_from_drop(&ev));
+                }
+            }
+        >
+            <Show when=move || { depth.get() > 0 }>
+                <div class="page-drop-overlay" data-testid="drop-overlay">"Drop to upload"</div>
+            </Show>
+            {children()}
+        </div>
+    }
+}
