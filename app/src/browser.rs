@@ -32,7 +32,7 @@ pub struct UploadHandle {
     xhr: send_wrapper::SendWrapper<web_sys::XmlHttpRequest>,
 }
 
-/// A subscription to server-sent events; closed when dropped.
+/// A subscription to server-sent events (named `kinds`); closed when dropped.
 pub struct EventStream {
     #[cfg(feature = "hydrate")]
     source: send_wrapper::SendWrapper<web_sys::EventSource>,
@@ -151,13 +151,15 @@ mod imp {
         }
     }
 
-    pub fn subscribe(url: &str, on_message: impl Fn(String) + 'static) -> Option<EventStream> {
+    pub fn subscribe(url: &str, kinds: &[&'static str], on_event: impl Fn(&str) + 'static) -> Option<EventStream> {
         let source = web_sys::EventSource::new(url).ok()?;
-        let handler = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-            on_message(e.data().as_string().unwrap_or_default());
-        });
-        source.set_onmessage(Some(handler.as_ref().unchecked_ref()));
-        handler.forget();
+        let on_event = std::rc::Rc::new(on_event);
+        for &kind in kinds {
+            let on_event = on_event.clone();
+            let handler = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_: web_sys::MessageEvent| on_event(kind));
+            source.add_event_listener_with_callback(kind, handler.as_ref().unchecked_ref()).ok()?;
+            handler.forget();
+        }
         Some(EventStream { source: SendWrapper::new(source) })
     }
 
@@ -190,7 +192,10 @@ mod imp {
     }
     pub fn copy_text(_: &str) {}
     pub fn now_ms() -> f64 {
-        0.0
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(0.0)
     }
     pub fn start_upload(
         _: &str,
@@ -203,7 +208,7 @@ mod imp {
     impl UploadHandle {
         pub fn abort(&self) {}
     }
-    pub fn subscribe(_: &str, _: impl Fn(String) + 'static) -> Option<EventStream> {
+    pub fn subscribe(_: &str, _: &[&'static str], _: impl Fn(&str) + 'static) -> Option<EventStream> {
         None
     }
 }

@@ -52,10 +52,6 @@ impl ApiError {
     }
 }
 
-/// An empty JSON answer (`204`, or `{}`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Empty {}
-
 impl Api {
     pub async fn list_images(&self, query: &ImageQuery) -> Result<ImageList, ApiError> {
         self.get(&format!("/api/v1/images?{}", query.to_query_string())).await
@@ -84,7 +80,7 @@ impl Api {
         self.send("POST", &format!("/api/v1/images/{id}/move"), &body).await
     }
 
-    pub async fn delete_image(&self, id: &str) -> Result<Empty, ApiError> {
+    pub async fn delete_image(&self, id: &str) -> Result<IsoMetadata, ApiError> {
         self.request("DELETE", &format!("/api/v1/images/{id}"), None).await
     }
 

@@ -76,7 +76,11 @@ pub fn FolderTree(
                         Signal::derive(move || drop_target.with(|t| t.as_ref() == Some(&f)))
                     };
                     let (over_folder, drop_folder, leave_folder) = (folder.clone(), folder.clone(), folder.clone());
-                    let link = href.run(folder.clone());
+                    // Reactive: the page's other query parameters (filters) may change while the tree stays.
+                    let link = {
+                        let f = folder.clone();
+                        move || href.run(f.clone())
+                    };
                     let label = if folder.is_root() { "All folders".to_owned() } else { folder.name().to_owned() };
                     view! {
                         <li

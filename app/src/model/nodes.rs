@@ -48,6 +48,9 @@ pub struct NodeInfo {
     /// Unix seconds of the last full inventory from the node.
     pub last_full_sync_at: Option<i64>,
     pub state: NodeSyncState,
+    /// The node's pools as of its last heartbeat.
+    #[serde(default)]
+    pub pools: Vec<super::StoragePool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

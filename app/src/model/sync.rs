@@ -122,6 +122,10 @@ pub struct HeartbeatRequest {
     #[serde(flatten)]
     pub node: NodeRef,
     pub pending: u64,
+    /// The node's storage pools with their free space, so the vdc can place VM disks and show the
+    /// pool filter. Absent from older nodes.
+    #[serde(default)]
+    pub pools: Vec<super::StoragePool>,
 }
 
 /// The vdc's answer to a heartbeat.

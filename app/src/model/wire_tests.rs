@@ -213,6 +213,7 @@ fn node_shapes() {
         last_contact_at: Some(10),
         last_full_sync_at: None,
         state: NodeSyncState::Stale,
+        pools: vec![],
     };
     let json = round_trip(&info);
     assert_eq!(keys(&json), ["api_url", "id", "image_count", "last_contact_at", "last_full_sync_at", "name", "state"]);
@@ -240,6 +241,15 @@ fn node_shapes() {
             "vdc_url"
         ]
     );
+    let beat = HeartbeatRequest {
+        node: NodeRef { node_id: "n".into(), node_name: None, node_api_url: None },
+        pending: 2,
+        pools: vec![],
+    };
+    assert_eq!(keys(&round_trip(&beat)), ["node_api_url", "node_id", "node_name", "pending", "pools"]);
+    let old_node: HeartbeatRequest = serde_json::from_value(json!({ "node_id": "n", "pending": 0 })).unwrap();
+    assert!(old_node.pools.is_empty());
+    assert_eq!(keys(&round_trip(&HeartbeatResponse { full_sync_wanted: true })), ["full_sync_wanted"]);
     let h = Health { status: "ok".into(), role: "node".into(), version: "0.1.0".into() };
     assert_eq!(keys(&round_trip(&h)), ["role", "status", "version"]);
 }

@@ -171,11 +171,7 @@ pub fn NodeImagesPage() -> impl IntoView {
                     <aside class="sidebar">
                         <h2>"Folders"</h2>
                         <Transition fallback=Loading>
-                            {move || Suspend::new(async move {
-                                data.await.map(|d| {
-                                    view! { <FolderTree listing=d.folders current=current href on_drop /> }
-                                })
-                            })}
+                            {move || data.get().map(|r| r.map(|d| view! { <FolderTree listing=d.folders current=current href on_drop /> }))}
                         </Transition>
                         <h2>"Storage pools"</h2>
                         <ul class="pools" data-testid="pools">
@@ -222,8 +218,7 @@ pub fn NodeImagesPage() -> impl IntoView {
                         </div>
                         <UploadPanel uploads pools folders current enabled=hydrated pool folder=upload_folder />
                         <Transition fallback=Loading>
-                            {move || Suspend::new(async move {
-                                match data.await {
+                            {move || data.get().map(|r| match r {
                                     Ok(d) => view! {
                                         <ImageTable
                                             images=d.images.images
@@ -234,7 +229,6 @@ pub fn NodeImagesPage() -> impl IntoView {
                                         />
                                     }.into_any(),
                                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                                }
                             })}
                         </Transition>
                     </div>

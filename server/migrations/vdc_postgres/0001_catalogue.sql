@@ -87,6 +87,18 @@ $$;
 CREATE TRIGGER images_count AFTER INSERT OR DELETE OR UPDATE OF folder_path, deleted ON images
     FOR EACH ROW EXECUTE FUNCTION images_count();
 
+-- Each node's storage pools as of its last heartbeat (for the pool filter and VM disk placement).
+CREATE TABLE node_pools (
+    node_id        TEXT COLLATE "C" NOT NULL,
+    pool_id        TEXT COLLATE "C" NOT NULL,
+    name           TEXT NOT NULL,
+    path           TEXT NOT NULL,
+    capacity_bytes BIGINT NOT NULL,
+    free_bytes     BIGINT NOT NULL,
+    image_count    BIGINT NOT NULL,
+    PRIMARY KEY (node_id, pool_id)
+);
+
 CREATE TABLE folders (
     path       TEXT COLLATE "C" PRIMARY KEY NOT NULL,
     created_at BIGINT NOT NULL

@@ -91,6 +91,18 @@ CREATE TRIGGER images_count_update AFTER UPDATE OF folder_path, deleted ON image
         + (CASE WHEN new.deleted THEN 0 ELSE 1 END) WHERE id = new.node_id;
 END;
 
+-- Each node's storage pools as of its last heartbeat (for the pool filter and VM disk placement).
+CREATE TABLE node_pools (
+    node_id        TEXT NOT NULL,
+    pool_id        TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    path           TEXT NOT NULL,
+    capacity_bytes BIGINT NOT NULL,
+    free_bytes     BIGINT NOT NULL,
+    image_count    BIGINT NOT NULL,
+    PRIMARY KEY (node_id, pool_id)
+);
+
 CREATE TABLE folders (
     path       TEXT PRIMARY KEY NOT NULL,
     created_at BIGINT NOT NULL

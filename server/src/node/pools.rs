@@ -153,4 +153,12 @@ impl Pools {
     pub fn iter(&self) -> impl Iterator<Item = &Arc<Pool>> {
         self.order.iter().filter_map(|id| self.by_id.get(id))
     }
+
+    /// Every pool as the API shows it, with its image count from `counts`. Blocking (statvfs, and a
+    /// directory listing for pools with a quota).
+    pub fn describe(&self, counts: &[(String, u64)]) -> io::Result<Vec<StoragePool>> {
+        self.iter()
+            .map(|p| p.describe(counts.iter().find(|(id, _)| *id == p.id).map(|(_, n)| *n).unwrap_or(0)))
+            .collect()
+    }
 }

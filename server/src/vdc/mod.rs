@@ -4,6 +4,7 @@
 pub mod api;
 pub mod catalogue;
 pub mod forward;
+pub mod live;
 
 use std::net::SocketAddr;
 
@@ -23,6 +24,7 @@ pub struct VdcState {
     pub nodes: NodeClient,
     pub timings: NodeTimings,
     pub cluster_token: Option<ClusterToken>,
+    pub live: live::Live,
 }
 
 pub struct VdcServer {
@@ -42,6 +44,7 @@ impl VdcServer {
             nodes: NodeClient::new(config.cluster_token.clone()),
             timings: NodeTimings { offline_after: config.offline_after, sync_interval: config.sync_interval },
             cluster_token: Some(config.cluster_token.clone()),
+            live: live::Live::default(),
         };
         Ok(VdcServer { listener, state, config })
     }
@@ -65,6 +68,13 @@ impl VdcServer {
         let maintenance = tokio::spawn({
             let (catalogue, shutdown) = (catalogue.clone(), shutdown.clone());
             async move { catalogue.maintain(shutdown).await }
+        });
+        tokio::spawn({
+            let (live, shutdown) = (self.state.live.clone(), shutdown.clone());
+            async move {
+                shutdown.cancelled().await;
+                live.close();
+            }
         });
         let served = http::serve::serve(self.listener, router, shutdown.clone()).await;
         shutdown.cancel();

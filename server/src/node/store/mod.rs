@@ -125,6 +125,16 @@ impl NodeStore {
         self.changed.clone()
     }
 
+    /// The node's pools with their space and image counts.
+    pub async fn describe_pools(&self) -> Result<Vec<app::model::StoragePool>, StoreError> {
+        let counts = self.count_by_pool().await?;
+        let pools = self.pools.clone();
+        tokio::task::spawn_blocking(move || pools.describe(&counts))
+            .await
+            .map_err(|e| StoreError::Rule(e.to_string()))?
+            .map_err(|e| StoreError::Rule(format!("cannot read the pools' free space: {e}")))
+    }
+
     pub async fn close(&self) {
         self.db.close().await;
     }

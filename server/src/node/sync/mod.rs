@@ -126,7 +126,8 @@ impl<T: SyncTransport> SyncClient<T> {
     /// Tells the vdc the node is alive; returns whether it asks for a full inventory now.
     pub async fn heartbeat(&self) -> Result<bool, SyncError> {
         let pending = self.store.pending_count().await?;
-        let result = self.transport.heartbeat(&HeartbeatRequest { node: self.node.clone(), pending }).await;
+        let pools = self.store.describe_pools().await?;
+        let result = self.transport.heartbeat(&HeartbeatRequest { node: self.node.clone(), pending, pools }).await;
         let result = result.map_err(SyncError::from);
         self.record(&result);
         Ok(result?.full_sync_wanted)

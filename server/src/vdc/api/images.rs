@@ -26,7 +26,9 @@ pub async fn create_folder(
     Json(body): Json<CreateFolderRequest>,
 ) -> Result<(StatusCode, axum::Json<FolderListing>), ApiError> {
     let folder = FolderPath::parse(&body.path)?;
-    Ok((StatusCode::CREATED, axum::Json(s.catalogue.create_folder(&folder, crate::now_unix()).await?)))
+    let listing = s.catalogue.create_folder(&folder, crate::now_unix()).await?;
+    s.live.changed();
+    Ok((StatusCode::CREATED, axum::Json(listing)))
 }
 
 /// Forwarded to the owning node; its answer is applied at once.
@@ -42,6 +44,7 @@ pub async fn move_image(
     let node = s.catalogue.node(&node_id).await?;
     let moved = s.nodes.move_image(&node, id, &body.folder_path).await?;
     s.catalogue.apply_node_answer(&node_id, moved.clone(), false).await?;
+    s.live.changed();
     Ok(axum::Json(IsoMetadata { node_id: Some(node_id), ..moved }))
 }
 
@@ -56,5 +59,6 @@ pub async fn delete_image(
     let node = s.catalogue.node(&node_id).await?;
     let deleted = s.nodes.delete_image(&node, id).await?;
     s.catalogue.apply_node_answer(&node_id, deleted.clone(), true).await?;
+    s.live.changed();
     Ok(axum::Json(IsoMetadata { node_id: Some(node_id), ..deleted }))
 }

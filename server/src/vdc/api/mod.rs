@@ -32,6 +32,7 @@ pub fn router(state: VdcState) -> Router {
         .route("/api/v1/images/{id}", get(images::get_one).delete(images::delete_image))
         .route("/api/v1/images/{id}/move", post(images::move_image))
         .route("/api/v1/nodes", get(nodes::list))
+        .route("/api/v1/events", get(crate::vdc::live::events))
         .merge(sync)
         .with_state(state);
     http::api_fallbacks(api.merge(http::health::router("vdc")))

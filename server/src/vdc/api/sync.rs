@@ -27,6 +27,9 @@ pub async fn notify(
     check_node(&req.node)?;
     let change = ImageChange { image: req.image, event_type: req.event_type, timestamp: req.timestamp };
     let (applied, ignored) = s.catalogue.apply_changes(&req.node, vec![change], crate::now_unix()).await?;
+    if applied > 0 {
+        s.live.changed();
+    }
     Ok(axum::Json(NotifyImageChangeResponse { applied, ignored }))
 }
 
@@ -36,6 +39,9 @@ pub async fn notify_batch(
 ) -> Result<axum::Json<NotifyImageChangeResponse>, ApiError> {
     check_node(&req.node)?;
     let (applied, ignored) = s.catalogue.apply_changes(&req.node, req.events, crate::now_unix()).await?;
+    if applied > 0 {
+        s.live.changed();
+    }
     Ok(axum::Json(NotifyImageChangeResponse { applied, ignored }))
 }
 
@@ -45,6 +51,9 @@ pub async fn full_sync(
 ) -> Result<axum::Json<SyncNodeImagesResponse>, ApiError> {
     check_node(&req.node)?;
     let counts = s.catalogue.sync_inventory(req, crate::now_unix()).await?;
+    if counts.added + counts.updated + counts.removed > 0 {
+        s.live.changed();
+    }
     Ok(axum::Json(counts))
 }
 
@@ -53,6 +62,7 @@ pub async fn heartbeat(
     Json(req): Json<HeartbeatRequest>,
 ) -> Result<axum::Json<HeartbeatResponse>, ApiError> {
     check_node(&req.node)?;
-    let full_sync_wanted = s.catalogue.heartbeat(&req.node, req.pending, crate::now_unix()).await?;
+    let full_sync_wanted = s.catalogue.heartbeat(&req.node, req.pending, &req.pools, crate::now_unix()).await?;
+    s.live.changed();
     Ok(axum::Json(HeartbeatResponse { full_sync_wanted }))
 }

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use app::model::{NodeInfo, NodeRef, NodeSyncState};
+use std::collections::HashMap;
+
+use app::model::{NodeInfo, NodeRef, NodeSyncState, StoragePool};
 
 use super::{Catalogue, CatalogueError, Tx, sql::Sql};
 
@@ -45,7 +47,7 @@ impl NodeRecord {
         }
     }
 
-    pub fn info(&self, now: i64, t: NodeTimings) -> NodeInfo {
+    pub fn info(&self, now: i64, t: NodeTimings, pools: Vec<StoragePool>) -> NodeInfo {
         NodeInfo {
             id: self.id.clone(),
             name: self.name.clone(),
@@ -54,6 +56,7 @@ impl NodeRecord {
             last_contact_at: Some(self.last_contact_at),
             last_full_sync_at: self.last_full_sync_at,
             state: self.state(now, t),
+            pools,
         }
     }
 }
@@ -105,13 +108,60 @@ const SELECT_NODES: &str = "SELECT id, name, api_url, first_seen_at, last_contac
      last_full_sync_revision, pending_changes, image_count FROM nodes";
 
 impl Catalogue {
-    /// A heartbeat: the node is alive and has `pending` changes not yet delivered. Returns whether the
-    /// catalogue lacks a full inventory of the node.
-    pub async fn heartbeat(&self, node: &NodeRef, pending: u64, now: i64) -> Result<bool, CatalogueError> {
+    /// A heartbeat: the node is alive, has `pending` changes not yet delivered, and these pools (an
+    /// empty list, from an older node, leaves the known pools alone). Returns whether the catalogue lacks
+    /// a full inventory of the node.
+    pub async fn heartbeat(
+        &self,
+        node: &NodeRef,
+        pending: u64,
+        pools: &[StoragePool],
+        now: i64,
+    ) -> Result<bool, CatalogueError> {
         let mut tx = self.write().await?;
         let floor = touch(&mut tx, node, now, Some(pending)).await?;
+        if !pools.is_empty() {
+            let mut sql = Sql::new("DELETE FROM node_pools WHERE node_id = ");
+            sql.bind(node.node_id.clone());
+            sql.execute(&mut *tx).await?;
+            let mut sql = Sql::new(
+                "INSERT INTO node_pools (node_id, pool_id, name, path, capacity_bytes, free_bytes, image_count) VALUES ",
+            );
+            for (i, p) in pools.iter().enumerate() {
+                sql.push(if i == 0 { "(" } else { ", (" }).bind(node.node_id.clone()).push(", ").bind(p.id.clone());
+                sql.push(", ")
+                    .bind(p.name.clone())
+                    .push(", ")
+                    .bind(p.path.clone())
+                    .push(", ")
+                    .bind(p.capacity_bytes as i64);
+                sql.push(", ").bind(p.free_bytes as i64).push(", ").bind(p.image_count as i64).push(")");
+            }
+            sql.execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         Ok(floor.is_none())
+    }
+
+    /// Every node's pools, by node id.
+    pub async fn node_pools(&self) -> Result<HashMap<String, Vec<StoragePool>>, CatalogueError> {
+        let rows: Vec<(String, String, String, String, i64, i64, i64)> = Sql::new(
+            "SELECT node_id, pool_id, name, path, capacity_bytes, free_bytes, image_count FROM node_pools ORDER BY node_id, pool_id",
+        )
+        .fetch_all(&self.db)
+        .await?;
+        let mut out: HashMap<String, Vec<StoragePool>> = HashMap::new();
+        for (node, id, name, path, capacity, free, images) in rows {
+            out.entry(node).or_default().push(StoragePool {
+                id,
+                name,
+                path,
+                capacity_bytes: capacity as u64,
+                free_bytes: free as u64,
+                image_count: images as u64,
+            });
+        }
+        Ok(out)
     }
 
     pub async fn nodes(&self) -> Result<Vec<NodeRecord>, CatalogueError> {
