@@ -216,7 +216,10 @@ fn node_shapes() {
         pools: vec![],
     };
     let json = round_trip(&info);
-    assert_eq!(keys(&json), ["api_url", "id", "image_count", "last_contact_at", "last_full_sync_at", "name", "state"]);
+    assert_eq!(
+        keys(&json),
+        ["api_url", "id", "image_count", "last_contact_at", "last_full_sync_at", "name", "pools", "state"]
+    );
     assert_eq!(json["state"], "stale");
     let status = NodeSyncStatus {
         node_id: "n1".into(),
