@@ -1,18 +1,25 @@
 //! Numbers and times as people read them.
 
-/// `1536` → `1.5 KiB`; binary units, because disk and ISO sizes are read that way by admins.
+/// `1536` → `1.5 KiB`; binary units, because disk and ISO sizes are read that way by admins. Integer
+/// arithmetic only: float formatting would add kilobytes to the browser build.
 pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
     if n < 1024 {
         return format!("{n} B");
     }
-    let mut value = n as f64;
     let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
+    let mut scale: u128 = 1;
+    while (n as u128) >= scale * 1024 && unit < UNITS.len() - 1 {
+        scale *= 1024;
         unit += 1;
     }
-    if value >= 100.0 { format!("{value:.0} {}", UNITS[unit]) } else { format!("{value:.1} {}", UNITS[unit]) }
+    // Tenths, rounded half up.
+    let tenths = ((n as u128) * 10 + scale / 2) / scale;
+    if tenths >= 1000 {
+        format!("{} {}", (tenths + 5) / 10, UNITS[unit])
+    } else {
+        format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
+    }
 }
 
 /// "Ubuntu 24.04", "Windows Server 2022", "Linux": the OS of an image as people name it.
@@ -83,6 +90,10 @@ mod tests {
         assert_eq!(bytes(1536), "1.5 KiB");
         assert_eq!(bytes(4_700_000_000), "4.4 GiB");
         assert_eq!(bytes(300 << 20), "300 MiB");
+        assert_eq!(bytes(1024), "1.0 KiB");
+        assert_eq!(bytes(1_048_575), "1024 KiB");
+        assert_eq!(bytes(10 << 30), "10.0 GiB");
+        assert_eq!(bytes(u64::MAX), "16384 PiB");
     }
 
     #[test]

@@ -21,7 +21,9 @@ use leptos_router::{
 };
 
 use components::layout::{Layout, NavLink};
-use routes::{library::LibraryPage, node_images::NodeImagesPage, not_found::NotFound, vm_wizard::VmWizardPage};
+use routes::{
+    library::LibraryPage, node_images::NodeImagesPage, not_found::NotFound, vm_wizard::VmWizardPage, vms::VmsPage,
+};
 
 /// Which part of the system serves the page; the browser learns it from `<html data-role>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +93,11 @@ pub fn NodeApp() -> impl IntoView {
 #[component]
 pub fn VdcApp() -> impl IntoView {
     provide_meta_context();
-    let nav = vec![NavLink::new("/images", "Image library"), NavLink::new("/vms/new", "New VM")];
+    let nav = vec![
+        NavLink::new("/images", "Image library"),
+        NavLink::new("/vms", "Virtual machines"),
+        NavLink::new("/vms/new", "New VM"),
+    ];
     view! {
         <Stylesheet id="quantix" href="/pkg/quantix-iso.css" />
         <Title formatter=|t: String| format!("{t} · Quantix vDC") />
@@ -99,6 +105,7 @@ pub fn VdcApp() -> impl IntoView {
             <Layout product="Quantix vDC" nav>
                 <Routes fallback=NotFound>
                     <Route path=path!("/images") view=LibraryPage />
+                    <Route path=path!("/vms") view=VmsPage />
                     <Route path=path!("/vms/new") view=VmWizardPage />
                 </Routes>
             </Layout>

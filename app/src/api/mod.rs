@@ -8,8 +8,8 @@ mod transport;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::model::{
-    CreateFolderRequest, ErrorBody, FolderListing, ImageList, ImageQuery, IsoMetadata, MoveImageRequest, NodeList,
-    NodeSyncStatus, PoolList, RenameFolderRequest,
+    CreateFolderRequest, CreateVmRequest, ErrorBody, FolderListing, ImageList, ImageQuery, IsoMetadata,
+    MoveImageRequest, NodeList, NodeSyncStatus, PoolList, RenameFolderRequest, VmDefinition, VmList,
 };
 
 pub use transport::Api;
@@ -39,6 +39,8 @@ impl ApiError {
     /// Turns a raw HTTP answer into a typed value or an error.
     pub fn decode<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, ApiError> {
         if (200..300).contains(&status) {
+            // 204 No Content: an empty body reads as JSON null.
+            let body = if body.is_empty() { b"null".as_slice() } else { body };
             return serde_json::from_slice(body).map_err(|e| ApiError::Decode(e.to_string()));
         }
         let body = serde_json::from_slice::<ErrorBody>(body).unwrap_or_else(|_| ErrorBody {
@@ -82,6 +84,18 @@ impl Api {
 
     pub async fn delete_image(&self, id: &str) -> Result<IsoMetadata, ApiError> {
         self.request("DELETE", &format!("/api/v1/images/{id}"), None).await
+    }
+
+    pub async fn create_vm(&self, req: &CreateVmRequest) -> Result<VmDefinition, ApiError> {
+        self.send("POST", "/api/v1/vms", req).await
+    }
+
+    pub async fn vms(&self) -> Result<VmList, ApiError> {
+        self.get("/api/v1/vms").await
+    }
+
+    pub async fn delete_vm(&self, id: &str) -> Result<serde_json::Value, ApiError> {
+        self.request("DELETE", &format!("/api/v1/vms/{id}"), None).await
     }
 
     pub async fn pools(&self) -> Result<PoolList, ApiError> {

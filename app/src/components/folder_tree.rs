@@ -45,6 +45,9 @@ pub fn FolderTree(
     /// Called with (image id, folder) when an image is dropped on a folder.
     #[prop(optional)]
     on_drop: Option<Callback<(String, FolderPath)>>,
+    /// When given, choosing a folder calls this instead of following its link (a tree inside a widget).
+    #[prop(optional)]
+    on_select: Option<Callback<FolderPath>>,
 ) -> impl IntoView {
     // The root and the open folder's ancestors start expanded, and follow navigation.
     let open_path = |f: FolderPath| f.ancestors().into_iter().chain([f]).collect::<Vec<_>>();
@@ -131,7 +134,20 @@ pub fn FolderTree(
                                 } else {
                                     view! { <span class="tree-toggle" aria-hidden="true"></span> }.into_any()
                                 }}
-                                <a class="tree-name" href=link title=folder.to_string()>
+                                <a
+                                    class="tree-name"
+                                    href=link
+                                    title=folder.to_string()
+                                    on:click={
+                                        let chosen = folder.clone();
+                                        move |ev| {
+                                            if let Some(cb) = on_select {
+                                                ev.prevent_default();
+                                                cb.run(chosen.clone());
+                                            }
+                                        }
+                                    }
+                                >
                                     {label}
                                 </a>
                                 <span class="count" title="Images in this folder and beneath it">

@@ -2,6 +2,7 @@
 
 pub mod dialog;
 pub mod folder_tree;
+pub mod iso_picker;
 pub mod layout;
 pub mod status;
 pub mod upload;

@@ -7,6 +7,7 @@ mod listing;
 mod nodes;
 mod pool;
 mod sync;
+mod vm;
 
 pub use error::ErrorBody;
 pub use folder::{DEFAULT_FOLDERS, FORBIDDEN_CHARS, FolderPath, FolderPathError, MAX_BYTES, MAX_DEPTH};
@@ -21,6 +22,7 @@ pub use sync::{
     HeartbeatRequest, HeartbeatResponse, ImageChange, ImageEventType, NodeRef, NotifyImageChangeRequest,
     NotifyImageChangeResponse, NotifyImageChangesRequest, SyncNodeImagesRequest, SyncNodeImagesResponse,
 };
+pub use vm::{CreateVmRequest, VmDefinition, VmList, limits as vm_limits};
 
 /// Encodes `key=value` pairs for a URL query (RFC 3986: everything but unreserved characters escaped).
 pub fn encode_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {

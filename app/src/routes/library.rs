@@ -11,7 +11,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api::{Api, ApiError};
 use crate::browser;
 use crate::components::{
-    dialog::{FolderNameDialog, MoveDialog},
+    dialog::{ConfirmDialog, FolderNameDialog, MoveDialog},
     folder_tree::{Breadcrumb, FolderTree},
     layout::use_hydrated,
     status::{EmptyState, ErrorNotice, Loading},
@@ -201,6 +201,10 @@ pub fn LibraryPage() -> impl IntoView {
         dialog_error.set(None);
         dialog.set(Some(LibraryDialog::Move(Box::new(i))));
     });
+    let on_delete = Callback::new(move |i: IsoMetadata| {
+        dialog_error.set(None);
+        dialog.set(Some(LibraryDialog::Delete(Box::new(i))));
+    });
 
     view! {
         <Title text="Image library" />
@@ -241,7 +245,7 @@ pub fn LibraryPage() -> impl IntoView {
                     <Transition fallback=Loading>
                         {move || first_page.get().map(|page| match page {
                             Ok(ImageList { images, .. }) => view! {
-                                <ImageRows first=images more view=view_state latest on_move />
+                                <ImageRows first=images more view=view_state latest on_move on_delete />
                             }.into_any(),
                             Err(error) => view! { <ErrorNotice error /> }.into_any(),
                         })}
@@ -291,6 +295,26 @@ pub fn LibraryPage() -> impl IntoView {
                     error=dialog_error
                 />
             }.into_any(),
+            LibraryDialog::Delete(image) => view! {
+                <ConfirmDialog
+                    title=format!("Delete {}?", image.filename)
+                    message=format!(
+                        "{} will be deleted from {} (pool {}) by that host. This removes the file and cannot be undone.",
+                        image.filename, image.node_id.clone().unwrap_or_default(), image.storage_pool_id.clone().unwrap_or_default()
+                    )
+                    confirm_label="Delete image"
+                    on_confirm=Callback::new(move |_| {
+                        let (api, image) = (Api::current(), (*image).clone());
+                        act(Box::pin(async move {
+                            api.delete_image(&image.id.to_string()).await?;
+                            Ok(format!("Deleted {} from {}.", image.filename, image.node_id.unwrap_or_default()))
+                        }))
+                    })
+                    on_close=close
+                    busy
+                    error=dialog_error
+                />
+            }.into_any(),
             LibraryDialog::Move(image) => {
                 let folders = latest.with_untracked(|o| o.as_ref().map(|o| o.folders.folders.clone()).unwrap_or_default());
                 view! {
@@ -319,6 +343,7 @@ pub fn LibraryPage() -> impl IntoView {
 enum LibraryDialog {
     NewFolder,
     Move(Box<IsoMetadata>),
+    Delete(Box<IsoMetadata>),
 }
 
 /// Search across every image; the URL follows after a short pause in typing.
@@ -442,6 +467,7 @@ fn ImageRows(
     view: Memo<View>,
     latest: RwSignal<Option<Overview>>,
     on_move: Callback<IsoMetadata>,
+    on_delete: Callback<IsoMetadata>,
 ) -> impl IntoView {
     let hydrated = use_hydrated();
     let first = StoredValue::new(first);
@@ -499,7 +525,7 @@ fn ImageRows(
             let offline = node.as_ref().is_none_or(|n| n.state == NodeSyncState::Offline);
             let why = node.as_ref().map(|n| format!("{} is offline (last contact {}); moves go through the host, so this image cannot be moved now.", n.name, n.last_contact_at.map(|t| format::ago(t, (browser::now_ms() / 1000.0) as i64)).unwrap_or_else(|| "never".into())))
                 .unwrap_or_else(|| format!("The host {node_id} is unknown to the library."));
-            let for_move = image.clone();
+            let (for_move, for_delete) = (image.clone(), image.clone());
             view! {
                 <tr data-testid="image-row" data-name=image.filename.clone() data-node=node_id.clone()>
                     <td><div class="cell-name">{image.name.clone()}</div><div class="cell-sub">{image.filename.clone()}</div></td>
@@ -513,6 +539,10 @@ fn ImageRows(
                             disabled=move || !hydrated.get() || offline
                             title=if offline { why.clone() } else { "Move to another folder (the host makes the change)".to_owned() }
                             on:click=move |_| on_move.run(for_move.clone())>"Move to…"</button>
+                        " "
+                        <button class="btn btn-small btn-danger" type="button" data-testid="delete-image"
+                            disabled=move || !hydrated.get() || offline
+                            on:click=move |_| on_delete.run(for_delete.clone())>"Delete"</button>
                         {offline.then(|| view! { <div class="cell-sub" data-testid="move-blocked">{why.clone()}</div> })}
                     </td>
                 </tr>

@@ -4,3 +4,4 @@ pub mod library;
 pub mod node_images;
 pub mod not_found;
 pub mod vm_wizard;
+pub mod vms;

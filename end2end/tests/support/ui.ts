@@ -44,6 +44,7 @@ export interface Image {
   storage_pool_id: string;
   node_id: string | null;
   size_bytes: number;
+  path: string;
 }
 
 export async function images(base: string, query = "folder=/&recursive=true"): Promise<Image[]> {

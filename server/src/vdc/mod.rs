@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod catalogue;
+pub mod domain_xml;
 pub mod forward;
 pub mod live;
 

@@ -10,3 +10,4 @@ mod sync_convergence;
 mod sync_processes;
 mod vdc_catalogue;
 mod vdc_model;
+mod vdc_vms;

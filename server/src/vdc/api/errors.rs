@@ -14,6 +14,8 @@ impl From<CatalogueError> for ApiError {
             CatalogueError::FolderExists(_) => ApiError::conflict("folder_exists", msg),
             CatalogueError::InvalidFolder(_) => ApiError::bad_request("invalid_folder", msg),
             CatalogueError::InvalidCursor => ApiError::bad_request("invalid_cursor", msg),
+            CatalogueError::VmNameTaken(_) => ApiError::conflict("vm_name_taken", msg),
+            CatalogueError::VmNotFound(_) => ApiError::not_found("vm_not_found", msg),
             CatalogueError::UnsupportedUrl(_)
             | CatalogueError::Corrupt(_)
             | CatalogueError::Dir { .. }

@@ -48,13 +48,25 @@ pub async fn move_image(
     Ok(axum::Json(IsoMetadata { node_id: Some(node_id), ..moved }))
 }
 
-/// Forwarded to the owning node; the deletion is applied at once.
+/// Forwarded to the owning node; the deletion is applied at once. Refused while a VM boots from it.
 pub async fn delete_image(
     State(s): State<VdcState>,
     Path(id): Path<String>,
 ) -> Result<axum::Json<IsoMetadata>, ApiError> {
     let id = parse_id(&id)?;
     let image = s.catalogue.get(id).await?;
+    let users = s.catalogue.vms_using(id).await?;
+    if !users.is_empty() {
+        return Err(ApiError::conflict(
+            "iso_in_use",
+            format!(
+                "{} is the installation media of VM {}; delete {} first.",
+                image.filename,
+                users.join(", "),
+                if users.len() == 1 { "that VM definition" } else { "those VM definitions" }
+            ),
+        ));
+    }
     let node_id = image.node_id.clone().unwrap_or_default();
     let node = s.catalogue.node(&node_id).await?;
     let deleted = s.nodes.delete_image(&node, id).await?;

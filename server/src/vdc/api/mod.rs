@@ -4,6 +4,7 @@ mod errors;
 mod images;
 mod nodes;
 mod sync;
+mod vms;
 
 use axum::{
     Router, middleware,
@@ -33,6 +34,9 @@ pub fn router(state: VdcState) -> Router {
         .route("/api/v1/images/{id}/move", post(images::move_image))
         .route("/api/v1/nodes", get(nodes::list))
         .route("/api/v1/events", get(crate::vdc::live::events))
+        .route("/api/v1/vms", get(vms::list).post(vms::create))
+        .route("/api/v1/vms/{id}", get(vms::get_one).delete(vms::delete))
+        .route("/api/v1/vms/{id}/domain.xml", get(vms::domain_xml))
         .merge(sync)
         .with_state(state);
     http::api_fallbacks(api.merge(http::health::router("vdc")))

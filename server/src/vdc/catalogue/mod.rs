@@ -9,6 +9,7 @@ mod listing;
 mod maintenance;
 mod nodes;
 mod sql;
+mod vms;
 
 use std::{path::Path, time::Duration};
 
@@ -19,6 +20,7 @@ use uuid::Uuid;
 pub use crate::filters::ImageFilter;
 pub use cursor::Cursor;
 pub use nodes::{NodeRecord, NodeTimings};
+pub use vms::VmRecord;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/vdc_sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/vdc_postgres");
@@ -41,6 +43,10 @@ pub enum CatalogueError {
     FolderExists(String),
     #[error("{0}")]
     InvalidFolder(#[from] FolderPathError),
+    #[error("A VM named \"{0}\" already exists; choose another name.")]
+    VmNameTaken(String),
+    #[error("No VM has the id {0}.")]
+    VmNotFound(Uuid),
     #[error("The cursor is not valid; start again from the first page.")]
     InvalidCursor,
     #[error("stored data is not valid: {0}")]

@@ -1,0 +1,79 @@
+//! VM definitions, as the create wizard makes them.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Limits the API enforces, shown by the wizard too.
+pub mod limits {
+    pub const VCPUS: (u32, u32) = (1, 64);
+    pub const MEMORY_MIB: (u64, u64) = (256, 1024 * 1024);
+    pub const DISK_GIB: (u64, u64) = (1, 16 * 1024);
+    pub const NAME_MAX: usize = 63;
+}
+
+/// `POST /api/v1/vms` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateVmRequest {
+    pub name: String,
+    pub vcpus: u32,
+    pub memory_mib: u64,
+    pub disk_gib: u64,
+    /// The installation ISO; the VM is placed on the node that holds it.
+    pub iso_id: Uuid,
+    /// The pool of that node for the VM's disk; the node's pool with the most free space when absent.
+    #[serde(default)]
+    pub disk_pool_id: Option<String>,
+}
+
+impl CreateVmRequest {
+    /// Checks what needs no catalogue: the name and the resources. The message is a sentence to show.
+    pub fn check(&self) -> Result<(), String> {
+        let name_ok = !self.name.is_empty()
+            && self.name.len() <= limits::NAME_MAX
+            && self.name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            && !self.name.starts_with(['-', '.']);
+        if !name_ok {
+            return Err(format!(
+                "\"{}\" is not a usable VM name: use 1 to {} letters, digits, '-', '_' or '.', not starting with '-' or '.'.",
+                self.name,
+                limits::NAME_MAX
+            ));
+        }
+        let (lo, hi) = limits::VCPUS;
+        if !(lo..=hi).contains(&self.vcpus) {
+            return Err(format!("A VM has between {lo} and {hi} vCPUs, not {}.", self.vcpus));
+        }
+        let (lo, hi) = limits::MEMORY_MIB;
+        if !(lo..=hi).contains(&self.memory_mib) {
+            return Err(format!("Memory must be between {lo} MiB and {hi} MiB, not {} MiB.", self.memory_mib));
+        }
+        let (lo, hi) = limits::DISK_GIB;
+        if !(lo..=hi).contains(&self.disk_gib) {
+            return Err(format!("The disk must be between {lo} GiB and {hi} GiB, not {} GiB.", self.disk_gib));
+        }
+        Ok(())
+    }
+}
+
+/// A VM definition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VmDefinition {
+    pub id: Uuid,
+    pub name: String,
+    pub vcpus: u32,
+    pub memory_mib: u64,
+    pub disk_gib: u64,
+    pub disk_pool_id: String,
+    pub iso_id: Uuid,
+    /// The node holding the ISO: where the VM runs.
+    pub node_id: String,
+    /// The ISO's file name and path on its node, as the catalogue has them now (`None` if it is gone).
+    pub iso_filename: Option<String>,
+    pub iso_path: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VmList {
+    pub vms: Vec<VmDefinition>,
+}

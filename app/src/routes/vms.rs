@@ -1,0 +1,93 @@
+//! The vdc's list of VM definitions.
+
+use leptos::{prelude::*, task::spawn_local};
+use leptos_meta::Title;
+
+use crate::api::Api;
+use crate::components::{
+    dialog::ConfirmDialog,
+    status::{EmptyState, ErrorNotice, Loading},
+};
+use crate::format;
+use crate::model::VmDefinition;
+
+#[component]
+pub fn VmsPage() -> impl IntoView {
+    let api = Api::current();
+    let refresh = RwSignal::new(0u64);
+    let vms = Resource::new(
+        move || refresh.get(),
+        move |_| {
+            let api = api.clone();
+            async move { api.vms().await }
+        },
+    );
+    let deleting = RwSignal::new(None::<VmDefinition>);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    view! {
+        <Title text="Virtual machines" />
+        <section class="page">
+            <div class="page-head">
+                <h1>"Virtual machines"</h1>
+                <a class="btn btn-primary" href="/vms/new" data-testid="new-vm">"New VM"</a>
+            </div>
+            <Transition fallback=Loading>
+                {move || vms.get().map(|r| match r {
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    Ok(list) if list.vms.is_empty() => view! {
+                        <EmptyState title="No VM yet">"Create one with the wizard: it boots from an ISO of the library, on the host that holds it."</EmptyState>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <div class="table-wrap">
+                            <table class="images" data-testid="vms">
+                                <thead><tr><th>"Name"</th><th>"Host"</th><th class="num">"vCPUs"</th><th class="num">"Memory"</th><th>"Disk"</th><th>"Installation media"</th><th class="cell-actions"><span class="sr-only">"Actions"</span></th></tr></thead>
+                                <tbody>
+                                    {list.vms.into_iter().map(|vm| {
+                                        let for_delete = vm.clone();
+                                        view! {
+                                            <tr data-testid="vm-row" data-name=vm.name.clone()>
+                                                <td class="cell-name">{vm.name.clone()}</td>
+                                                <td>{vm.node_id.clone()}</td>
+                                                <td class="num">{vm.vcpus}</td>
+                                                <td class="num">{format::bytes(vm.memory_mib << 20)}</td>
+                                                <td>{format!("{} GiB on {}", vm.disk_gib, vm.disk_pool_id)}</td>
+                                                <td>{vm.iso_filename.clone().unwrap_or_else(|| "(no longer in the catalogue)".into())}<div class="cell-sub">{vm.iso_path.clone()}</div></td>
+                                                <td class="cell-actions">
+                                                    <a class="btn btn-small" href=format!("/api/v1/vms/{}/domain.xml", vm.id) data-testid="vm-xml">"Domain XML"</a>
+                                                    " "
+                                                    <button class="btn btn-small btn-danger" type="button" on:click=move |_| { error.set(None); deleting.set(Some(for_delete.clone())) }>"Delete"</button>
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any(),
+                })}
+            </Transition>
+        </section>
+        {move || deleting.get().map(|vm| view! {
+            <ConfirmDialog
+                title=format!("Delete {}?", vm.name)
+                message=format!("The definition of {} is removed. Nothing runs yet, so nothing stops; its ISO can be deleted afterwards.", vm.name)
+                confirm_label="Delete VM"
+                on_confirm=Callback::new(move |_| {
+                    let (api, id) = (Api::current(), vm.id.to_string());
+                    busy.set(true);
+                    spawn_local(async move {
+                        match api.delete_vm(&id).await {
+                            Ok(_) => { deleting.set(None); refresh.update(|n| *n += 1); }
+                            Err(e) => error.set(Some(e.to_string())),
+                        }
+                        busy.set(false);
+                    });
+                })
+                on_close=Callback::new(move |_| deleting.set(None))
+                busy
+                error
+            />
+        })}
+    }
+}

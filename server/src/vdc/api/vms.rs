@@ -1,0 +1,146 @@
+//! VM definitions: created by the wizard, placed on the node holding the ISO, rendered as libvirt XML.
+
+use app::model::{CreateVmRequest, IsoMetadata, StoragePool, VmDefinition, VmList};
+use axum::{
+    extract::{Path, State},
+    response::IntoResponse,
+};
+use http::StatusCode;
+use uuid::Uuid;
+
+use crate::http::{ApiError, Json};
+use crate::node::api::parse_id;
+use crate::vdc::{
+    VdcState,
+    catalogue::{CatalogueError, VmRecord},
+    domain_xml,
+};
+
+const GIB: u64 = 1 << 30;
+
+/// A definition with what the catalogue says of its ISO now.
+async fn definition(s: &VdcState, vm: VmRecord) -> Result<(VmDefinition, Option<IsoMetadata>), ApiError> {
+    let iso_id = Uuid::parse_str(&vm.iso_id).map_err(ApiError::internal)?;
+    let iso = match s.catalogue.get(iso_id).await {
+        Ok(i) => Some(i),
+        Err(CatalogueError::ImageNotFound(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let def = VmDefinition {
+        id: Uuid::parse_str(&vm.id).map_err(ApiError::internal)?,
+        name: vm.name,
+        vcpus: vm.vcpus as u32,
+        memory_mib: vm.memory_mib as u64,
+        disk_gib: vm.disk_gib as u64,
+        disk_pool_id: vm.disk_pool_id,
+        iso_id,
+        node_id: vm.node_id,
+        iso_filename: iso.as_ref().map(|i| i.filename.clone()),
+        iso_path: iso.as_ref().map(|i| i.path.clone()),
+        created_at: vm.created_at,
+    };
+    Ok((def, iso))
+}
+
+async fn pools_of(s: &VdcState, node_id: &str) -> Result<Vec<StoragePool>, ApiError> {
+    Ok(s.catalogue.node_pools().await?.remove(node_id).unwrap_or_default())
+}
+
+pub async fn create(
+    State(s): State<VdcState>,
+    Json(req): Json<CreateVmRequest>,
+) -> Result<(StatusCode, axum::Json<VmDefinition>), ApiError> {
+    req.check().map_err(|m| ApiError::bad_request("invalid_vm", m))?;
+    let iso = match s.catalogue.get(req.iso_id).await {
+        Ok(iso) => iso,
+        Err(CatalogueError::ImageNotFound(id)) => {
+            return Err(ApiError::bad_request("invalid_iso", format!("No ISO with the id {id} is in the catalogue.")));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let node_id = iso.node_id.clone().unwrap_or_default();
+    if !iso.is_ready() {
+        return Err(ApiError::conflict(
+            "iso_not_ready",
+            format!("{} is still being checked on {node_id}; try again when its checksum is known.", iso.filename),
+        ));
+    }
+    let pools = pools_of(&s, &node_id).await?;
+    let pool = match &req.disk_pool_id {
+        Some(id) => pools.iter().find(|p| &p.id == id).cloned().ok_or_else(|| {
+            let known: Vec<&str> = pools.iter().map(|p| p.id.as_str()).collect();
+            ApiError::bad_request(
+                "invalid_pool",
+                format!("Node {node_id} has no pool \"{id}\" (its pools: {}).", known.join(", ")),
+            )
+        })?,
+        None => pools.iter().max_by_key(|p| p.free_bytes).cloned().ok_or_else(|| {
+            ApiError::conflict("no_pool", format!("Node {node_id} has not reported its pools yet; try again shortly."))
+        })?,
+    };
+    if req.disk_gib.saturating_mul(GIB) > pool.free_bytes {
+        return Err(ApiError::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "insufficient_storage",
+            format!(
+                "Pool {} on {node_id} has {} GiB free; the disk needs {} GiB.",
+                pool.name,
+                pool.free_bytes / GIB,
+                req.disk_gib
+            ),
+        ));
+    }
+    let record = VmRecord {
+        id: Uuid::new_v4().to_string(),
+        name: req.name.clone(),
+        vcpus: req.vcpus as i64,
+        memory_mib: req.memory_mib as i64,
+        disk_gib: req.disk_gib as i64,
+        disk_pool_id: pool.id,
+        iso_id: req.iso_id.to_string(),
+        node_id,
+        created_at: crate::now_unix(),
+    };
+    s.catalogue.create_vm(&record).await?;
+    let (def, _) = definition(&s, record).await?;
+    Ok((StatusCode::CREATED, axum::Json(def)))
+}
+
+pub async fn list(State(s): State<VdcState>) -> Result<axum::Json<VmList>, ApiError> {
+    let mut vms = Vec::new();
+    for vm in s.catalogue.vms().await? {
+        vms.push(definition(&s, vm).await?.0);
+    }
+    Ok(axum::Json(VmList { vms }))
+}
+
+pub async fn get_one(State(s): State<VdcState>, Path(id): Path<String>) -> Result<axum::Json<VmDefinition>, ApiError> {
+    let vm = s.catalogue.vm(parse_id(&id)?).await?;
+    Ok(axum::Json(definition(&s, vm).await?.0))
+}
+
+pub async fn delete(State(s): State<VdcState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    s.catalogue.delete_vm(parse_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/vms/{id}/domain.xml`
+pub async fn domain_xml(State(s): State<VdcState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
+    let vm = s.catalogue.vm(parse_id(&id)?).await?;
+    let (def, iso) = definition(&s, vm).await?;
+    let iso = iso.ok_or_else(|| {
+        ApiError::conflict(
+            "iso_missing",
+            format!("The ISO of {} is no longer in the catalogue; the VM cannot boot from it.", def.name),
+        )
+    })?;
+    let pool_path = pools_of(&s, &def.node_id)
+        .await?
+        .into_iter()
+        .find(|p| p.id == def.disk_pool_id)
+        .map(|p| p.path)
+        .unwrap_or_else(|| format!("/var/lib/quantix/{}", def.disk_pool_id));
+    let disk = format!("{pool_path}/vms/{}.qcow2", def.name);
+    let xml = domain_xml::render(&def, &iso.path, &disk);
+    Ok(([(http::header::CONTENT_TYPE, "application/xml; charset=utf-8")], xml))
+}

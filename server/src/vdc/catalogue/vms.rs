@@ -1,0 +1,67 @@
+//! VM definitions in the catalogue.
+
+use uuid::Uuid;
+
+use super::{Catalogue, CatalogueError, sql::Sql};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct VmRecord {
+    pub id: String,
+    pub name: String,
+    pub vcpus: i64,
+    pub memory_mib: i64,
+    pub disk_gib: i64,
+    pub disk_pool_id: String,
+    pub iso_id: String,
+    pub node_id: String,
+    pub created_at: i64,
+}
+
+const SELECT: &str = "SELECT id, name, vcpus, memory_mib, disk_gib, disk_pool_id, iso_id, node_id, created_at FROM vms";
+
+impl Catalogue {
+    /// Stores a new definition; a taken name is refused by the database itself (replicas race safely).
+    pub async fn create_vm(&self, vm: &VmRecord) -> Result<(), CatalogueError> {
+        let mut sql = Sql::new(
+            "INSERT INTO vms (id, name, vcpus, memory_mib, disk_gib, disk_pool_id, iso_id, node_id, created_at) VALUES (",
+        );
+        sql.bind(vm.id.clone()).push(", ").bind(vm.name.clone()).push(", ").bind(vm.vcpus).push(", ");
+        sql.bind(vm.memory_mib).push(", ").bind(vm.disk_gib).push(", ").bind(vm.disk_pool_id.clone()).push(", ");
+        sql.bind(vm.iso_id.clone()).push(", ").bind(vm.node_id.clone()).push(", ").bind(vm.created_at).push(")");
+        match sql.execute(&self.db).await {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Err(CatalogueError::VmNameTaken(vm.name.clone()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn vms(&self) -> Result<Vec<VmRecord>, CatalogueError> {
+        Ok(Sql::new(&format!("{SELECT} ORDER BY name")).fetch_all(&self.db).await?)
+    }
+
+    pub async fn vm(&self, id: Uuid) -> Result<VmRecord, CatalogueError> {
+        let mut sql = Sql::new(&format!("{SELECT} WHERE id = "));
+        sql.bind(id.to_string());
+        let rows: Vec<VmRecord> = sql.fetch_all(&self.db).await?;
+        rows.into_iter().next().ok_or(CatalogueError::VmNotFound(id))
+    }
+
+    pub async fn delete_vm(&self, id: Uuid) -> Result<(), CatalogueError> {
+        let mut sql = Sql::new("DELETE FROM vms WHERE id = ");
+        sql.bind(id.to_string());
+        match sql.execute(&self.db).await?.rows_affected() {
+            0 => Err(CatalogueError::VmNotFound(id)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Names of the VMs that boot from `iso_id`.
+    pub async fn vms_using(&self, iso_id: Uuid) -> Result<Vec<String>, CatalogueError> {
+        let mut sql = Sql::new("SELECT name FROM vms WHERE iso_id = ");
+        sql.bind(iso_id.to_string()).push(" ORDER BY name");
+        let rows: Vec<(String,)> = sql.fetch_all(&self.db).await?;
+        Ok(rows.into_iter().map(|(n,)| n).collect())
+    }
+}
