@@ -172,6 +172,25 @@ pub fn FolderNameDialog(
     }
 }
 
+/// Keyboard choice in a list: arrows move `active` (within `len` items), Enter picks it.
+pub fn list_keys(ev: &KeyboardEvent, len: usize, active: RwSignal<usize>, pick: impl Fn(usize)) {
+    match ev.key().as_str() {
+        "ArrowDown" if len > 0 => {
+            ev.prevent_default();
+            active.update(|a| *a = (*a + 1).min(len - 1));
+        }
+        "ArrowUp" => {
+            ev.prevent_default();
+            active.update(|a| *a = a.saturating_sub(1));
+        }
+        "Enter" => {
+            ev.prevent_default();
+            pick(active.get_untracked());
+        }
+        _ => {}
+    }
+}
+
 /// "Move to…": a list of folders to pick with the keyboard (arrows, Enter) or the mouse; typing filters it,
 /// and a path that does not exist yet is offered too.
 #[component]
@@ -210,24 +229,7 @@ pub fn MoveDialog(
             on_move.run(target);
         }
     };
-    let on_key = move |ev: KeyboardEvent| {
-        let n = choices().len();
-        match ev.key().as_str() {
-            "ArrowDown" if n > 0 => {
-                ev.prevent_default();
-                selected.update(|s| *s = (*s + 1).min(n - 1));
-            }
-            "ArrowUp" => {
-                ev.prevent_default();
-                selected.update(|s| *s = s.saturating_sub(1));
-            }
-            "Enter" => {
-                ev.prevent_default();
-                pick(selected.get_untracked());
-            }
-            _ => {}
-        }
-    };
+    let on_key = move |ev: KeyboardEvent| list_keys(&ev, choices().len(), selected, pick);
     view! {
         <Modal title=format!("Move {subject}") on_close testid="move-dialog">
             <p class="muted small">{format!("Now in {current}. Choose a folder, or type a new path.")}</p>

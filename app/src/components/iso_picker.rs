@@ -5,7 +5,7 @@
 use leptos::{ev::KeyboardEvent, prelude::*};
 
 use crate::api::{Api, ApiError};
-use crate::components::folder_tree::FolderTree;
+use crate::components::{dialog::list_keys, folder_tree::FolderTree};
 use crate::format;
 use crate::model::{FolderListing, FolderPath, ImageFormat, ImageList, ImageQuery, IsoMetadata, NodeList, os_family};
 
@@ -75,24 +75,7 @@ pub fn IsoPicker(
             selected.set(Some(iso));
         }
     };
-    let on_key = move |ev: KeyboardEvent| {
-        let n = choices().len();
-        match ev.key().as_str() {
-            "ArrowDown" if n > 0 => {
-                ev.prevent_default();
-                active.update(|a| *a = (*a + 1).min(n - 1));
-            }
-            "ArrowUp" => {
-                ev.prevent_default();
-                active.update(|a| *a = a.saturating_sub(1));
-            }
-            "Enter" => {
-                ev.prevent_default();
-                pick(active.get_untracked());
-            }
-            _ => {}
-        }
-    };
+    let on_key = move |ev: KeyboardEvent| list_keys(&ev, choices().len(), active, pick);
     view! {
         <div class="picker" data-testid="iso-picker">
             <div class="picker-tree">

@@ -1,5 +1,6 @@
 //! Reusable pieces of the pages.
 
+pub mod actions;
 pub mod dialog;
 pub mod folder_tree;
 pub mod iso_picker;

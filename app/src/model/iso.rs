@@ -74,6 +74,11 @@ impl ImageFormat {
         }
     }
 
+    /// The format of a stored extension (`iso`, `img`, `ova`), exactly.
+    pub fn from_extension(ext: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.extension() == ext)
+    }
+
     /// The format named by a filename's extension (case-insensitive), if it is one we hold.
     pub fn from_filename(filename: &str) -> Option<Self> {
         let (_, ext) = filename.rsplit_once('.')?;

@@ -11,7 +11,8 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api::{Api, ApiError};
 use crate::browser;
 use crate::components::{
-    dialog::{ConfirmDialog, FolderNameDialog, MoveDialog},
+    actions::{Actions, NewFolderDialog, Notice},
+    dialog::{ConfirmDialog, MoveDialog},
     folder_tree::{Breadcrumb, FolderTree},
     layout::use_hydrated,
     status::{EmptyState, ErrorNotice, Loading},
@@ -175,34 +176,23 @@ pub fn LibraryPage() -> impl IntoView {
     };
 
     let dialog = RwSignal::new(None::<LibraryDialog>);
-    let busy = RwSignal::new(false);
-    let dialog_error = RwSignal::new(None::<String>);
-    let notice = RwSignal::new(None::<String>);
     let close = Callback::new(move |_: ()| dialog.set(None));
-    let act = move |call: std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, ApiError>>>>| {
-        busy.set(true);
-        dialog_error.set(None);
-        spawn_local(async move {
-            match call.await {
-                Ok(done) => {
-                    dialog.set(None);
-                    notice.set(Some(done));
-                    changes.update(|n| *n += 1);
-                }
-                Err(e) => dialog_error.set(Some(e.to_string())),
-            }
-            busy.set(false);
-        });
-    };
+    let actions = Actions::new(close);
+    // An action is a change too (live events reach other pages; this one reloads at once).
+    Effect::new(move |_| {
+        if actions.done.get() > 0 {
+            changes.update(|n| *n += 1);
+        }
+    });
     let href = Callback::new(move |f: FolderPath| View { folder: f, ..view_state.get() }.href());
     let current = Signal::derive(move || view_state.get().folder);
     let nodes = Signal::derive(move || latest.with(|o| o.as_ref().map(|o| o.nodes.nodes.clone()).unwrap_or_default()));
     let on_move = Callback::new(move |i: IsoMetadata| {
-        dialog_error.set(None);
+        actions.reset();
         dialog.set(Some(LibraryDialog::Move(Box::new(i))));
     });
     let on_delete = Callback::new(move |i: IsoMetadata| {
-        dialog_error.set(None);
+        actions.reset();
         dialog.set(Some(LibraryDialog::Delete(Box::new(i))));
     });
 
@@ -213,15 +203,11 @@ pub fn LibraryPage() -> impl IntoView {
                 <h1>"Image library"</h1>
                 <SearchBox view=view_state go=go.clone() enabled=hydrated />
                 <button class="btn" type="button" data-testid="new-folder" disabled=move || !hydrated.get()
-                    on:click=move |_| { dialog_error.set(None); dialog.set(Some(LibraryDialog::NewFolder)); }>
+                    on:click=move |_| { actions.reset(); dialog.set(Some(LibraryDialog::NewFolder)); }>
                     "New folder"
                 </button>
             </div>
-            {move || notice.get().map(|n| view! {
-                <div class="notice notice-ok" role="status" data-testid="notice">
-                    {n} " " <button class="btn-link small" type="button" on:click=move |_| notice.set(None)>"Dismiss"</button>
-                </div>
-            })}
+            <Notice notice=actions.notice />
             <div class="columns">
                 <aside class="sidebar">
                     <h2>"Folders"</h2>
@@ -276,25 +262,9 @@ pub fn LibraryPage() -> impl IntoView {
             </div>
         </section>
         {move || dialog.get().map(|d| match d {
-            LibraryDialog::NewFolder => view! {
-                <FolderNameDialog
-                    title="New folder".into()
-                    label="Folder name".into()
-                    parent=Some(view_state.get_untracked().folder)
-                    initial=String::new()
-                    submit_label="Create"
-                    on_submit=Callback::new(move |path: FolderPath| {
-                        let api = Api::current();
-                        act(Box::pin(async move {
-                            api.create_folder(path.as_str()).await?;
-                            Ok(format!("Created {path}."))
-                        }))
-                    })
-                    on_close=close
-                    busy
-                    error=dialog_error
-                />
-            }.into_any(),
+            LibraryDialog::NewFolder => {
+                view! { <NewFolderDialog parent=view_state.get_untracked().folder actions /> }.into_any()
+            }
             LibraryDialog::Delete(image) => view! {
                 <ConfirmDialog
                     title=format!("Delete {}?", image.filename)
@@ -305,14 +275,14 @@ pub fn LibraryPage() -> impl IntoView {
                     confirm_label="Delete image"
                     on_confirm=Callback::new(move |_| {
                         let (api, image) = (Api::current(), (*image).clone());
-                        act(Box::pin(async move {
+                        actions.run(async move {
                             api.delete_image(&image.id.to_string()).await?;
                             Ok(format!("Deleted {} from {}.", image.filename, image.node_id.unwrap_or_default()))
-                        }))
+                        })
                     })
                     on_close=close
-                    busy
-                    error=dialog_error
+                    busy=actions.busy
+                    error=actions.error
                 />
             }.into_any(),
             LibraryDialog::Move(image) => {
@@ -324,14 +294,14 @@ pub fn LibraryPage() -> impl IntoView {
                         current=image.folder_path.clone()
                         on_move=Callback::new(move |to: FolderPath| {
                             let (api, image) = (Api::current(), (*image).clone());
-                            act(Box::pin(async move {
+                            actions.run(async move {
                                 api.move_image(&image.id.to_string(), to.as_str()).await?;
                                 Ok(format!("Moved {} to {to} on {}.", image.filename, image.node_id.unwrap_or_default()))
-                            }))
+                            })
                         })
                         on_close=close
-                        busy
-                        error=dialog_error
+                        busy=actions.busy
+                        error=actions.error
                     />
                 }.into_any()
             }

@@ -1,13 +1,14 @@
 //! The node's images page (the seed's QHCI StorageImages): folder tree, breadcrumb, the open folder's
 //! images, folders, uploads, moves (drag and drop, or "Move to…"), deletes, search.
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::{Api, ApiError};
 use crate::browser::{self, PickedFile};
 use crate::components::{
+    actions::{Actions, NewFolderDialog, Notice},
     dialog::{ConfirmDialog, FolderNameDialog, MoveDialog},
     folder_tree::{Breadcrumb, FolderTree},
     layout::use_hydrated,
@@ -60,18 +61,16 @@ pub fn NodeImagesPage() -> impl IntoView {
     let current = Memo::new(move |_| {
         query.with(|q| q.get("folder").and_then(|f| FolderPath::parse(&f).ok()).unwrap_or_default())
     });
-    let refresh = RwSignal::new(0u64);
     let uploads = Uploads::new();
-    let data = Resource::new(move || (current.get(), refresh.get(), uploads.finished.get()), {
+    let dialog = RwSignal::new(None::<Dialog>);
+    let close = Callback::new(move |_: ()| dialog.set(None));
+    let actions = Actions::new(close);
+    let data = Resource::new(move || (current.get(), actions.done.get(), uploads.finished.get()), {
         let api = api.clone();
         move |(folder, _, _)| load(api.clone(), folder)
     });
     let hydrated = use_hydrated();
     let search = RwSignal::new(String::new());
-    let dialog = RwSignal::new(None::<Dialog>);
-    let busy = RwSignal::new(false);
-    let dialog_error = RwSignal::new(None::<String>);
-    let notice = RwSignal::new(None::<String>);
     let pool = RwSignal::new(String::new());
     let upload_folder = RwSignal::new(None::<FolderPath>);
 
@@ -91,33 +90,16 @@ pub fn NodeImagesPage() -> impl IntoView {
         Signal::derive(move || latest.with(|d| d.as_ref().map(|d| d.folders.folders.clone()).unwrap_or_default()));
     let pools = Signal::derive(move || latest.with(|d| d.as_ref().map(|d| d.pools.pools.clone()).unwrap_or_default()));
 
-    // Runs an API call for a dialog: busy while it runs, the error shown in the dialog, closed on success.
-    let act = move |call: std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, ApiError>>>>| {
-        busy.set(true);
-        dialog_error.set(None);
-        spawn_local(async move {
-            match call.await {
-                Ok(done) => {
-                    dialog.set(None);
-                    notice.set(Some(done));
-                    refresh.update(|n| *n += 1);
-                }
-                Err(e) => dialog_error.set(Some(e.to_string())),
-            }
-            busy.set(false);
-        });
-    };
     let open = move |d: Dialog| {
-        dialog_error.set(None);
+        actions.reset();
         dialog.set(Some(d));
     };
-    let close = Callback::new(move |_: ()| dialog.set(None));
     let move_image = move |image_id: String, name: String, to: FolderPath| {
         let api = Api::current();
-        act(Box::pin(async move {
+        actions.run(async move {
             api.move_image(&image_id, to.as_str()).await?;
             Ok(format!("Moved {name} to {to}."))
-        }));
+        });
     };
     let on_drop = Callback::new(move |(id, to): (String, FolderPath)| {
         let name = latest.with_untracked(|d| {
@@ -161,12 +143,7 @@ pub fn NodeImagesPage() -> impl IntoView {
                         "New folder"
                     </button>
                 </div>
-                {move || notice.get().map(|n| view! {
-                    <div class="notice notice-ok" role="status" data-testid="notice">
-                        {n} " "
-                        <button class="btn-link small" type="button" on:click=move |_| notice.set(None)>"Dismiss"</button>
-                    </div>
-                })}
+                <Notice notice=actions.notice />
                 <div class="columns">
                     <aside class="sidebar">
                         <h2>"Folders"</h2>
@@ -236,25 +213,7 @@ pub fn NodeImagesPage() -> impl IntoView {
             </section>
         </PageDropZone>
         {move || dialog.get().map(|d| match d {
-            Dialog::NewFolder => view! {
-                <FolderNameDialog
-                    title="New folder".into()
-                    label="Folder name".into()
-                    parent=Some(current.get_untracked())
-                    initial=String::new()
-                    submit_label="Create"
-                    on_submit=Callback::new(move |path: FolderPath| {
-                        let api = Api::current();
-                        act(Box::pin(async move {
-                            api.create_folder(path.as_str()).await?;
-                            Ok(format!("Created {path}."))
-                        }))
-                    })
-                    on_close=close
-                    busy
-                    error=dialog_error
-                />
-            }.into_any(),
+            Dialog::NewFolder => view! { <NewFolderDialog parent=current.get_untracked() actions /> }.into_any(),
             Dialog::RenameFolder(from) => view! {
                 <FolderNameDialog
                     title=format!("Rename {from}")
@@ -264,14 +223,14 @@ pub fn NodeImagesPage() -> impl IntoView {
                     submit_label="Rename"
                     on_submit=Callback::new(move |to: FolderPath| {
                         let (api, from) = (Api::current(), from.clone());
-                        act(Box::pin(async move {
+                        actions.run(async move {
                             api.rename_folder(from.as_str(), to.as_str()).await?;
                             Ok(format!("Renamed {from} to {to}; everything in it moved along."))
-                        }))
+                        })
                     })
                     on_close=close
-                    busy
-                    error=dialog_error
+                    busy=actions.busy
+                    error=actions.error
                 />
             }.into_any(),
             Dialog::DeleteFolder(f) => view! {
@@ -281,14 +240,14 @@ pub fn NodeImagesPage() -> impl IntoView {
                     confirm_label="Delete folder"
                     on_confirm=Callback::new(move |_| {
                         let (api, f) = (Api::current(), f.clone());
-                        act(Box::pin(async move {
+                        actions.run(async move {
                             api.delete_folder(f.as_str()).await?;
                             Ok(format!("Deleted {f}."))
-                        }))
+                        })
                     })
                     on_close=close
-                    busy
-                    error=dialog_error
+                    busy=actions.busy
+                    error=actions.error
                 />
             }.into_any(),
             Dialog::Move(image) => view! {
@@ -298,8 +257,8 @@ pub fn NodeImagesPage() -> impl IntoView {
                     current=image.folder_path.clone()
                     on_move=Callback::new(move |to: FolderPath| move_image(image.id.to_string(), image.filename.clone(), to))
                     on_close=close
-                    busy
-                    error=dialog_error
+                    busy=actions.busy
+                    error=actions.error
                 />
             }.into_any(),
             Dialog::Delete(image) => view! {
@@ -312,14 +271,14 @@ pub fn NodeImagesPage() -> impl IntoView {
                     confirm_label="Delete image"
                     on_confirm=Callback::new(move |_| {
                         let (api, image) = (Api::current(), image.clone());
-                        act(Box::pin(async move {
+                        actions.run(async move {
                             api.delete_image(&image.id.to_string()).await?;
                             Ok(format!("Deleted {}.", image.filename))
-                        }))
+                        })
                     })
                     on_close=close
-                    busy
-                    error=dialog_error
+                    busy=actions.busy
+                    error=actions.error
                 />
             }.into_any(),
         })}

@@ -1,10 +1,11 @@
 //! The vdc's list of VM definitions.
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::Api;
 use crate::components::{
+    actions::{Actions, Notice},
     dialog::ConfirmDialog,
     status::{EmptyState, ErrorNotice, Loading},
 };
@@ -14,17 +15,15 @@ use crate::model::VmDefinition;
 #[component]
 pub fn VmsPage() -> impl IntoView {
     let api = Api::current();
-    let refresh = RwSignal::new(0u64);
+    let deleting = RwSignal::new(None::<VmDefinition>);
+    let actions = Actions::new(Callback::new(move |_| deleting.set(None)));
     let vms = Resource::new(
-        move || refresh.get(),
+        move || actions.done.get(),
         move |_| {
             let api = api.clone();
             async move { api.vms().await }
         },
     );
-    let deleting = RwSignal::new(None::<VmDefinition>);
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
     view! {
         <Title text="Virtual machines" />
         <section class="page">
@@ -32,6 +31,7 @@ pub fn VmsPage() -> impl IntoView {
                 <h1>"Virtual machines"</h1>
                 <a class="btn btn-primary" href="/vms/new" data-testid="new-vm">"New VM"</a>
             </div>
+            <Notice notice=actions.notice />
             <Transition fallback=Loading>
                 {move || vms.get().map(|r| match r {
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
@@ -56,7 +56,7 @@ pub fn VmsPage() -> impl IntoView {
                                                 <td class="cell-actions">
                                                     <a class="btn btn-small" href=format!("/api/v1/vms/{}/domain.xml", vm.id) data-testid="vm-xml">"Domain XML"</a>
                                                     " "
-                                                    <button class="btn btn-small btn-danger" type="button" on:click=move |_| { error.set(None); deleting.set(Some(for_delete.clone())) }>"Delete"</button>
+                                                    <button class="btn btn-small btn-danger" type="button" on:click=move |_| { actions.reset(); deleting.set(Some(for_delete.clone())) }>"Delete"</button>
                                                 </td>
                                             </tr>
                                         }
@@ -74,19 +74,15 @@ pub fn VmsPage() -> impl IntoView {
                 message=format!("The definition of {} is removed. Nothing runs yet, so nothing stops; its ISO can be deleted afterwards.", vm.name)
                 confirm_label="Delete VM"
                 on_confirm=Callback::new(move |_| {
-                    let (api, id) = (Api::current(), vm.id.to_string());
-                    busy.set(true);
-                    spawn_local(async move {
-                        match api.delete_vm(&id).await {
-                            Ok(_) => { deleting.set(None); refresh.update(|n| *n += 1); }
-                            Err(e) => error.set(Some(e.to_string())),
-                        }
-                        busy.set(false);
-                    });
+                    let (api, vm) = (Api::current(), vm.clone());
+                    actions.run(async move {
+                        api.delete_vm(&vm.id.to_string()).await?;
+                        Ok(format!("Deleted the definition of {}.", vm.name))
+                    })
                 })
-                on_close=Callback::new(move |_| deleting.set(None))
-                busy
-                error
+                on_close=actions.close
+                busy=actions.busy
+                error=actions.error
             />
         })}
     }

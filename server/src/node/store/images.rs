@@ -62,10 +62,7 @@ impl NodeStore {
     pub(super) fn to_meta(&self, row: ImageRow) -> Result<IsoMetadata, StoreError> {
         let id = Uuid::parse_str(&row.id).map_err(|_| corrupt("id", &row.id))?;
         let folder_path = FolderPath::parse(&row.folder_path).map_err(|_| corrupt("folder", &row.folder_path))?;
-        let format = ImageFormat::ALL
-            .into_iter()
-            .find(|f| f.extension() == row.format)
-            .ok_or_else(|| corrupt("format", &row.format))?;
+        let format = ImageFormat::from_extension(&row.format).ok_or_else(|| corrupt("format", &row.format))?;
         let path = self
             .pools
             .get(&row.pool_id)

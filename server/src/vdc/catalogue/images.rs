@@ -44,10 +44,7 @@ impl Row {
         Ok(IsoMetadata {
             id: Uuid::parse_str(&self.id).map_err(|_| corrupt("id"))?,
             folder_path: FolderPath::parse(&self.folder_path).map_err(|_| corrupt("folder"))?,
-            format: ImageFormat::ALL
-                .into_iter()
-                .find(|f| f.extension() == self.format)
-                .ok_or_else(|| corrupt("format"))?,
+            format: ImageFormat::from_extension(&self.format).ok_or_else(|| corrupt("format"))?,
             name: self.name,
             filename: self.filename,
             size_bytes: self.size_bytes as u64,

@@ -66,8 +66,10 @@ impl Catalogue {
         match self.backend {
             // A bounded sample per index keeps this quick on any size.
             Backend::Sqlite => {
-                Sql::new("PRAGMA analysis_limit = 1000").execute(&self.db).await?;
-                Sql::new("ANALYZE").execute(&self.db).await?;
+                // One connection: the limit is a setting of the connection that runs ANALYZE.
+                let mut conn = self.db.acquire().await?;
+                Sql::new("PRAGMA analysis_limit = 1000").execute(&mut *conn).await?;
+                Sql::new("ANALYZE").execute(&mut *conn).await?;
             }
             Backend::Postgres => {
                 Sql::new("ANALYZE images").execute(&self.db).await?;
