@@ -35,6 +35,7 @@ pub enum Command {
 }
 
 pub fn main() -> ExitCode {
+    tune_allocator();
     let cli = Cli::parse();
     telemetry::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -60,5 +61,17 @@ async fn run(cli: Cli) -> Result<(), StartError> {
         Command::Node(args) => NodeServer::build(args.resolve()?).await?.run(shutdown).await,
         Command::Vdc(args) => VdcServer::build(args.resolve()?).await?.run(shutdown).await,
         Command::AllInOne(args) => allinone::run(args, shutdown).await,
+    }
+}
+
+/// Uploads pass through buffers of a few hundred KiB. glibc serves those with mmap/munmap by default,
+/// so every buffer costs fresh, zeroed pages (measured: ~10% of an upload's CPU in page faults). Keeping
+/// them in the heap, and trimming it less eagerly, makes uploads ~15% faster for a few MiB of RSS.
+fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only adjusts allocator parameters; called once before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 64 << 20);
     }
 }
