@@ -31,14 +31,14 @@ pub struct VdcArgs {
     #[arg(long, env = "QUANTIX_CLUSTER_TOKEN", value_name = "TOKEN", hide_env_values = true)]
     pub cluster_token: Option<ClusterToken>,
 
-    /// The full-inventory period the nodes use; a node without a full sync for longer is "pending", and
-    /// one silent for 3× longer is "offline". [default: 5m]
+    /// The full-inventory period the nodes use; a node without a full sync for twice as long is
+    /// "pending" (so is one with changes not yet applied). [default: 5m]
     #[arg(long, env = "QUANTIX_SYNC_INTERVAL", value_name = "DURATION", value_parser = parse_duration)]
     #[serde(default, deserialize_with = "de_duration")]
     pub sync_interval: Option<Duration>,
 
-    /// A node not heard from for this long is "offline" (nodes send a heartbeat at least every 15 s).
-    /// [default: 45s]
+    /// A node not heard from for this long is "offline", for half as long "stale" (nodes send a
+    /// heartbeat at least every 10 s). [default: 45s]
     #[arg(long, env = "QUANTIX_NODE_OFFLINE_AFTER", value_name = "DURATION", value_parser = parse_duration)]
     #[serde(default, deserialize_with = "de_duration")]
     pub offline_after: Option<Duration>,
