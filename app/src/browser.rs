@@ -127,7 +127,7 @@ mod imp {
                 let result = match e.type_().as_str() {
                     "load" => {
                         let text = xhr.response_text().ok().flatten().unwrap_or_default();
-                        ApiError::decode(xhr.status().unwrap_or(0), text.as_bytes())
+                        ApiError::decode(xhr.status().unwrap_or(0), &text)
                     }
                     "abort" => Err(ApiError::Network("cancelled".into())),
                     _ => Err(ApiError::Network("the connection was lost during the upload".into())),

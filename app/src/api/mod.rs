@@ -37,18 +37,18 @@ impl ApiError {
     }
 
     /// Turns a raw HTTP answer into a typed value or an error.
-    pub fn decode<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, ApiError> {
+    ///
+    /// `from_str`, like Leptos's hydration of resources: one JSON reader, so the WASM build holds one
+    /// deserialiser per type instead of two.
+    pub fn decode<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, ApiError> {
         if (200..300).contains(&status) {
             // 204 No Content: an empty body reads as JSON null.
-            let body = if body.is_empty() { b"null".as_slice() } else { body };
-            return serde_json::from_slice(body).map_err(|e| ApiError::Decode(e.to_string()));
+            let body = if body.is_empty() { "null" } else { body };
+            return serde_json::from_str(body).map_err(|e| ApiError::Decode(e.to_string()));
         }
-        let body = serde_json::from_slice::<ErrorBody>(body).unwrap_or_else(|_| ErrorBody {
+        let body = serde_json::from_str::<ErrorBody>(body).unwrap_or_else(|_| ErrorBody {
             error: "http_error".into(),
-            message: format!(
-                "The server answered {status}: {}",
-                String::from_utf8_lossy(&body[..body.len().min(200)]).trim()
-            ),
+            message: format!("The server answered {status}: {}", body.chars().take(200).collect::<String>().trim()),
         });
         Err(ApiError::Status { status, body })
     }

@@ -52,7 +52,7 @@ impl Api {
         let status = response.status().as_u16();
         let bytes =
             axum::body::to_bytes(response.into_body(), 64 << 20).await.map_err(|e| ApiError::Network(e.to_string()))?;
-        ApiError::decode(status, &bytes)
+        ApiError::decode(status, &String::from_utf8_lossy(&bytes))
     }
 }
 
@@ -73,7 +73,7 @@ impl Api {
             // Browser futures are not `Send`; the page runs on one thread, so wrapping them is sound.
             send_wrapper::SendWrapper::new(browser::fetch(method.to_owned(), path.to_owned(), body))
                 .await
-                .and_then(|(status, text)| ApiError::decode(status, text.as_bytes()))
+                .and_then(|(status, text)| ApiError::decode(status, &text))
         }
         #[cfg(not(feature = "hydrate"))]
         {
