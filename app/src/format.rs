@@ -42,8 +42,9 @@ pub fn os_label(family: Option<&str>, distribution: Option<&str>, version: Optio
         other => other
             .split('-')
             .map(|w| {
+                // ASCII only: distribution ids are ASCII, and Unicode case tables would add ~10 KiB to the WASM.
                 let mut c = w.chars();
-                c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+                c.next().map(|f| format!("{}{}", f.to_ascii_uppercase(), c.as_str())).unwrap_or_default()
             })
             .collect::<Vec<_>>()
             .join(" "),
@@ -52,6 +53,19 @@ pub fn os_label(family: Option<&str>, distribution: Option<&str>, version: Optio
         Some(v) => format!("{name} {v}"),
         None => name,
     })
+}
+
+/// `s` in lower case, for case-insensitive matching. In the browser this is JavaScript's `toLowerCase`: full
+/// Unicode without Rust's case tables in the WASM (~20 KiB of the bundle); on the server, Rust's own.
+pub fn lowercase(s: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::JsString::from(s).to_lower_case().into()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        s.to_lowercase()
+    }
 }
 
 /// A duration in seconds as `42 s`, `3 min`, `2 h 5 min`.

@@ -2,6 +2,7 @@
 
 use leptos::{ev::KeyboardEvent, prelude::*};
 
+use crate::format;
 use crate::model::{FolderPath, FolderPathError};
 
 /// A modal dialog: Escape or the backdrop closes it; focus goes to its first `autofocus` control.
@@ -215,9 +216,9 @@ pub fn MoveDialog(
         typed_folder(None, &t).ok().filter(|p| all.with_value(|f| !f.contains(p)))
     };
     let choices = move || {
-        let needle = filter.get().trim().to_lowercase();
+        let needle = format::lowercase(filter.get().trim());
         let mut out: Vec<FolderPath> = all.with_value(|f| {
-            f.iter().filter(|p| needle.is_empty() || p.as_str().to_lowercase().contains(&needle)).cloned().collect()
+            f.iter().filter(|p| needle.is_empty() || format::lowercase(p.as_str()).contains(&needle)).cloned().collect()
         });
         if let Some(new) = typed_new() {
             out.insert(0, new);

@@ -15,6 +15,18 @@ pub enum UploadState {
     Cancelled,
 }
 
+impl UploadState {
+    /// For `data-state` (the end-to-end tests read it).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            UploadState::Uploading => "uploading",
+            UploadState::Done(_) => "done",
+            UploadState::Failed(_) => "failed",
+            UploadState::Cancelled => "cancelled",
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct UploadItem {
     pub key: u64,
@@ -197,6 +209,11 @@ pub fn UploadPanel(
             uploads.start(f, &p, folder.get_untracked().unwrap_or_else(|| current.get_untracked()));
         }
     };
+    let rows = Memo::new(move |_| {
+        uploads
+            .items
+            .with(|items| items.iter().map(|i| (i.key, i.name.clone(), i.size, i.state.clone())).collect::<Vec<_>>())
+    });
     view! {
         <section class="card upload-card" aria-label="Upload">
             <div class="toolbar">
@@ -250,33 +267,31 @@ pub fn UploadPanel(
             <p class="small muted">"Or drop .iso, .img or .ova files anywhere on this page."</p>
             <Show when=move || uploads.items.with(|i| !i.is_empty())>
                 <ul class="uploads" data-testid="uploads">
-                    <For each=move || uploads.items.get() key=|i| (i.key, i.loaded, format!("{:?}", i.state)) let:item>
-                        {
-                            let key = item.key;
-                            let uploading = item.state == UploadState::Uploading;
-                            let class = match item.state {
-                                UploadState::Uploading => "upload-item",
-                                UploadState::Done(_) => "upload-item done",
-                                _ => "upload-item failed",
-                            };
-                            let stats = item.stats();
-                            view! {
-                                <li class=class data-testid="upload-item" data-state=format!("{:?}", item.state).split('(').next().unwrap_or("").to_lowercase()>
-                                    <span class="upload-name" title=item.name.clone()>{item.name.clone()}</span>
-                                    {uploading
-                                        .then(|| {
-                                            view! {
-                                                <button class="btn btn-small" type="button" data-testid="upload-cancel" on:click=move |_| uploads.cancel(key)>
-                                                    "Cancel"
-                                                </button>
-                                            }
-                                        })}
-                                    <progress max=item.size.max(1) value=item.loaded aria-label=format!("{} uploaded", item.name)></progress>
-                                    <span class="upload-stats" data-testid="upload-stats">{stats}</span>
-                                </li>
-                            }
+                    // The rows follow the uploads and their states only; progress updates the bar and the
+                    // figures in place, so a row (and its Cancel button) is not rebuilt on every progress event.
+                    {move || rows.get().into_iter().map(|(key, name, size, state)| {
+                        let uploading = state == UploadState::Uploading;
+                        let class = match state {
+                            UploadState::Uploading => "upload-item",
+                            UploadState::Done(_) => "upload-item done",
+                            _ => "upload-item failed",
+                        };
+                        let progress = move || uploads.items.with(|items| {
+                            items.iter().find(|i| i.key == key).map(|i| (i.loaded, i.stats())).unwrap_or_default()
+                        });
+                        view! {
+                            <li class=class data-testid="upload-item" data-state=state.as_str()>
+                                <span class="upload-name" title=name.clone()>{name.clone()}</span>
+                                {uploading.then(|| view! {
+                                    <button class="btn btn-small" type="button" data-testid="upload-cancel" on:click=move |_| uploads.cancel(key)>
+                                        "Cancel"
+                                    </button>
+                                })}
+                                <progress max=size.max(1) value=move || progress().0 aria-label=format!("{name} uploaded")></progress>
+                                <span class="upload-stats" data-testid="upload-stats">{move || progress().1}</span>
+                            </li>
                         }
-                    </For>
+                    }).collect_view()}
                 </ul>
                 <button class="btn-link small" type="button" on:click=move |_| uploads.clear_finished()>
                     "Clear finished"

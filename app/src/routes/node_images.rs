@@ -317,13 +317,13 @@ fn ImageTable(
     let images = StoredValue::new(images);
     let pool_names = StoredValue::new(pools);
     let visible = move || {
-        let needle = search.get().trim().to_lowercase();
+        let needle = format::lowercase(search.get().trim());
         images.with_value(|all| {
             all.iter()
                 .filter(|i| {
                     needle.is_empty()
-                        || i.name.to_lowercase().contains(&needle)
-                        || i.filename.to_lowercase().contains(&needle)
+                        || format::lowercase(&i.name).contains(&needle)
+                        || format::lowercase(&i.filename).contains(&needle)
                 })
                 .cloned()
                 .collect::<Vec<_>>()
