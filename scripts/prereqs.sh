@@ -74,6 +74,36 @@ ensure_build_tools() {
   ensure_npm_packages
 }
 
+# The release build of the whole site: cargo-leptos builds the server, the stylesheet, the assets and the
+# image library's WASM (quantix-iso); then the other page groups' bundles (app::Bundle) are built from the
+# same crate the way cargo-leptos builds its own: same target dir and profile (nothing is compiled twice),
+# wasm-bindgen --target web, wasm-opt -Oz.
+build_site() {
+  cargo leptos build --release
+  local pkg="$ROOT/target/site/pkg" wasm="$ROOT/target/front/wasm32-unknown-unknown/wasm-release/frontend.wasm"
+  local group name
+  for group in host vms; do
+    name="quantix-$group"
+    say "WASM bundle $name"
+    cargo build --quiet --package=frontend --lib --target-dir="$ROOT/target/front" \
+      --target=wasm32-unknown-unknown --no-default-features --features="$group" --profile=wasm-release
+    wasm-bindgen --target=web --no-typescript --out-name="$name" --out-dir="$pkg" "$wasm"
+    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$pkg/${name}_bg.wasm" -o "$pkg/$name.wasm"
+    rm "$pkg/${name}_bg.wasm"
+  done
+}
+
+# Prints the size of each page group's release WASM (raw and gzip -9: what a browser downloads).
+print_wasm_sizes() {
+  local f raw gz
+  for f in "$ROOT"/target/site/pkg/*.wasm; do
+    raw=$(stat -c %s "$f")
+    gz=$(gzip -9 -c "$f" | wc -c)
+    awk -v n="$(basename "$f")" -v r="$raw" -v g="$gz" \
+      'BEGIN { printf "release WASM %-18s %7.1f KiB raw, %6.1f KiB gzip\n", n, r / 1024, g / 1024 }'
+  done
+}
+
 # Starts a throwaway PostgreSQL cluster (unless TEST_DATABASE_URL is already set), exports
 # TEST_DATABASE_URL, and stops and removes it when the calling script exits.
 start_test_postgres() {

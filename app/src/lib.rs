@@ -49,11 +49,56 @@ impl Role {
     }
 }
 
-/// The HTML document around either app.
-pub fn shell(options: LeptosOptions, role: Role) -> impl IntoView {
+/// The page groups, each hydrated by its own WASM build of `frontend` (cargo feature of the same name), so
+/// a page downloads the code of its own group only. Navigation inside a group stays in the browser; a
+/// link to another group loads that page from the server (`rel="external"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bundle {
+    /// The node's host UI.
+    Host,
+    /// The vdc's image library.
+    Library,
+    /// The vdc's VM list and create wizard (with the ISO picker).
+    Vms,
+}
+
+impl Bundle {
+    pub const ALL: [Bundle; 3] = [Bundle::Host, Bundle::Library, Bundle::Vms];
+
+    /// The file stem of its `pkg/<name>.js` and `pkg/<name>.wasm`. The library is the bundle cargo-leptos
+    /// builds itself (under the project's output name); the others are built beside it by
+    /// `scripts/prereqs.sh` (`build_site`).
+    pub fn output_name(self) -> &'static str {
+        match self {
+            Bundle::Host => "quantix-host",
+            Bundle::Library => "quantix-iso",
+            Bundle::Vms => "quantix-vms",
+        }
+    }
+
+    pub fn role(self) -> Role {
+        match self {
+            Bundle::Host => Role::Node,
+            Bundle::Library | Bundle::Vms => Role::Vdc,
+        }
+    }
+
+    /// The group a UI path of `role` belongs to (unknown paths: the role's first group, for its 404 page).
+    pub fn for_path(role: Role, path: &str) -> Bundle {
+        match role {
+            Role::Node => Bundle::Host,
+            Role::Vdc if path == "/vms" || path.starts_with("/vms/") => Bundle::Vms,
+            Role::Vdc => Bundle::Library,
+        }
+    }
+}
+
+/// The HTML document around a page of `bundle`.
+pub fn shell(mut options: LeptosOptions, bundle: Bundle) -> impl IntoView {
+    options.output_name = bundle.output_name().into();
     view! {
         <!DOCTYPE html>
-        <html lang="en" data-role=role.as_str()>
+        <html lang="en" data-role=bundle.role().as_str()>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -62,68 +107,94 @@ pub fn shell(options: LeptosOptions, role: Role) -> impl IntoView {
                 <MetaTags />
             </head>
             <body>
-                {match role {
-                    Role::Node => view! { <NodeApp /> }.into_any(),
-                    Role::Vdc => view! { <VdcApp /> }.into_any(),
+                {match bundle {
+                    Bundle::Host => view! { <NodeApp /> }.into_any(),
+                    Bundle::Library => view! { <LibraryApp /> }.into_any(),
+                    Bundle::Vms => view! { <VmsApp /> }.into_any(),
                 }}
             </body>
         </html>
     }
 }
 
+/// What every page of a role has around its routes: stylesheet, title suffix, router and frame.
+#[component]
+fn Frame(product: &'static str, nav: Vec<NavLink>, children: Children) -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="quantix" href="/pkg/quantix-iso.css" />
+        <Title formatter=move |t: String| format!("{t} · {product}") />
+        <Router>
+            <Layout product nav>{children()}</Layout>
+        </Router>
+    }
+}
+
 /// The node's host UI (the seed's QHCI StorageImages).
 #[component]
 pub fn NodeApp() -> impl IntoView {
-    provide_meta_context();
-    let nav = vec![NavLink::new("/images", "Images")];
     view! {
-        <Stylesheet id="quantix" href="/pkg/quantix-iso.css" />
-        <Title formatter=|t: String| format!("{t} · Quantix host") />
-        <Router>
-            <Layout product="Quantix host" nav>
-                <Routes fallback=NotFound>
-                    <Route path=path!("/images") view=NodeImagesPage />
-                </Routes>
-            </Layout>
-        </Router>
+        <Frame product="Quantix host" nav=vec![NavLink::new("/images", "Images")]>
+            <Routes fallback=NotFound>
+                <Route path=path!("/images") view=NodeImagesPage />
+            </Routes>
+        </Frame>
     }
 }
 
-/// The control plane's UI (the seed's QvDC image library and VM create wizard).
+/// The control plane's navigation, as seen from the pages of `current`.
+fn vdc_nav(current: Bundle) -> Vec<NavLink> {
+    [("/images", "Image library"), ("/vms", "Virtual machines"), ("/vms/new", "New VM")]
+        .into_iter()
+        .map(|(href, label)| NavLink::new(href, label).external(Bundle::for_path(Role::Vdc, href) != current))
+        .collect()
+}
+
+/// The control plane's image library (the seed's QvDC ImageLibraryLayout / AllImagesPage).
 #[component]
-pub fn VdcApp() -> impl IntoView {
-    provide_meta_context();
-    let nav = vec![
-        NavLink::new("/images", "Image library"),
-        NavLink::new("/vms", "Virtual machines"),
-        NavLink::new("/vms/new", "New VM"),
-    ];
+pub fn LibraryApp() -> impl IntoView {
     view! {
-        <Stylesheet id="quantix" href="/pkg/quantix-iso.css" />
-        <Title formatter=|t: String| format!("{t} · Quantix vDC") />
-        <Router>
-            <Layout product="Quantix vDC" nav>
-                <Routes fallback=NotFound>
-                    <Route path=path!("/images") view=LibraryPage />
-                    <Route path=path!("/vms") view=VmsPage />
-                    <Route path=path!("/vms/new") view=VmWizardPage />
-                </Routes>
-            </Layout>
-        </Router>
+        <Frame product="Quantix vDC" nav=vdc_nav(Bundle::Library)>
+            <Routes fallback=NotFound>
+                <Route path=path!("/images") view=LibraryPage />
+            </Routes>
+        </Frame>
     }
 }
 
-/// The WASM entry point: hydrates whichever app the server rendered.
-#[cfg(feature = "hydrate")]
-pub fn hydrate() {
-    let role = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.document_element())
-        .and_then(|e| e.get_attribute("data-role"))
-        .and_then(|r| Role::parse(&r));
-    match role {
-        Some(Role::Node) => leptos::mount::hydrate_body(NodeApp),
-        Some(Role::Vdc) => leptos::mount::hydrate_body(VdcApp),
-        None => leptos::logging::error!("the page has no known data-role; not hydrating"),
+/// The control plane's VM pages: the list and the create wizard with the ISO picker.
+#[component]
+pub fn VmsApp() -> impl IntoView {
+    view! {
+        <Frame product="Quantix vDC" nav=vdc_nav(Bundle::Vms)>
+            <Routes fallback=NotFound>
+                <Route path=path!("/vms") view=VmsPage />
+                <Route path=path!("/vms/new") view=VmWizardPage />
+            </Routes>
+        </Frame>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_ui_path_belongs_to_one_bundle_of_its_role() {
+        assert_eq!(Bundle::for_path(Role::Node, "/images"), Bundle::Host);
+        assert_eq!(Bundle::for_path(Role::Vdc, "/images"), Bundle::Library);
+        assert_eq!(Bundle::for_path(Role::Vdc, "/vms"), Bundle::Vms);
+        assert_eq!(Bundle::for_path(Role::Vdc, "/vms/new"), Bundle::Vms);
+        assert_eq!(Bundle::for_path(Role::Vdc, "/vmsx"), Bundle::Library);
+        for b in Bundle::ALL {
+            assert_eq!(Bundle::ALL.iter().filter(|o| o.output_name() == b.output_name()).count(), 1);
+        }
+    }
+
+    #[test]
+    fn links_to_another_bundle_load_the_page() {
+        let external = |b| vdc_nav(b).into_iter().map(|l| (l.href, l.external)).collect::<Vec<_>>();
+        assert_eq!(external(Bundle::Library), [("/images", false), ("/vms", true), ("/vms/new", true)]);
+        assert_eq!(external(Bundle::Vms), [("/images", true), ("/vms", false), ("/vms/new", false)]);
     }
 }

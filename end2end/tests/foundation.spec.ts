@@ -44,6 +44,43 @@ test("the vdc's VM wizard hydrates", async ({ page }) => {
   watch.expectClean();
 });
 
+test("each page group loads its own WASM; the navigation crosses between them", async ({ page }) => {
+  const watch = watchPage(page);
+  const wasm: string[] = [];
+  page.on("request", (r) => {
+    const p = new URL(r.url()).pathname;
+    if (p.endsWith(".wasm") && !wasm.includes(p)) wasm.push(p);
+  });
+  await page.goto(`${aio.vdc}/images`);
+  await hydrated(page);
+  expect(wasm).toEqual(["/pkg/quantix-iso.wasm"]);
+
+  // To the VM pages (another bundle): a page load, then hydrated by the VM bundle.
+  await page.getByRole("link", { name: "Virtual machines" }).click();
+  await expect(page).toHaveURL(/\/vms$/);
+  await expect(page.locator("h1")).toHaveText("Virtual machines");
+  await hydrated(page);
+  expect(wasm).toEqual(["/pkg/quantix-iso.wasm", "/pkg/quantix-vms.wasm"]);
+
+  // Inside the group the router navigates without loading anything.
+  await page.getByRole("link", { name: "New VM" }).first().click();
+  await expect(page.locator("h1")).toHaveText("Create a virtual machine");
+  await page.getByTestId("vm-name").fill("web-01");
+  await expect(page.getByTestId("wizard-next")).toBeEnabled();
+  expect(wasm).toHaveLength(2);
+
+  await page.getByRole("link", { name: "Image library" }).click();
+  await expect(page.locator("h1")).toHaveText("Image library");
+  await hydrated(page);
+  await expect(page.getByTestId("search")).toBeEnabled();
+
+  await page.goto(`${aio.node}/images`);
+  await hydrated(page);
+  expect(wasm.at(-1)).toBe("/pkg/quantix-host.wasm");
+  // Leaving a page cancels what it still had in flight (its live-update stream, a picker's lookups).
+  watch.expectClean([/net::ERR_ABORTED/]);
+});
+
 test("an unknown page answers 404 with the app's frame", async ({ page }) => {
   const resp = await page.goto(`${aio.vdc}/no/such/page`);
   expect(resp?.status()).toBe(404);

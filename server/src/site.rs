@@ -3,14 +3,14 @@
 use std::path::Path;
 
 use app::{
-    Role,
+    Bundle, Role,
     api::{Api, ApiService},
 };
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
-/// Options of the built site: where `pkg/quantix-iso.{js,wasm,css}` are.
+/// Options of the built site: where `pkg/` is (`quantix-iso.css`, and each bundle's `.js` and `.wasm`).
 pub fn options(site_root: &Path) -> LeptosOptions {
     LeptosOptions::builder()
         .output_name("quantix-iso")
@@ -19,20 +19,28 @@ pub fn options(site_root: &Path) -> LeptosOptions {
         .build()
 }
 
-/// The UI routes of `role`. Pages read their data through `api`, the role's own REST router, in-process.
+/// The UI routes of `role`, each page served with its own bundle. Pages read their data through `api`, the
+/// role's own REST router, in-process.
 pub fn router(role: Role, options: LeptosOptions, api: ApiService) -> Router {
-    let routes = match role {
-        Role::Node => generate_route_list(app::NodeApp),
-        Role::Vdc => generate_route_list(app::VdcApp),
-    };
     let context = move || provide_context(Api::new(api.clone()));
-    let shell = move |options: LeptosOptions| app::shell(options, role);
-    Router::new()
-        .leptos_routes_with_context(&options, routes, context.clone(), {
-            let options = options.clone();
-            move || shell(options.clone())
-        })
-        .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
+    let mut router = Router::new();
+    for bundle in Bundle::ALL.into_iter().filter(|b| b.role() == role) {
+        let routes = match bundle {
+            Bundle::Host => generate_route_list(app::NodeApp),
+            Bundle::Library => generate_route_list(app::LibraryApp),
+            Bundle::Vms => generate_route_list(app::VmsApp),
+        };
+        let options = options.clone();
+        router = router.leptos_routes_with_context(&options.clone(), routes, context.clone(), move || {
+            app::shell(options.clone(), bundle)
+        });
+    }
+    // Unknown paths: the 404 page of the role's first group (and the files under the site root).
+    let fallback = Bundle::for_path(role, "/");
+    router
+        .fallback(leptos_axum::file_and_error_handler_with_context(context, move |options| {
+            app::shell(options, fallback)
+        }))
         .with_state(options)
 }
 

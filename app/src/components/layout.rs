@@ -8,11 +8,17 @@ use leptos_router::components::A;
 pub struct NavLink {
     pub href: &'static str,
     pub label: &'static str,
+    /// In another WASM bundle (see [`crate::Bundle`]): the browser loads it from the server.
+    pub external: bool,
 }
 
 impl NavLink {
     pub fn new(href: &'static str, label: &'static str) -> Self {
-        Self { href, label }
+        Self { href, label, external: false }
+    }
+
+    pub fn external(self, external: bool) -> Self {
+        Self { external, ..self }
     }
 }
 
@@ -41,7 +47,11 @@ pub fn Layout(product: &'static str, nav: Vec<NavLink>, children: Children) -> i
                 <nav class="topnav" aria-label="Main">
                     {nav
                         .into_iter()
-                        .map(|l| view! { <A href=l.href exact=true>{l.label}</A> })
+                        .map(|l| if l.external {
+                            view! { <a href=l.href rel="external">{l.label}</a> }.into_any()
+                        } else {
+                            view! { <A href=l.href exact=true>{l.label}</A> }.into_any()
+                        })
                         .collect_view()}
                 </nav>
             </header>
