@@ -112,7 +112,9 @@ try {
     const raw = fs.readFileSync(path.join(pkg, name));
     const gz = zlib.gzipSync(raw, { level: 9 }).length;
     largest = Math.max(largest, gz);
-    console.log(`release WASM ${name.padEnd(18)} ${kib(raw.length).padStart(7)} KiB raw ${kib(gz).padStart(6)} KiB gzip`);
+    const br = path.join(pkg, `${name}.br`);
+    const served = fs.existsSync(br) ? `, served as ${kib(fs.statSync(br).size)} KiB brotli` : "";
+    console.log(`release WASM ${name.padEnd(18)} ${kib(raw.length).padStart(7)} KiB raw ${kib(gz).padStart(6)} KiB gzip${served}`);
   }
   const ok = big.p90 <= 1000 && largest <= 350 * 1024;
   console.log(`targets: interactive ≤ 1000 ms (p90), every WASM bundle ≤ 350 KiB gzip: ${ok ? "met" : "MISSED"}`);

@@ -81,6 +81,18 @@ test("each page group loads its own WASM; the navigation crosses between them", 
   watch.expectClean([/net::ERR_ABORTED/]);
 });
 
+test("the bundles are served compressed to browsers that accept it", async () => {
+  for (const [base, name] of [[aio.vdc, "quantix-iso"], [aio.vdc, "quantix-vms"], [aio.node, "quantix-host"]]) {
+    const br = await fetch(`${base}/pkg/${name}.wasm`, { headers: { "accept-encoding": "br" } });
+    expect(br.headers.get("content-encoding")).toBe("br");
+    expect(br.headers.get("content-type")).toBe("application/wasm");
+    const gz = await fetch(`${base}/pkg/${name}.wasm`, { headers: { "accept-encoding": "gzip" } });
+    expect(gz.headers.get("content-encoding")).toBe("gzip");
+    // Decoded, both are the bundle itself.
+    expect(Buffer.from(await br.arrayBuffer()).equals(Buffer.from(await gz.arrayBuffer()))).toBe(true);
+  }
+});
+
 test("an unknown page answers 404 with the app's frame", async ({ page }) => {
   const resp = await page.goto(`${aio.vdc}/no/such/page`);
   expect(resp?.status()).toBe(404);
