@@ -90,6 +90,11 @@ impl Uploads {
         }
     }
 
+    /// Reads the upload `key` (tracked: a reactive closure reruns when the uploads change).
+    fn read<T>(&self, key: u64, f: impl FnOnce(&UploadItem) -> T) -> Option<T> {
+        self.items.with(|items| items.iter().find(|i| i.key == key).map(f))
+    }
+
     fn update(&self, key: u64, f: impl FnOnce(&mut UploadItem)) {
         self.items.update(|items| {
             if let Some(item) = items.iter_mut().find(|i| i.key == key) {
@@ -276,9 +281,6 @@ pub fn UploadPanel(
                             UploadState::Done(_) => "upload-item done",
                             _ => "upload-item failed",
                         };
-                        let progress = move || uploads.items.with(|items| {
-                            items.iter().find(|i| i.key == key).map(|i| (i.loaded, i.stats())).unwrap_or_default()
-                        });
                         view! {
                             <li class=class data-testid="upload-item" data-state=state.as_str()>
                                 <span class="upload-name" title=name.clone()>{name.clone()}</span>
@@ -287,8 +289,8 @@ pub fn UploadPanel(
                                         "Cancel"
                                     </button>
                                 })}
-                                <progress max=size.max(1) value=move || progress().0 aria-label=format!("{name} uploaded")></progress>
-                                <span class="upload-stats" data-testid="upload-stats">{move || progress().1}</span>
+                                <progress max=size.max(1) value=move || uploads.read(key, |i| i.loaded).unwrap_or(0) aria-label=format!("{name} uploaded")></progress>
+                                <span class="upload-stats" data-testid="upload-stats">{move || uploads.read(key, UploadItem::stats).unwrap_or_default()}</span>
                             </li>
                         }
                     }).collect_view()}
