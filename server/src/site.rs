@@ -30,9 +30,9 @@ pub fn router(role: Role, options: LeptosOptions, api: ApiService) -> Router {
             Bundle::Library => generate_route_list(app::LibraryApp),
             Bundle::Vms => generate_route_list(app::VmsApp),
         };
-        let options = options.clone();
-        router = router.leptos_routes_with_context(&options.clone(), routes, context.clone(), move || {
-            app::shell(options.clone(), bundle)
+        let shell_options = options.clone();
+        router = router.leptos_routes_with_context(&options, routes, context.clone(), move || {
+            app::shell(shell_options.clone(), bundle)
         });
     }
     // Unknown paths: the 404 page of the role's first group (and the files under the site root).
