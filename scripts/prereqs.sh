@@ -109,14 +109,13 @@ precompress() {
     }' "$1"
 }
 
-# Prints the size of each page group's release WASM (raw and gzip -9: what a browser downloads).
+# Prints the size of each page group's release WASM: as built, and as served (the .gz and .br that
+# build_site wrote; a browser downloads one of them).
 print_wasm_sizes() {
-  local f raw gz
+  local f
   for f in "$ROOT"/target/site/pkg/*.wasm; do
-    raw=$(stat -c %s "$f")
-    gz=$(gzip -9 -c "$f" | wc -c)
-    awk -v n="$(basename "$f")" -v r="$raw" -v g="$gz" \
-      'BEGIN { printf "release WASM %-18s %7.1f KiB raw, %6.1f KiB gzip\n", n, r / 1024, g / 1024 }'
+    awk -v n="$(basename "$f")" -v r="$(stat -c %s "$f")" -v g="$(stat -c %s "$f.gz")" -v b="$(stat -c %s "$f.br")" \
+      'BEGIN { printf "release WASM %-18s %7.1f KiB raw, %6.1f KiB gzip, %6.1f KiB brotli\n", n, r / 1024, g / 1024, b / 1024 }'
   done
 }
 
