@@ -127,17 +127,12 @@ async fn a_full_inventory_adds_updates_and_removes(db: &TestDb) {
     vdc.notify(&node_ref("hv2"), &image(other, "other-node.iso", "/a", 1), Created).await;
 
     let new_one = Uuid::new_v4();
-    let counts = vdc
-        .full_sync(
-            &n,
-            20,
-            vec![
-                image(ids[0], "keep.iso", "/a", 10),
-                image(ids[1], "update.iso", "/b", 15),
-                image(new_one, "new.iso", "/c", 18),
-            ],
-        )
-        .await;
+    let inventory = vec![
+        image(ids[0], "keep.iso", "/a", 10),
+        image(ids[1], "update.iso", "/b", 15),
+        image(new_one, "new.iso", "/c", 18),
+    ];
+    let counts = vdc.full_sync(&n, 20, inventory.clone()).await;
     assert_eq!(counts, json!({ "added": 1, "updated": 1, "removed": 1, "unchanged": 1 }));
     let mut names = filenames(&vdc.list("sort=name").await);
     names.sort();
@@ -146,17 +141,7 @@ async fn a_full_inventory_adds_updates_and_removes(db: &TestDb) {
     assert_eq!(vdc.notify(&n, &image(ids[2], "gone.iso", "/a", 13), Updated).await, 0);
     assert!(!filenames(&vdc.list("").await).contains(&"gone.iso".to_owned()));
     // A repeated inventory changes nothing.
-    let again = vdc
-        .full_sync(
-            &n,
-            20,
-            vec![
-                image(ids[0], "keep.iso", "/a", 10),
-                image(ids[1], "update.iso", "/b", 15),
-                image(new_one, "new.iso", "/c", 18),
-            ],
-        )
-        .await;
+    let again = vdc.full_sync(&n, 20, inventory).await;
     assert_eq!(again, json!({ "added": 0, "updated": 0, "removed": 0, "unchanged": 3 }));
     // An empty inventory at a later revision empties the node.
     vdc.full_sync(&n, 30, vec![]).await;
