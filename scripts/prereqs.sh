@@ -2,10 +2,41 @@
 # Sourced by scripts/run and scripts/test.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CARGO_LEPTOS_VERSION=0.3.10
 export PATH="$HOME/.cargo/bin:$ROOT/end2end/node_modules/.bin:$PATH"
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+
+# Runs a set-up or test step and prints how long it took. Steps run under `set -e` (never inside `||`,
+# where bash would ignore a failing command), so a failure stops the script; the exit hook then prints
+# every step's time, the failed one included.
+STEP_TIMES=()
+STEP_LABEL=""
+STEP_START=0
+timed() {
+  STEP_LABEL=$1
+  STEP_START=$SECONDS
+  shift
+  say "$STEP_LABEL"
+  "$@"
+  STEP_TIMES+=("$(printf '%6ss  %s' $((SECONDS - STEP_START)) "$STEP_LABEL")")
+  printf '    %s: %ss\n' "$STEP_LABEL" $((SECONDS - STEP_START))
+  STEP_LABEL=""
+}
+
+print_step_times() {
+  [ -z "$STEP_LABEL" ] || STEP_TIMES+=("$(printf '%6ss  %s (failed)' $((SECONDS - STEP_START)) "$STEP_LABEL")")
+  [ ${#STEP_TIMES[@]} -gt 0 ] || return 0
+  printf '\033[1;34m==>\033[0m time per step (%ss in all)\n' "$SECONDS"
+  printf '%s\n' "${STEP_TIMES[@]}"
+}
+
+# Commands to run when the script exits, however it exits (one EXIT trap holds them all).
+EXIT_HOOKS=()
+at_exit() {
+  EXIT_HOOKS+=("$1")
+  trap 'for hook in "${EXIT_HOOKS[@]}"; do $hook; done' EXIT
+}
+at_exit print_step_times
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -25,13 +56,6 @@ ensure_wasm_target() {
   rustup target list --installed | grep -qx wasm32-unknown-unknown && return
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
-}
-
-ensure_cargo_leptos() {
-  cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION" && return
-  # 0.3.11 and newer need a newer rustc than this machine's 1.95; ~18 min on 2 cores, once.
-  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (takes a while, once)"
-  cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
 }
 
 ensure_wasm_bindgen() {
@@ -68,30 +92,77 @@ ensure_postgres() {
 }
 
 ensure_build_tools() {
-  ensure_wasm_target
-  ensure_cargo_leptos
-  ensure_wasm_bindgen
-  ensure_npm_packages
+  timed "wasm32 target" ensure_wasm_target
+  timed "wasm-bindgen CLI" ensure_wasm_bindgen
+  timed "npm packages" ensure_npm_packages
 }
 
-# The release build of the whole site: cargo-leptos builds the server, the stylesheet, the assets and the
-# image library's WASM (quantix-iso); then the other page groups' bundles (app::Bundle) are built from the
-# same crate the way cargo-leptos builds its own: same target dir and profile (nothing is compiled twice),
-# wasm-bindgen --target web, wasm-opt -Oz.
+# The release build: the server binary, then the site it serves (target/site): one WASM bundle per page
+# group (app::Bundle), the stylesheet and the assets. No cargo-leptos: the steps it took are these, and
+# they skip the site when none of its inputs changed since it was last built (an unchanged tree starts in
+# seconds instead of re-running wasm-bindgen and wasm-opt).
 build_site() {
-  cargo leptos build --release
-  local pkg="$ROOT/target/site/pkg" wasm="$ROOT/target/front/wasm32-unknown-unknown/wasm-release/frontend.wasm"
-  local group name
-  for group in host vms; do
-    name="quantix-$group"
-    say "WASM bundle $name"
-    cargo build --quiet --package=frontend --lib --target-dir="$ROOT/target/front" \
-      --target=wasm32-unknown-unknown --no-default-features --features="$group" --profile=wasm-release
-    wasm-bindgen --target=web --no-typescript --out-name="$name" --out-dir="$pkg" "$wasm"
-    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$pkg/${name}_bg.wasm" -o "$pkg/$name.wasm"
-    rm "$pkg/${name}_bg.wasm"
+  timed "server binary (release)" cargo build --release --package=server --bin=quantix-iso
+  local site="$ROOT/target/site" stamp="$ROOT/target/site/.inputs" inputs
+  inputs=$(site_inputs)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ] && site_complete "$site"; then
+    say "site unchanged since its last build: not rebuilt"
+    return
+  fi
+  rm -rf "$site"
+  mkdir -p "$site/pkg"
+  local group
+  for group in host library vms; do
+    timed "WASM bundle $(bundle_name "$group")" build_bundle "$group" "$site/pkg"
   done
-  precompress "$pkg"
+  # Plain CSS, served as it is written (no preprocessor: those download tools at run time).
+  cp "$ROOT/style/main.css" "$site/pkg/quantix-iso.css"
+  cp -R "$ROOT/public/." "$site/"
+  timed "precompressing (brotli, gzip)" precompress "$site/pkg"
+  printf '%s\n' "$inputs" >"$stamp"
+}
+
+# The file stem of a page group's bundle (app::Bundle::output_name).
+bundle_name() {
+  case "$1" in
+    host) echo quantix-host ;;
+    library) echo quantix-iso ;;
+    vms) echo quantix-vms ;;
+  esac
+}
+
+# One page group's WASM: frontend built with the group's feature, wasm-bindgen --target web, wasm-opt -Oz
+# (binaryen's npm build: Debian's wasm-opt 108 produces bundles that fail to hydrate).
+build_bundle() {
+  local group=$1 pkg=$2 name wasm="$ROOT/target/front/wasm32-unknown-unknown/wasm-release/frontend.wasm"
+  name=$(bundle_name "$group")
+  cargo build --quiet --package=frontend --lib --target-dir="$ROOT/target/front" \
+    --target=wasm32-unknown-unknown --no-default-features --features="$group" --profile=wasm-release
+  wasm-bindgen --target=web --no-typescript --out-name="$name" --out-dir="$pkg" "$wasm"
+  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$pkg/${name}_bg.wasm" -o "$pkg/$name.wasm"
+  rm "$pkg/${name}_bg.wasm"
+}
+
+# A fingerprint of everything the site is built from: the sources of the crates compiled to WASM, the
+# stylesheet, the assets, the manifests and lock file, and the versions of the tools.
+site_inputs() {
+  (
+    cd "$ROOT"
+    find app frontend style public -type f -print0 | sort -z | xargs -0 sha256sum
+    sha256sum Cargo.toml Cargo.lock .cargo/config.toml scripts/prereqs.sh
+    rustc --version
+    wasm-bindgen --version
+    wasm-opt --version
+  ) | sha256sum | cut -d' ' -f1
+}
+
+site_complete() {
+  local group name
+  for group in host library vms; do
+    name=$(bundle_name "$group")
+    for f in "$1/pkg/$name.js" "$1/pkg/$name.wasm" "$1/pkg/$name.wasm.br"; do [ -f "$f" ] || return 1; done
+  done
+  [ -f "$1/pkg/quantix-iso.css" ]
 }
 
 # Writes <file>.br and <file>.gz beside every script, stylesheet and WASM bundle in $1: the server's static
@@ -131,7 +202,7 @@ start_test_postgres() {
   as_postgres "$(postgres_bin)/pg_ctl" -D "$QUANTIX_PG_DIR" -l "$QUANTIX_PG_DIR/log" \
     -o "-p $port -k $QUANTIX_PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off" -w start >/dev/null
   export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
-  trap stop_test_postgres EXIT
+  at_exit stop_test_postgres
 }
 
 stop_test_postgres() {
