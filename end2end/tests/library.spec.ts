@@ -83,8 +83,15 @@ test("filters, search, sorting and folders narrow the list", async ({ page }, in
   await shot(page, info, "03-search");
   await page.getByTestId("search").fill("");
   await expect(page.getByTestId("image-row")).toHaveCount(5);
+  // Folder order first (the default), then by name both ways: each order differs from the others.
+  const byFolder = ["debian-12.5.0-amd64-netinst.iso", "ubuntu-24.04-live-server-amd64.iso", "ubuntu-24.04-live-server-amd64.iso", "FreeBSD-14.0-RELEASE-amd64-disc1.iso", "Win11_23H2_English_x64.iso"];
+  expect(await rowNames(page)).toEqual(byFolder);
   await page.getByTestId("sort").selectOption("name-asc");
-  expect((await rowNames(page))[0]).toBe("debian-12.5.0-amd64-netinst.iso");
+  await expect(page).toHaveURL(/sort=name/);
+  const byName = ["debian-12.5.0-amd64-netinst.iso", "FreeBSD-14.0-RELEASE-amd64-disc1.iso", "ubuntu-24.04-live-server-amd64.iso", "ubuntu-24.04-live-server-amd64.iso", "Win11_23H2_English_x64.iso"];
+  await until(async () => JSON.stringify(await rowNames(page)) === JSON.stringify(byName), "sorted by name");
+  await page.getByTestId("sort").selectOption("name-desc");
+  await until(async () => JSON.stringify(await rowNames(page)) === JSON.stringify([...byName].reverse()), "sorted by name, descending");
   await page.getByTestId("sort").selectOption("folder-asc");
   // The tree narrows to a folder; without subfolders, only what is directly in it.
   await page.locator('[data-testid=folder-tree] .tree-row[data-folder="/linux"] a').click();
@@ -93,6 +100,23 @@ test("filters, search, sorting and folders narrow the list", async ({ page }, in
   await page.getByTestId("subfolders").uncheck();
   await expect(page.getByText("No images here")).toBeVisible();
   await shot(page, info, "04-folder-without-subfolders");
+});
+
+test("the folder tree keeps what the reader opened across live refreshes", async ({ page }) => {
+  await open(page);
+  const linux = page.locator('[data-testid=folder-tree] [role=treeitem]:has(> .tree-row[data-folder="/linux"])');
+  const child = page.locator('[data-testid=folder-tree] .tree-row[data-folder="/linux/debian"]');
+  await expect(child).toHaveCount(0);
+  await linux.locator(".tree-toggle").click();
+  await expect(child).toBeVisible();
+  // The tree and host panel are read again on every tick (5 s): wait for two of them.
+  let reloads = 0;
+  page.on("response", (r) => {
+    if (r.url().endsWith("/api/v1/images/folders")) reloads++;
+  });
+  await until(() => reloads >= 2, "the tree was reloaded twice", 20_000);
+  await expect(linux).toHaveAttribute("aria-expanded", "true");
+  await expect(child).toBeVisible();
 });
 
 test("a file uploaded on a node appears in the open library without a reload", async ({ page }, info) => {

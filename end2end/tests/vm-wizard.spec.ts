@@ -16,15 +16,21 @@ let vdc: Proc;
 let alpha: NodeProc;
 let beta: NodeProc;
 const ISO = "debian-12.5.0-amd64-netinst.iso";
+const WINDOWS = "Win11_23H2_English_x64.iso";
 
 test.beforeAll(async () => {
   vdc = await startVdc({ syncInterval: "4s" });
   alpha = await startNode({ id: "alpha", name: "hv-alpha", vdc: vdc.url, pools: ["local:Local", "fast:Fast NVMe"], syncInterval: "4s" });
   beta = await startNode({ id: "beta", name: "hv-beta", vdc: vdc.url, pools: ["local:Local"], syncInterval: "4s" });
-  // A decoy with a similar name on the other node, so the picker must really choose.
-  const form = new FormData();
-  form.append("file", new Blob([new Uint8Array(fileOf(64 * 1024).buffer)]), "debian-11.9.0-amd64-netinst.iso");
-  await fetch(`${beta.url}/api/v1/storage/upload?folder=/linux/debian`, { method: "POST", body: form });
+  // Decoys on the other node: a similar name, so the picker's search must really choose, and another
+  // system, so its OS filter must really filter. Both are in the catalogue before any test starts.
+  for (const [name, folder] of [["debian-11.9.0-amd64-netinst.iso", "/linux/debian"], [WINDOWS, "/windows"]]) {
+    const form = new FormData();
+    form.append("file", new Blob([new Uint8Array(fileOf(64 * 1024).buffer)]), name);
+    const r = await fetch(`${beta.url}/api/v1/storage/upload?folder=${encodeURIComponent(folder)}`, { method: "POST", body: form });
+    expect(r.status, await r.text()).toBe(201);
+  }
+  await until(async () => (await images(vdc.url)).length === 2, "the vdc has both decoys");
 });
 
 test.afterAll(async () => {
@@ -133,6 +139,19 @@ test("create a VM, picking the ISO by the tree", async ({ page }, info) => {
   await shot(page, info, "06-picker-tree");
   const xml = await diskReviewCreate(page, info, "07-tree");
   await expectDomainXmlNamesTheIso(xml);
+  // The system filter narrows every folder's ISOs to one family.
+  await open(page, `${vdc.url}/vms/new`);
+  await page.getByTestId("vm-name").fill("x");
+  await page.getByTestId("wizard-next").click();
+  const names = () => page.getByTestId("picker-item").evaluateAll((items) => items.map((i) => i.getAttribute("data-name")).sort());
+  await expect(page.getByTestId("picker-item")).toHaveCount(3);
+  await page.getByTestId("picker-os").selectOption("windows");
+  await expect(page.getByTestId("picker-item")).toHaveCount(1);
+  expect(await names()).toEqual([WINDOWS]);
+  await page.getByTestId("picker-os").selectOption("linux");
+  await expect(page.getByTestId("picker-item")).toHaveCount(2);
+  expect(await names()).toEqual(["debian-11.9.0-amd64-netinst.iso", ISO]);
+  await shot(page, info, "07b-picker-os-filter");
   // An empty result is said plainly.
   await open(page, `${vdc.url}/vms/new`);
   await page.getByTestId("vm-name").fill("x");

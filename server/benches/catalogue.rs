@@ -53,7 +53,7 @@ fn generate(nodes: usize, per_node: usize) -> Dataset {
     let nodes = (0..nodes)
         .map(|n| {
             let node = NodeRef {
-                node_id: format!("hv{n:04}"),
+                node_id: format!("hv{n:04}").parse().unwrap(),
                 node_name: Some(format!("hypervisor {n:04}")),
                 node_api_url: Some(format!("http://10.{}.{}.10:3001", n / 250, n % 250)),
             };
@@ -72,7 +72,7 @@ fn generate(nodes: usize, per_node: usize) -> Dataset {
                         folder_path: folder,
                         size_bytes: rng.random_range(200u64 << 20..6u64 << 30),
                         format: ImageFormat::Iso,
-                        storage_pool_id: Some(format!("pool{}", i % 3)),
+                        storage_pool_id: Some(format!("pool{}", i % 3).parse().unwrap()),
                         checksum: Some(format!("sha256:{:064x}", rng.random::<u128>())),
                         os_family: Some(family.to_owned()),
                         os_distribution: Some(distro.to_owned()),
@@ -151,7 +151,7 @@ async fn raw_insert_rate(url: &str, data: &Dataset) -> f64 {
                 b + 9,
                 b + 10
             ));
-            args.add(node.node_id.clone()).unwrap();
+            args.add(node.node_id.to_string()).unwrap();
             args.add(img.id.to_string()).unwrap();
             args.add(img.revision as i64).unwrap();
             args.add(img.name.clone()).unwrap();

@@ -81,7 +81,7 @@ pub async fn run(args: AllInOneArgs, shutdown: CancellationToken) -> Result<(), 
         node_name: None,
         data_dir: data.join("node"),
         pools: vec![PoolSpec {
-            id: "local".into(),
+            id: app::model::PoolId::parse("local").expect("a valid pool id"),
             name: Some("Local".into()),
             path: data.join("pools").join("local"),
             quota: None,

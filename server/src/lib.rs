@@ -4,7 +4,7 @@
 pub mod allinone;
 pub mod cli;
 pub mod config;
-pub mod filters;
+pub mod db;
 pub mod http;
 pub mod node;
 pub mod site;

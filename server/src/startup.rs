@@ -1,4 +1,5 @@
-//! Why a role could not start.
+//! Why a role could not start. Each role describes its own failures (`StartError::open`); this module
+//! names neither role's error types.
 
 use std::{io, net::SocketAddr, path::PathBuf};
 
@@ -12,16 +13,19 @@ pub enum StartError {
     Bind { addr: SocketAddr, source: io::Error },
     #[error("cannot create the directory {path}: {source}")]
     Dir { path: PathBuf, source: io::Error },
-    #[error(transparent)]
-    Pools(#[from] crate::node::pools::PoolError),
-    #[error("cannot open the node database {path}: {source}")]
-    NodeDb { path: PathBuf, source: crate::node::store::StoreError },
-    #[error("cannot open the catalogue database: {0}")]
-    Catalogue(#[from] crate::vdc::catalogue::CatalogueError),
+    /// Something a role needs could not be opened or prepared: its database, its pools, its watcher.
+    #[error("cannot open {what}: {source}")]
+    Open { what: String, source: Box<dyn std::error::Error + Send + Sync> },
     #[error("{0}")]
     Invalid(String),
     #[error("server stopped: {0}")]
     Serve(io::Error),
+}
+
+impl StartError {
+    pub fn open(what: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> StartError {
+        StartError::Open { what: what.into(), source: Box::new(source) }
+    }
 }
 
 pub fn ensure_dir(path: &std::path::Path) -> Result<(), StartError> {

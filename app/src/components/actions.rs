@@ -39,6 +39,11 @@ impl Actions {
         self.error.set(None);
     }
 
+    /// Runs `call` with the API of the page's server; its `Ok` text becomes the notice.
+    pub fn call<F: Future<Output = Result<String, ApiError>> + 'static>(&self, call: impl FnOnce(Api) -> F) {
+        self.run(call(Api::current()))
+    }
+
     /// Runs `call`; its `Ok` text becomes the notice.
     pub fn run(&self, call: impl Future<Output = Result<String, ApiError>> + 'static) {
         let this = *self;
@@ -86,8 +91,7 @@ pub fn NewFolderDialog(parent: FolderPath, actions: Actions) -> impl IntoView {
             initial=String::new()
             submit_label="Create"
             on_submit=Callback::new(move |path: FolderPath| {
-                let api = Api::current();
-                actions.run(async move {
+                actions.call(move |api| async move {
                     api.create_folder(path.as_str()).await?;
                     Ok(format!("Created {path}."))
                 })

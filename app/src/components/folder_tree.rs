@@ -36,9 +36,36 @@ fn visible_rows(listing: &FolderListing, expanded: &BTreeSet<FolderPath>) -> Vec
     rows
 }
 
+/// What the reader did with a tree: which folders are open, and which one a dragged image hovers. The
+/// page makes it (outside any reloading `Transition`), so the tree keeps its shape when its listing is
+/// reloaded (the library reloads it every few seconds).
+#[derive(Clone, Copy)]
+pub struct TreeState {
+    expanded: RwSignal<BTreeSet<FolderPath>>,
+    drop_target: RwSignal<Option<FolderPath>>,
+}
+
+impl TreeState {
+    /// The root and the open folder's ancestors start expanded, and follow navigation.
+    pub fn new(current: Signal<FolderPath>) -> Self {
+        let open_path = |f: FolderPath| f.ancestors().into_iter().chain([f]).collect::<Vec<_>>();
+        let initial: BTreeSet<FolderPath> =
+            std::iter::once(FolderPath::root()).chain(open_path(current.get_untracked())).collect();
+        let expanded = RwSignal::new(initial);
+        Effect::new(move |_| {
+            let open = current.get();
+            expanded.update(|e| e.extend(open_path(open)));
+        });
+        Self { expanded, drop_target: RwSignal::new(None) }
+    }
+}
+
+/// The tree of `listing`. Creates no signal of its own (its state is the page's [`TreeState`]), so it
+/// may be rendered inside a `Transition` that reloads.
 #[component]
 pub fn FolderTree(
-    #[prop(into)] listing: Signal<FolderListing>,
+    listing: FolderListing,
+    state: TreeState,
     #[prop(into)] current: Signal<FolderPath>,
     /// The link of a folder (the page keeps its other query parameters).
     href: Callback<FolderPath, String>,
@@ -49,17 +76,8 @@ pub fn FolderTree(
     #[prop(optional)]
     on_select: Option<Callback<FolderPath>>,
 ) -> impl IntoView {
-    // The root and the open folder's ancestors start expanded, and follow navigation.
-    let open_path = |f: FolderPath| f.ancestors().into_iter().chain([f]).collect::<Vec<_>>();
-    let initial: BTreeSet<FolderPath> =
-        std::iter::once(FolderPath::root()).chain(open_path(current.get_untracked())).collect();
-    let expanded = RwSignal::new(initial);
-    Effect::new(move |_| {
-        let open = current.get();
-        expanded.update(|e| e.extend(open_path(open)));
-    });
-    let drop_target = RwSignal::new(None::<FolderPath>);
-    let rows = move || expanded.with(|e| listing.with(|l| visible_rows(l, e)));
+    let TreeState { expanded, drop_target } = state;
+    let rows = move || expanded.with(|e| visible_rows(&listing, e));
     view! {
         <ul class="tree" role="tree" aria-label="Folders" data-testid="folder-tree">
             <For each=rows key=|r| (r.folder.clone(), r.has_children, r.total) let:row>
@@ -68,16 +86,17 @@ pub fn FolderTree(
                     let toggle_folder = folder.clone();
                     let is_open = {
                         let f = folder.clone();
-                        Signal::derive(move || expanded.with(|e| e.contains(&f)))
+                        move || expanded.with(|e| e.contains(&f))
                     };
                     let is_current = {
                         let f = folder.clone();
-                        Signal::derive(move || current.with(|c| *c == f))
+                        move || current.with(|c| *c == f)
                     };
                     let is_target = {
                         let f = folder.clone();
-                        Signal::derive(move || drop_target.with(|t| t.as_ref() == Some(&f)))
+                        move || drop_target.with(|t| t.as_ref() == Some(&f))
                     };
+                    let (open_label, open_arrow) = (is_open.clone(), is_open.clone());
                     let (over_folder, drop_folder, leave_folder) = (folder.clone(), folder.clone(), folder.clone());
                     // Reactive: the page's other query parameters (filters) may change while the tree stays.
                     let link = {
@@ -89,12 +108,12 @@ pub fn FolderTree(
                         <li
                             role="treeitem"
                             style=format!("--depth:{}", row.depth)
-                            aria-expanded=move || row.has_children.then(|| is_open.get().to_string())
+                            aria-expanded=move || row.has_children.then(|| is_open().to_string())
                         >
                             <div
                                 class="tree-row"
                                 class:drop-target=is_target
-                                aria-current=move || is_current.get().then_some("true")
+                                aria-current=move || is_current().then_some("true")
                                 data-folder=folder.to_string()
                                 on:dragover=move |ev: DragEvent| {
                                     if on_drop.is_some() && browser::drag_carries_image(&ev) {
@@ -118,7 +137,7 @@ pub fn FolderTree(
                                         <button
                                             class="tree-toggle"
                                             type="button"
-                                            aria-label=move || if is_open.get() { "Collapse" } else { "Expand" }
+                                            aria-label=move || if open_label() { "Collapse" } else { "Expand" }
                                             on:click=move |_| {
                                                 expanded.update(|e| {
                                                     if !e.remove(&toggle_folder) {
@@ -127,7 +146,7 @@ pub fn FolderTree(
                                                 })
                                             }
                                         >
-                                            {move || if is_open.get() { "▾" } else { "▸" }}
+                                            {move || if open_arrow() { "▾" } else { "▸" }}
                                         </button>
                                     }
                                         .into_any()

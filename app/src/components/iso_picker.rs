@@ -5,7 +5,10 @@
 use leptos::{ev::KeyboardEvent, prelude::*};
 
 use crate::api::{Api, ApiError};
-use crate::components::{dialog::list_keys, folder_tree::FolderTree};
+use crate::components::{
+    dialog::list_keys,
+    folder_tree::{FolderTree, TreeState},
+};
 use crate::format;
 use crate::model::{FolderListing, FolderPath, ImageFormat, ImageList, ImageQuery, IsoMetadata, NodeList, os_family};
 
@@ -28,6 +31,7 @@ pub fn IsoPicker(
     let q = RwSignal::new(String::new());
     let os = RwSignal::new(String::new());
     let active = RwSignal::new(0usize);
+    let tree_state = TreeState::new(folder.into());
     let tree = Resource::new(|| (), {
         let api = api.clone();
         move |_| {
@@ -83,6 +87,7 @@ pub fn IsoPicker(
                     {move || tree.get().map(|r| r.map(|(listing, _)| view! {
                         <FolderTree
                             listing
+                            state=tree_state
                             current=folder
                             href=Callback::new(|_| "#".to_owned())
                             on_select=Callback::new(move |f| { folder.set(f); active.set(0); })
@@ -131,8 +136,7 @@ pub fn IsoPicker(
                                     {list.into_iter().enumerate().map(|(i, iso)| {
                                         let ready = iso.is_ready();
                                         let id = iso.id;
-                                        let node = node_name(iso.node_id.as_deref().unwrap_or(""));
-                                        let where_ = format!("{node} · {} · {}", iso.storage_pool_id.clone().unwrap_or_default(), iso.folder_path);
+                                        let where_ = format!("{} · {} · {}", node_name(iso.node()), iso.pool(), iso.folder_path);
                                         view! {
                                             <li
                                                 class="picker-item"
@@ -140,7 +144,7 @@ pub fn IsoPicker(
                                                 role="option"
                                                 data-testid="picker-item"
                                                 data-name=iso.filename.clone()
-                                                data-node=iso.node_id.clone().unwrap_or_default()
+                                                data-node=iso.node().to_owned()
                                                 aria-selected=move || selected.with(|s| s.as_ref().is_some_and(|s| s.id == id)).to_string()
                                                 aria-disabled=(!ready).to_string()
                                                 title=if ready { String::new() } else { "Still being checked on its host; it can be chosen once its checksum is known.".into() }

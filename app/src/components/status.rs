@@ -1,11 +1,11 @@
-//! Small status displays: loading, errors, empty states.
+//! Small status displays: loading, errors, empty states. Plain functions, not components: each is a few
+//! elements, and a component boundary costs WASM size of its own.
 
 use leptos::prelude::*;
 
 use crate::api::ApiError;
 
-#[component]
-pub fn ErrorNotice(error: ApiError) -> impl IntoView {
+pub fn error_notice(error: ApiError) -> impl IntoView {
     view! {
         <div class="notice notice-error" role="alert">
             {error.to_string()}
@@ -13,17 +13,15 @@ pub fn ErrorNotice(error: ApiError) -> impl IntoView {
     }
 }
 
-#[component]
-pub fn EmptyState(title: &'static str, children: Children) -> impl IntoView {
+pub fn empty_state(title: &'static str, body: &'static str) -> impl IntoView {
     view! {
         <div class="empty-state">
             <p class="empty-title">{title}</p>
-            <div class="empty-body">{children()}</div>
+            <div class="empty-body">{body}</div>
         </div>
     }
 }
 
-#[component]
-pub fn Loading() -> impl IntoView {
+pub fn loading() -> impl IntoView {
     view! { <div class="loading" aria-busy="true">"Loading…"</div> }
 }

@@ -112,7 +112,7 @@ impl Uploads {
             key,
             name: file.name.clone(),
             size: file.size,
-            pool: pool.id.clone(),
+            pool: pool.id.to_string(),
             folder: folder.clone(),
             loaded: 0,
             started_ms: now,
@@ -236,7 +236,7 @@ pub fn UploadPanel(
                                 .into_iter()
                                 .map(|p| {
                                     let label = format!("{} — {} free", p.name, format::bytes(p.free_bytes));
-                                    view! { <option value=p.id.clone()>{label}</option> }
+                                    view! { <option value=p.id.to_string()>{label}</option> }
                                 })
                                 .collect_view()
                         }}

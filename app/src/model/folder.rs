@@ -283,7 +283,6 @@ mod tests {
                 None => assert!(got.is_err(), "input {input:?} should be refused, got {got:?}"),
             }
         }
-        assert!(CASES.len() >= 30);
     }
 
     fn path_of_len(len: usize) -> String {

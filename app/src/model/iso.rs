@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::FolderPath;
+use super::{FolderPath, NodeId, PoolId};
 
 /// One ISO/IMG/OVA file on a node, with its catalogue metadata.
 ///
@@ -21,7 +21,7 @@ pub struct IsoMetadata {
     pub folder_path: FolderPath,
     pub size_bytes: u64,
     pub format: ImageFormat,
-    pub storage_pool_id: Option<String>,
+    pub storage_pool_id: Option<PoolId>,
     /// Absolute path on the node's disk.
     pub path: String,
     /// `sha256:<hex>`; `None` while the node is still hashing the file.
@@ -36,7 +36,7 @@ pub struct IsoMetadata {
     /// Bumped by the node on every change; the vdc never applies a revision older than the one it holds.
     pub revision: u64,
     /// The node holding the file: set by the vdc, `None` in a node's own answers.
-    pub node_id: Option<String>,
+    pub node_id: Option<NodeId>,
 }
 
 impl IsoMetadata {
@@ -45,12 +45,23 @@ impl IsoMetadata {
         self.checksum.is_some()
     }
 
-    /// The first 12 hex digits of the checksum, for tables.
+    /// The first 12 characters of the checksum's digits, for tables. By characters, not bytes: a checksum
+    /// is only trusted to be text.
     pub fn short_checksum(&self) -> Option<&str> {
         self.checksum.as_deref().map(|c| {
             let hex = c.strip_prefix("sha256:").unwrap_or(c);
-            &hex[..hex.len().min(12)]
+            hex.char_indices().nth(12).map_or(hex, |(end, _)| &hex[..end])
         })
+    }
+
+    /// The holding node's id as text (empty in a node's own answers).
+    pub fn node(&self) -> &str {
+        self.node_id.as_ref().map_or("", NodeId::as_str)
+    }
+
+    /// The pool's id as text (empty if none is recorded).
+    pub fn pool(&self) -> &str {
+        self.storage_pool_id.as_ref().map_or("", PoolId::as_str)
     }
 }
 

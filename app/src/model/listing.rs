@@ -74,6 +74,8 @@ pub enum SortKey {
 }
 
 impl SortKey {
+    pub const ALL: [SortKey; 4] = [SortKey::Folder, SortKey::Name, SortKey::Size, SortKey::Created];
+
     pub fn as_str(self) -> &'static str {
         match self {
             SortKey::Folder => "folder",
@@ -81,6 +83,14 @@ impl SortKey {
             SortKey::Size => "size",
             SortKey::Created => "created",
         }
+    }
+}
+
+/// The key as the API and page URLs write it (`folder`, `name`, `size`, `created`).
+impl std::str::FromStr for SortKey {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or(())
     }
 }
 
@@ -98,6 +108,13 @@ impl SortOrder {
             SortOrder::Asc => "asc",
             SortOrder::Desc => "desc",
         }
+    }
+}
+
+impl std::str::FromStr for SortOrder {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        [SortOrder::Asc, SortOrder::Desc].into_iter().find(|o| o.as_str() == s).ok_or(())
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod error;
 mod folder;
+mod ids;
 mod iso;
 mod listing;
 mod nodes;
@@ -11,6 +12,7 @@ mod vm;
 
 pub use error::ErrorBody;
 pub use folder::{DEFAULT_FOLDERS, FORBIDDEN_CHARS, FolderPath, FolderPathError, MAX_BYTES, MAX_DEPTH};
+pub use ids::{IdError, MAX_ID_LEN, NodeId, PoolId};
 pub use iso::{ImageFormat, IsoMetadata, os_family};
 pub use listing::{
     CreateFolderRequest, FolderCount, FolderListing, ImageList, ImageQuery, MoveImageRequest, RenameFolderRequest,
@@ -21,6 +23,7 @@ pub use pool::{PoolList, StoragePool};
 pub use sync::{
     HeartbeatRequest, HeartbeatResponse, ImageChange, ImageEventType, NodeRef, NotifyImageChangeRequest,
     NotifyImageChangeResponse, NotifyImageChangesRequest, SyncNodeImagesRequest, SyncNodeImagesResponse,
+    paths as sync_paths,
 };
 pub use vm::{CreateVmRequest, VmDefinition, VmList, limits as vm_limits};
 

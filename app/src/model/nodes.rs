@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::NodeId;
+
 /// A node's sync state as the vdc derives it from its last contact and last full sync.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -39,7 +41,7 @@ impl NodeSyncState {
 /// `GET /api/v1/nodes` item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeInfo {
-    pub id: String,
+    pub id: NodeId,
     pub name: String,
     pub api_url: Option<String>,
     pub image_count: u64,
@@ -61,7 +63,7 @@ pub struct NodeList {
 /// `GET /api/v1/sync/status` on a node: its own view of its sync to the vdc.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeSyncStatus {
-    pub node_id: String,
+    pub node_id: NodeId,
     pub node_name: String,
     /// `None` when the node runs standalone, without a control plane.
     pub vdc_url: Option<String>,

@@ -1,9 +1,11 @@
 use serde::{Deserialize, Serialize};
 
+use super::PoolId;
+
 /// A node's storage pool, as the pool selector shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoragePool {
-    pub id: String,
+    pub id: PoolId,
     pub name: String,
     /// The pool's root directory; images live in `<path>/iso/`.
     pub path: String,

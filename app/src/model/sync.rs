@@ -2,7 +2,39 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::IsoMetadata;
+use super::{IsoMetadata, NodeId};
+
+/// Where each party of the sync protocol listens: the one spelling both roles use.
+pub mod paths {
+    /// The sync service on the vdc (the seed's gRPC-style name); its methods follow.
+    pub const SERVICE: &str = "/limiquantix.storage.v1.ImageService";
+    pub const NOTIFY_IMAGE_CHANGE: &str = "/limiquantix.storage.v1.ImageService/NotifyImageChange";
+    pub const NOTIFY_IMAGE_CHANGES: &str = "/limiquantix.storage.v1.ImageService/NotifyImageChanges";
+    pub const SYNC_NODE_IMAGES: &str = "/limiquantix.storage.v1.ImageService/SyncNodeImages";
+    pub const HEARTBEAT: &str = "/limiquantix.storage.v1.ImageService/Heartbeat";
+
+    /// What the vdc forwards to the node that owns an image (route templates: `{id}` is the image id).
+    pub const INTERNAL_IMAGE: &str = "/internal/v1/images/{id}";
+    pub const INTERNAL_MOVE: &str = "/internal/v1/images/{id}/move";
+
+    /// A route template with its `{id}` filled in.
+    pub fn with_id(template: &str, id: impl std::fmt::Display) -> String {
+        template.replace("{id}", &id.to_string())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn methods_live_under_the_service() {
+            for method in
+                [super::NOTIFY_IMAGE_CHANGE, super::NOTIFY_IMAGE_CHANGES, super::SYNC_NODE_IMAGES, super::HEARTBEAT]
+            {
+                assert!(method.starts_with(&format!("{}/", super::SERVICE)), "{method}");
+            }
+            assert_eq!(super::with_id(super::INTERNAL_MOVE, 7), "/internal/v1/images/7/move");
+        }
+    }
+}
 
 /// What happened to an image. On the wire it is the seed's integer: 1 created, 2 updated, 3 deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -51,7 +83,7 @@ impl<'de> Deserialize<'de> for ImageEventType {
 /// Who is calling: sent with every sync call so the vdc learns the node's name and where its API is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeRef {
-    pub node_id: String,
+    pub node_id: NodeId,
     #[serde(default)]
     pub node_name: Option<String>,
     /// Base URL of the node's API, used by the vdc to forward moves and deletes.

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::{NodeId, PoolId};
+
 /// Limits the API enforces, shown by the wizard too.
 pub mod limits {
     pub const VCPUS: (u32, u32) = (1, 64);
@@ -22,7 +24,7 @@ pub struct CreateVmRequest {
     pub iso_id: Uuid,
     /// The pool of that node for the VM's disk; the node's pool with the most free space when absent.
     #[serde(default)]
-    pub disk_pool_id: Option<String>,
+    pub disk_pool_id: Option<PoolId>,
 }
 
 impl CreateVmRequest {
@@ -63,10 +65,10 @@ pub struct VmDefinition {
     pub vcpus: u32,
     pub memory_mib: u64,
     pub disk_gib: u64,
-    pub disk_pool_id: String,
+    pub disk_pool_id: PoolId,
     pub iso_id: Uuid,
     /// The node holding the ISO: where the VM runs.
-    pub node_id: String,
+    pub node_id: NodeId,
     /// The ISO's file name and path on its node, as the catalogue has them now (`None` if it is gone).
     pub iso_filename: Option<String>,
     pub iso_path: Option<String>,

@@ -19,7 +19,7 @@ fn sample_iso() -> IsoMetadata {
         folder_path: FolderPath::parse("/linux/ubuntu").unwrap(),
         size_bytes: 2_754_981_888,
         format: ImageFormat::Iso,
-        storage_pool_id: Some("local".into()),
+        storage_pool_id: Some("local".parse().unwrap()),
         path: "/data/local/iso/ubuntu-24.04-live-server-amd64.iso".into(),
         checksum: Some("sha256:".to_owned() + &"ab".repeat(32)),
         os_family: Some("linux".into()),
@@ -95,7 +95,7 @@ fn formats_by_extension() {
 #[test]
 fn storage_pool_field_names() {
     let pool = StoragePool {
-        id: "fast-nvme".into(),
+        id: "fast-nvme".parse().unwrap(),
         name: "Fast NVMe".into(),
         path: "/data/nvme".into(),
         capacity_bytes: 1 << 40,
@@ -111,7 +111,7 @@ fn storage_pool_field_names() {
 fn notify_request_is_the_seed_shape() {
     let req = NotifyImageChangeRequest {
         node: NodeRef {
-            node_id: "node-a".into(),
+            node_id: "node-a".parse().unwrap(),
             node_name: Some("Node A".into()),
             node_api_url: Some("http://10.0.0.5:3001".into()),
         },
@@ -143,7 +143,7 @@ fn event_type_codes() {
 
 #[test]
 fn batch_and_full_sync_field_names() {
-    let node = NodeRef { node_id: "n".into(), node_name: None, node_api_url: None };
+    let node = NodeRef { node_id: "n".parse().unwrap(), node_name: None, node_api_url: None };
     let change = ImageChange { image: sample_iso(), event_type: ImageEventType::Created, timestamp: 1 };
     assert_eq!(keys(&round_trip(&change)), ["event_type", "image", "timestamp"]);
     let batch = NotifyImageChangesRequest { node: node.clone(), events: vec![change] };
@@ -206,7 +206,7 @@ fn image_list_and_query_shapes() {
 #[test]
 fn node_shapes() {
     let info = NodeInfo {
-        id: "n1".into(),
+        id: "n1".parse().unwrap(),
         name: "Node 1".into(),
         api_url: Some("http://n1:3001".into()),
         image_count: 5,
@@ -222,7 +222,7 @@ fn node_shapes() {
     );
     assert_eq!(json["state"], "stale");
     let status = NodeSyncStatus {
-        node_id: "n1".into(),
+        node_id: "n1".parse().unwrap(),
         node_name: "Node 1".into(),
         vdc_url: None,
         pending: 3,
@@ -245,7 +245,7 @@ fn node_shapes() {
         ]
     );
     let beat = HeartbeatRequest {
-        node: NodeRef { node_id: "n".into(), node_name: None, node_api_url: None },
+        node: NodeRef { node_id: "n".parse().unwrap(), node_name: None, node_api_url: None },
         pending: 2,
         pools: vec![],
     };

@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use crate::api::Api;
 use crate::components::{iso_picker::IsoPicker, layout::use_hydrated};
 use crate::format;
-use crate::model::{CreateVmRequest, IsoMetadata, NodeInfo, VmDefinition, vm_limits};
+use crate::model::{CreateVmRequest, IsoMetadata, NodeInfo, PoolId, VmDefinition, vm_limits};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Step {
@@ -41,7 +41,7 @@ pub fn VmWizardPage() -> impl IntoView {
         memory_mib: memory_mib.get(),
         disk_gib: disk_gib.get(),
         iso_id: iso.get().map(|i| i.id).unwrap_or_default(),
-        disk_pool_id: Some(pool.get()).filter(|p| !p.is_empty()),
+        disk_pool_id: PoolId::parse(&pool.get()).ok(),
     };
     // The same checks the API makes, as the user types.
     let basics_problem =
@@ -72,7 +72,7 @@ pub fn VmWizardPage() -> impl IntoView {
                 if !pools().iter().any(|p| p.id == pool.get_untracked())
                     && let Some(best) = pools().into_iter().max_by_key(|p| p.free_bytes)
                 {
-                    pool.set(best.id);
+                    pool.set(best.id.to_string());
                 }
             }
         });
@@ -169,7 +169,7 @@ pub fn VmWizardPage() -> impl IntoView {
                             <p class="muted">"Choose the ISO to install from. The VM will run on the host that holds it."</p>
                             <IsoPicker selected=iso />
                             <p data-testid="chosen-iso">{move || iso.get().map(|i| format!(
-                                "Chosen: {} on {} ({})", i.filename, i.node_id.clone().unwrap_or_default(), i.path
+                                "Chosen: {} on {} ({})", i.filename, i.node(), i.path
                             ))}</p>
                         }.into_any(),
                         Step::Disk => view! {
@@ -179,11 +179,11 @@ pub fn VmWizardPage() -> impl IntoView {
                                         prop:value=move || disk_gib.get().to_string()
                                         on:input=move |ev| disk_gib.set(event_target_value(&ev).parse().unwrap_or(0)) />
                                 </label>
-                                <label>{move || format!("Pool on {}", iso.get().and_then(|i| i.node_id).unwrap_or_default())}
+                                <label>{move || format!("Pool on {}", iso.with(|i| i.as_ref().map(|i| i.node().to_owned())).unwrap_or_default())}
                                     <select data-testid="vm-pool" prop:value=pool on:change=move |ev| pool.set(event_target_value(&ev))>
                                         {move || pools().into_iter().map(|p| {
                                             let label = format!("{} — {} free", p.name, format::bytes(p.free_bytes));
-                                            view! { <option value=p.id.clone()>{label}</option> }
+                                            view! { <option value=p.id.to_string()>{label}</option> }
                                         }).collect_view()}
                                     </select>
                                     <span class="field-hint">"The disk lives on the same host as the ISO."</span>
@@ -199,9 +199,9 @@ pub fn VmWizardPage() -> impl IntoView {
                                     <dt>"Name"</dt><dd>{r.name}</dd>
                                     <dt>"vCPUs"</dt><dd>{r.vcpus}</dd>
                                     <dt>"Memory"</dt><dd>{format::bytes(r.memory_mib << 20)}</dd>
-                                    <dt>"Disk"</dt><dd>{format!("{} GiB on pool {}", r.disk_gib, r.disk_pool_id.unwrap_or_default())}</dd>
+                                    <dt>"Disk"</dt><dd>{format!("{} GiB on pool {}", r.disk_gib, r.disk_pool_id.map(|p| p.to_string()).unwrap_or_default())}</dd>
                                     <dt>"Installation media"</dt><dd>{chosen.as_ref().map(|i| i.filename.clone())}</dd>
-                                    <dt>"Host"</dt><dd>{chosen.as_ref().and_then(|i| i.node_id.clone())}</dd>
+                                    <dt>"Host"</dt><dd>{chosen.as_ref().map(|i| i.node().to_owned())}</dd>
                                     <dt>"ISO path"</dt><dd>{chosen.map(|i| i.path)}</dd>
                                 </dl>
                             }.into_any()

@@ -7,7 +7,7 @@ use crate::api::Api;
 use crate::components::{
     actions::{Actions, Notice},
     dialog::ConfirmDialog,
-    status::{EmptyState, ErrorNotice, Loading},
+    status::{empty_state, error_notice, loading},
 };
 use crate::format;
 use crate::model::VmDefinition;
@@ -32,12 +32,10 @@ pub fn VmsPage() -> impl IntoView {
                 <a class="btn btn-primary" href="/vms/new" data-testid="new-vm">"New VM"</a>
             </div>
             <Notice notice=actions.notice />
-            <Transition fallback=Loading>
+            <Transition fallback=loading>
                 {move || vms.get().map(|r| match r {
-                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                    Ok(list) if list.vms.is_empty() => view! {
-                        <EmptyState title="No VM yet">"Create one with the wizard: it boots from an ISO of the library, on the host that holds it."</EmptyState>
-                    }.into_any(),
+                    Err(error) => error_notice(error).into_any(),
+                    Ok(list) if list.vms.is_empty() => empty_state("No VM yet", "Create one with the wizard: it boots from an ISO of the library, on the host that holds it.").into_any(),
                     Ok(list) => view! {
                         <div class="table-wrap">
                             <table class="images" data-testid="vms">
@@ -48,7 +46,7 @@ pub fn VmsPage() -> impl IntoView {
                                         view! {
                                             <tr data-testid="vm-row" data-name=vm.name.clone()>
                                                 <td class="cell-name">{vm.name.clone()}</td>
-                                                <td>{vm.node_id.clone()}</td>
+                                                <td>{vm.node_id.to_string()}</td>
                                                 <td class="num">{vm.vcpus}</td>
                                                 <td class="num">{format::bytes(vm.memory_mib << 20)}</td>
                                                 <td>{format!("{} GiB on {}", vm.disk_gib, vm.disk_pool_id)}</td>

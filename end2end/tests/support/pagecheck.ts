@@ -4,7 +4,10 @@ import { Page, expect } from "@playwright/test";
 
 export interface PageWatch {
   problems: string[];
-  /** Fails the test if anything went wrong, ignoring problems matched by `allow`. */
+  /**
+   * Fails the test if anything went wrong, ignoring one problem matched by each pattern of `allow` (any
+   * number of them for a pattern with the `g` flag).
+   */
   expectClean(allow?: RegExp[]): void;
 }
 
@@ -24,7 +27,14 @@ export function watchPage(page: Page): PageWatch {
   return {
     problems,
     expectClean(allow: RegExp[] = []) {
-      const left = problems.filter((p) => !allow.some((a) => a.test(p)));
+      const unused = [...allow];
+      const left = problems.filter((p) => {
+        const i = unused.findIndex((a) => a.test(p));
+        if (i < 0) return true;
+        if (!unused[i].global) unused.splice(i, 1);
+        else unused[i].lastIndex = 0;
+        return false;
+      });
       expect(left, "the page should load without errors").toEqual([]);
     },
   };

@@ -2,6 +2,7 @@
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
+use app::model::NodeId;
 use clap::Args;
 use serde::Deserialize;
 
@@ -25,7 +26,7 @@ pub struct NodeArgs {
     /// Stable identifier of this node in the cluster (letters, digits, `.`, `_`, `-`). [default: generated
     /// once and kept in the data directory]
     #[arg(long, env = "QUANTIX_NODE_ID", value_name = "ID")]
-    pub node_id: Option<String>,
+    pub node_id: Option<NodeId>,
 
     /// Name shown for this node in the UIs. [default: the host name]
     #[arg(long, env = "QUANTIX_NODE_NAME", value_name = "NAME")]
@@ -76,7 +77,7 @@ pub struct NodeArgs {
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
     pub listen: SocketAddr,
-    pub node_id: Option<String>,
+    pub node_id: Option<NodeId>,
     pub node_name: Option<String>,
     pub data_dir: PathBuf,
     pub pools: Vec<PoolSpec>,

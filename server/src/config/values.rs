@@ -2,6 +2,7 @@
 
 use std::{fmt, path::PathBuf, str::FromStr, time::Duration};
 
+use app::model::PoolId;
 use serde::{Deserialize, Deserializer};
 
 /// The shared secret that authenticates node ↔ vdc calls. Never printed.
@@ -61,7 +62,7 @@ impl<'de> Deserialize<'de> for ClusterToken {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PoolSpec {
-    pub id: String,
+    pub id: PoolId,
     #[serde(default)]
     pub name: Option<String>,
     pub path: PathBuf,
@@ -81,7 +82,8 @@ impl FromStr for PoolSpec {
         if path.is_empty() {
             return Err(format!("pool {s:?} has an empty path"));
         }
-        Ok(PoolSpec { id: id.to_owned(), name, path: PathBuf::from(path), quota: None })
+        let id = PoolId::parse(id).map_err(|e| e.to_string())?;
+        Ok(PoolSpec { id, name, path: PathBuf::from(path), quota: None })
     }
 }
 
@@ -159,6 +161,7 @@ mod tests {
     fn pool_specs() {
         let p: PoolSpec = "fast:Fast NVMe=/data/nvme".parse().unwrap();
         assert_eq!((p.id.as_str(), p.name.as_deref()), ("fast", Some("Fast NVMe")));
+        assert!("no good:x=/data".parse::<PoolSpec>().unwrap_err().contains("pool id"));
         assert_eq!(p.path, PathBuf::from("/data/nvme"));
         let p: PoolSpec = "local=./data".parse().unwrap();
         assert_eq!(p.name, None);

@@ -1,10 +1,11 @@
-//! The image filters of `GET /api/v1/images`, validated once for both roles.
+//! The image filters of `GET /api/v1/images`, validated once for both roles: every field either honoured
+//! or refused, never silently ignored.
 
-use app::model::{FolderPath, ImageQuery, SortKey, SortOrder};
+use app::model::{FolderPath, FolderPathError, IdError, ImageQuery, NodeId, PoolId, SortKey, SortOrder};
 
-use crate::http::ApiError;
+use super::Cursor;
 
-/// Largest page the vdc serves; the default is [`DEFAULT_LIMIT`].
+/// Largest page either role serves; the default is [`DEFAULT_LIMIT`].
 pub const MAX_LIMIT: u32 = 1000;
 pub const DEFAULT_LIMIT: u32 = 100;
 
@@ -12,42 +13,55 @@ pub const DEFAULT_LIMIT: u32 = 100;
 pub struct ImageFilter {
     pub folder: Option<FolderPath>,
     pub recursive: bool,
-    pub node_id: Option<String>,
-    pub pool_id: Option<String>,
+    pub node_id: Option<NodeId>,
+    pub pool_id: Option<PoolId>,
     pub os_family: Option<String>,
     /// Lower-cased, trimmed, never empty.
     pub q: Option<String>,
     pub sort: SortKey,
     pub order: SortOrder,
     pub limit: u32,
-    pub cursor: Option<String>,
+    /// Decoded, and made for this sort order.
+    pub cursor: Option<Cursor>,
+}
+
+/// Why a list query was refused; each is a 400 with this text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FilterError {
+    #[error("{0}")]
+    Folder(#[from] FolderPathError),
+    #[error("{0}")]
+    Id(#[from] IdError),
+    #[error("limit must be between 1 and {MAX_LIMIT}.")]
+    Limit,
+    #[error("The cursor is not valid for this list; start again from the first page.")]
+    Cursor,
 }
 
 impl ImageFilter {
-    pub fn parse(q: ImageQuery) -> Result<ImageFilter, ApiError> {
-        let folder = q
-            .folder
-            .as_deref()
-            .filter(|f| !f.is_empty())
-            .map(FolderPath::parse)
-            .transpose()
-            .map_err(|e| ApiError::bad_request("invalid_folder", e.to_string()))?;
+    pub fn parse(q: ImageQuery) -> Result<ImageFilter, FilterError> {
+        let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
+        let folder = nonempty(q.folder).map(|f| FolderPath::parse(&f)).transpose()?;
         let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
         if limit == 0 || limit > MAX_LIMIT {
-            return Err(ApiError::bad_request("invalid_query", format!("limit must be between 1 and {MAX_LIMIT}.")));
+            return Err(FilterError::Limit);
         }
-        let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
+        let sort = q.sort.unwrap_or_default();
+        let cursor = match nonempty(q.cursor) {
+            None => None,
+            Some(raw) => Some(Cursor::decode(&raw).filter(|c| c.sort() == sort).ok_or(FilterError::Cursor)?),
+        };
         Ok(ImageFilter {
             folder,
             recursive: q.recursive.unwrap_or(false),
-            node_id: nonempty(q.node_id),
-            pool_id: nonempty(q.pool_id),
+            node_id: nonempty(q.node_id).map(|n| NodeId::parse(&n)).transpose()?,
+            pool_id: nonempty(q.pool_id).map(|p| PoolId::parse(&p)).transpose()?,
             os_family: nonempty(q.os_family),
             q: q.q.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()),
-            sort: q.sort.unwrap_or_default(),
+            sort,
             order: q.order.unwrap_or_default(),
             limit,
-            cursor: nonempty(q.cursor),
+            cursor,
         })
     }
 }
@@ -75,5 +89,60 @@ pub fn folder_condition(folder: &FolderPath, recursive: bool) -> Option<FolderCo
             children: format!("{folder}/"),
         }),
         (false, _) => Some(FolderCondition::Exact(folder.to_string())),
+    }
+}
+
+/// `%term%` for `LIKE … ESCAPE '\'`: the term's own `%`, `_` and `\` match literally.
+pub fn like_pattern(term: &str) -> String {
+    let escaped = term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// Lower case as both roles store it for sorting and search (Unicode-aware, in Rust: SQLite's own
+/// `lower()` knows ASCII only).
+pub fn search_key(text: &str) -> String {
+    text.to_lowercase()
+}
+
+/// The text `q` searches in an image: its display name and its filename, lower-cased.
+pub fn search_text(name: &str, filename: &str) -> String {
+    format!("{}\n{}", search_key(name), search_key(filename))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_is_honoured_or_refused() {
+        let q = |f: &dyn Fn(&mut ImageQuery)| {
+            let mut q = ImageQuery::default();
+            f(&mut q);
+            ImageFilter::parse(q)
+        };
+        assert_eq!(q(&|q| q.limit = Some(0)).unwrap_err(), FilterError::Limit);
+        assert_eq!(q(&|q| q.limit = Some(MAX_LIMIT + 1)).unwrap_err(), FilterError::Limit);
+        assert!(matches!(q(&|q| q.node_id = Some("a b".into())).unwrap_err(), FilterError::Id(_)));
+        assert!(matches!(q(&|q| q.pool_id = Some("../x".into())).unwrap_err(), FilterError::Id(_)));
+        assert!(matches!(q(&|q| q.folder = Some("/a/../b".into())).unwrap_err(), FilterError::Folder(_)));
+        assert_eq!(q(&|q| q.cursor = Some("nonsense".into())).unwrap_err(), FilterError::Cursor);
+        // A cursor made for another order is refused, not misread.
+        let by_name = Cursor::of(SortKey::Name, "/", "a", 0, 0, "", "x").encode();
+        assert_eq!(
+            q(&|q| {
+                q.sort = Some(SortKey::Size);
+                q.cursor = Some(by_name.clone())
+            })
+            .unwrap_err(),
+            FilterError::Cursor
+        );
+        let f = q(&|q| q.q = Some("  Ubuntu ".into())).unwrap();
+        assert_eq!(f.q.as_deref(), Some("ubuntu"));
+        assert_eq!(f.limit, DEFAULT_LIMIT);
+    }
+
+    #[test]
+    fn like_patterns_match_the_term_literally() {
+        assert_eq!(like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
     }
 }

@@ -56,3 +56,21 @@ impl IntoResponse for ApiError {
         (self.status, axum::Json(body)).into_response()
     }
 }
+
+impl From<crate::db::FilterError> for ApiError {
+    fn from(e: crate::db::FilterError) -> Self {
+        use crate::db::FilterError;
+        let code = match e {
+            FilterError::Folder(_) => "invalid_folder",
+            FilterError::Cursor => "invalid_cursor",
+            FilterError::Id(_) | FilterError::Limit => "invalid_query",
+        };
+        ApiError::bad_request(code, e.to_string())
+    }
+}
+
+impl From<app::model::FolderPathError> for ApiError {
+    fn from(e: app::model::FolderPathError) -> Self {
+        ApiError::bad_request("invalid_folder", e.to_string())
+    }
+}

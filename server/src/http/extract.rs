@@ -4,9 +4,11 @@
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use http::request::Parts;
 use serde::de::DeserializeOwned;
+use uuid::Uuid;
 
 use super::ApiError;
 
+#[derive(Debug)]
 pub struct Json<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
@@ -20,6 +22,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     }
 }
 
+#[derive(Debug)]
 pub struct Query<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
@@ -37,4 +40,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
 pub fn sentence(text: String) -> String {
     let trimmed = text.trim_end_matches('.');
     format!("{trimmed}.")
+}
+
+/// An id (a UUID) from the path's `{id}`: an image, a VM. Malformed ids are a 400 with the shared body.
+#[derive(Debug)]
+pub struct PathId(pub Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|r| ApiError::bad_request("invalid_id", sentence(r.body_text())))?;
+        Uuid::parse_str(&raw).map(PathId).map_err(|_| {
+            let shown: String = raw.chars().take(80).flat_map(char::escape_debug).collect();
+            ApiError::bad_request("invalid_id", format!("\"{shown}\" is not a valid id (a UUID)."))
+        })
+    }
 }

@@ -8,7 +8,7 @@ pub mod health;
 pub mod serve;
 
 pub use error::ApiError;
-pub use extract::{Json, Query, sentence};
+pub use extract::{Json, PathId, Query, sentence};
 
 use axum::{Router, routing::any};
 

@@ -2,34 +2,30 @@
 
 use std::net::SocketAddr;
 
-use super::{
-    pools::is_valid_id,
-    store::{NodeStore, StoreError},
-};
+use app::model::NodeId;
+
+use super::store::{NodeStore, StoreError};
 use crate::config::NodeConfig;
 
 #[derive(Debug, Clone)]
 pub struct Identity {
-    pub id: String,
+    pub id: NodeId,
     pub name: String,
     pub api_url: String,
 }
 
 impl Identity {
-    /// The configured id, or the one this node generated on its first start.
+    /// The configured id (validated when the configuration was read), or the one this node generated on
+    /// its first start.
     pub async fn resolve(config: &NodeConfig, store: &NodeStore, local: SocketAddr) -> Result<Identity, StoreError> {
         let id = match &config.node_id {
-            Some(id) if is_valid_id(id) => id.clone(),
-            Some(id) => {
-                return Err(StoreError::Rule(format!(
-                    "node id {id:?} is not valid: use 1 to 64 letters, digits, '.', '_' or '-'"
-                )));
-            }
+            Some(id) => id.clone(),
             None => match store.setting("node_id").await? {
-                Some(id) => id,
+                Some(id) => NodeId::parse(&id).map_err(|e| StoreError::Corrupt(format!("stored node id: {e}")))?,
                 None => {
-                    let id = format!("node-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-                    store.set_setting("node_id", &id).await?;
+                    let id = NodeId::parse(&format!("node-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]))
+                        .expect("a generated id is valid");
+                    store.set_setting("node_id", id.as_str()).await?;
                     id
                 }
             },

@@ -23,7 +23,7 @@ use pools::Pools;
 use store::{NodeStore, StoreError};
 
 use crate::config::{ClusterToken, NodeConfig};
-use crate::http::{self, ApiError};
+use crate::http;
 use crate::startup::{StartError, ensure_dir};
 
 /// What every node request handler can reach.
@@ -39,20 +39,35 @@ pub struct NodeState {
     pub sync: sync::SharedSyncState,
 }
 
+/// Why an image could not be deleted.
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteError {
+    #[error("\"{0}\" is being written right now; try again shortly.")]
+    Busy(String),
+    /// The file could not be removed (its row is kept, so nothing is lost track of).
+    #[error("cannot delete {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 impl NodeState {
     /// Removes an image's file and then its row, holding its name so the watcher does not race us.
-    pub async fn delete_image(&self, meta: IsoMetadata) -> Result<IsoMetadata, ApiError> {
-        let pool_id = meta.storage_pool_id.clone().unwrap_or_default();
-        let name = names::ImageFileName::parse(&meta.filename).map_err(ApiError::internal)?;
-        let _held = self.reservations.reserve(&pool_id, &name).ok_or_else(|| {
-            ApiError::conflict("busy", format!("\"{}\" is being written right now; try again shortly.", meta.filename))
-        })?;
-        if let Some(pool) = self.pools.get(&pool_id) {
+    #[tracing::instrument(skip(self, meta), fields(id = %meta.id, file = %meta.filename))]
+    pub async fn delete_image(&self, meta: IsoMetadata) -> Result<IsoMetadata, DeleteError> {
+        let pool = meta.storage_pool_id.as_ref().and_then(|id| self.pools.get(id.as_str()));
+        // A row whose pool is no longer configured has no file this node may touch: only the row goes.
+        if let Some(pool) = pool {
+            let name = names::ImageFileName::parse(&meta.filename)
+                .map_err(|e| StoreError::Corrupt(format!("file name of image {}: {e}", meta.id)))?;
+            let _held =
+                self.reservations.reserve(&pool.id, &name).ok_or_else(|| DeleteError::Busy(meta.filename.clone()))?;
             match tokio::fs::remove_file(pool.path_of(&name)).await {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(ApiError::internal(format!("cannot delete {}: {e}", meta.path))),
+                Err(source) => return Err(DeleteError::Io { path: meta.path.clone(), source }),
             }
+            return Ok(self.store.delete_image(meta.id).await?);
         }
         Ok(self.store.delete_image(meta.id).await?)
     }
@@ -91,7 +106,7 @@ pub struct NodeServer {
 
 impl NodeServer {
     pub async fn build(config: NodeConfig) -> Result<NodeServer, StartError> {
-        let pools = Arc::new(Pools::open(&config.pools)?);
+        let pools = Arc::new(Pools::open(&config.pools).map_err(|e| StartError::open("the storage pools", e))?);
         for pool in pools.iter() {
             match pool.remove_stale_staging() {
                 Ok(0) => {}
@@ -101,9 +116,9 @@ impl NodeServer {
         }
         ensure_dir(&config.data_dir)?;
         let db_path = config.data_dir.join("node.db");
-        let store = NodeStore::open(&db_path, pools.clone())
+        let store = NodeStore::open(&db_path, pools.locator())
             .await
-            .map_err(|source| StartError::NodeDb { path: db_path.clone(), source })?;
+            .map_err(|e| StartError::open(format!("the node database {}", db_path.display()), e))?;
         let listener = http::serve::bind(config.listen)
             .await
             .map_err(|source| StartError::Bind { addr: config.listen, source })?;
@@ -111,7 +126,7 @@ impl NodeServer {
         let identity = Arc::new(
             Identity::resolve(&config, &store, local)
                 .await
-                .map_err(|source| StartError::NodeDb { path: db_path.clone(), source })?,
+                .map_err(|e| StartError::open(format!("the node database {}", db_path.display()), e))?,
         );
         let reservations = Reservations::default();
         let state = NodeState {
@@ -153,12 +168,17 @@ impl NodeServer {
             shutdown.clone(),
         )
         .await
-        .map_err(|e| StartError::Invalid(format!("cannot watch the storage pools: {e}")))?;
+        .map_err(|e| StartError::open("a watch on the storage pools", e))?;
         let syncing = match &self.config.vdc_url {
             Some(url) => {
                 let transport = sync::HttpTransport::new(url, self.config.cluster_token.clone());
-                let client =
-                    sync::SyncClient::new(state.store.clone(), transport, state.node_ref(), state.sync.clone());
+                let client = sync::SyncClient::new(
+                    state.store.clone(),
+                    state.pools.clone(),
+                    transport,
+                    state.node_ref(),
+                    state.sync.clone(),
+                );
                 tokio::spawn(client.run(self.config.sync_interval, shutdown.clone()))
             }
             None => tokio::spawn(sync::discard_outbox(state.store.clone(), shutdown.clone())),

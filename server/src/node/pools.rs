@@ -7,7 +7,7 @@ use std::{
     sync::Arc,
 };
 
-use app::model::StoragePool;
+use app::model::{PoolId, StoragePool};
 
 use super::names::ImageFileName;
 use crate::config::PoolSpec;
@@ -17,7 +17,7 @@ pub const STAGING_PREFIX: &str = ".quantix-upload-";
 
 #[derive(Debug)]
 pub struct Pool {
-    pub id: String,
+    pub id: PoolId,
     pub name: String,
     pub root: PathBuf,
     /// `<root>/iso`: the only directory of the pool the node reads or writes.
@@ -33,31 +33,21 @@ pub struct Space {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PoolError {
-    #[error("pool id {0:?} is not valid: use 1 to 64 letters, digits, '.', '_' or '-'")]
-    BadId(String),
-    #[error("pool id {0:?} is configured twice")]
-    Duplicate(String),
-    #[error("cannot prepare the directory {path} of pool {id:?}: {source}")]
-    Dir { id: String, path: PathBuf, source: io::Error },
-}
-
-/// Whether `s` is usable as a pool or node identifier.
-pub fn is_valid_id(s: &str) -> bool {
-    (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    #[error("pool id \"{0}\" is configured twice")]
+    Duplicate(PoolId),
+    #[error("cannot prepare the directory {path} of pool \"{id}\": {source}")]
+    Dir { id: PoolId, path: PathBuf, source: io::Error },
 }
 
 impl Pool {
     fn open(spec: &PoolSpec) -> Result<Pool, PoolError> {
-        if !is_valid_id(&spec.id) {
-            return Err(PoolError::BadId(spec.id.clone()));
-        }
         let dir_err = |path: &Path, source| PoolError::Dir { id: spec.id.clone(), path: path.to_owned(), source };
         let iso_dir = spec.path.join("iso");
         std::fs::create_dir_all(&iso_dir).map_err(|e| dir_err(&iso_dir, e))?;
         let root = std::fs::canonicalize(&spec.path).map_err(|e| dir_err(&spec.path, e))?;
         Ok(Pool {
             id: spec.id.clone(),
-            name: spec.name.clone().unwrap_or_else(|| spec.id.clone()),
+            name: spec.name.clone().unwrap_or_else(|| spec.id.to_string()),
             iso_dir: root.join("iso"),
             root,
             quota: spec.quota,
@@ -94,7 +84,7 @@ impl Pool {
         Ok(total)
     }
 
-    pub fn describe(&self, image_count: u64) -> io::Result<StoragePool> {
+    fn describe(&self, image_count: u64) -> io::Result<StoragePool> {
         let space = self.space()?;
         Ok(StoragePool {
             id: self.id.clone(),
@@ -123,8 +113,20 @@ impl Pool {
 /// The node's pools, by id, in a stable order.
 #[derive(Debug, Default)]
 pub struct Pools {
-    by_id: BTreeMap<String, Arc<Pool>>,
-    order: Vec<String>,
+    by_id: BTreeMap<PoolId, Arc<Pool>>,
+    order: Vec<PoolId>,
+}
+
+/// Where each pool keeps its images, and nothing else about the pools: what the metadata store needs to
+/// name a file's path (it never looks at the disk itself).
+#[derive(Debug, Clone, Default)]
+pub struct Locator(Arc<BTreeMap<PoolId, PathBuf>>);
+
+impl Locator {
+    /// The path of `filename` in `pool`'s `iso/` directory; `None` for a pool no longer configured.
+    pub fn path_of(&self, pool: &str, filename: &str) -> Option<PathBuf> {
+        self.0.get(pool).map(|dir| dir.join(filename))
+    }
 }
 
 impl Pools {
@@ -154,11 +156,21 @@ impl Pools {
         self.order.iter().filter_map(|id| self.by_id.get(id))
     }
 
-    /// Every pool as the API shows it, with its image count from `counts`. Blocking (statvfs, and a
-    /// directory listing for pools with a quota).
-    pub fn describe(&self, counts: &[(String, u64)]) -> io::Result<Vec<StoragePool>> {
-        self.iter()
-            .map(|p| p.describe(counts.iter().find(|(id, _)| *id == p.id).map(|(_, n)| *n).unwrap_or(0)))
-            .collect()
+    pub fn locator(&self) -> Locator {
+        Locator(Arc::new(self.iter().map(|p| (p.id.clone(), p.iso_dir.clone())).collect()))
+    }
+
+    /// Every pool as the API shows it, with its image count from `counts`. Runs statvfs (and, for a pool
+    /// with a quota, a directory listing) on a blocking thread, off the async runtime.
+    pub async fn describe(self: &Arc<Self>, counts: Vec<(PoolId, u64)>) -> io::Result<Vec<StoragePool>> {
+        let pools = self.clone();
+        tokio::task::spawn_blocking(move || {
+            pools
+                .iter()
+                .map(|p| p.describe(counts.iter().find(|(id, _)| *id == p.id).map(|(_, n)| *n).unwrap_or(0)))
+                .collect()
+        })
+        .await
+        .map_err(io::Error::other)?
     }
 }

@@ -3,8 +3,10 @@
 
 use std::time::Duration;
 
-use app::model::{ErrorBody, IsoMetadata, MoveImageRequest};
+use app::model::{ErrorBody, IsoMetadata, MoveImageRequest, sync_paths};
 use uuid::Uuid;
+
+use app::model::NodeId;
 
 use crate::config::ClusterToken;
 use crate::http::auth::SCHEME;
@@ -13,11 +15,11 @@ use crate::vdc::catalogue::NodeRecord;
 #[derive(Debug, thiserror::Error)]
 pub enum ForwardError {
     #[error("Node \"{name}\" ({id}) has not told the vdc where its API is; nothing was changed.")]
-    NoUrl { id: String, name: String },
+    NoUrl { id: NodeId, name: String },
     #[error(
         "Node \"{name}\" ({id}) cannot be reached at {url} ({detail}); nothing was changed. Try again when it is back online."
     )]
-    Unreachable { id: String, name: String, url: String, detail: String },
+    Unreachable { id: NodeId, name: String, url: String, detail: String },
     /// The node answered with an error: passed on as it is.
     #[error("{}", .body.message)]
     Refused { status: u16, body: ErrorBody },
@@ -41,11 +43,12 @@ impl NodeClient {
 
     pub async fn move_image(&self, node: &NodeRecord, id: Uuid, folder: &str) -> Result<IsoMetadata, ForwardError> {
         let body = MoveImageRequest { folder_path: folder.to_owned() };
-        self.call(node, reqwest::Method::POST, &format!("/internal/v1/images/{id}/move"), Some(&body)).await
+        self.call(node, reqwest::Method::POST, &sync_paths::with_id(sync_paths::INTERNAL_MOVE, id), Some(&body)).await
     }
 
     pub async fn delete_image(&self, node: &NodeRecord, id: Uuid) -> Result<IsoMetadata, ForwardError> {
-        self.call::<()>(node, reqwest::Method::DELETE, &format!("/internal/v1/images/{id}"), None).await
+        let path = sync_paths::with_id(sync_paths::INTERNAL_IMAGE, id);
+        self.call::<()>(node, reqwest::Method::DELETE, &path, None).await
     }
 
     async fn call<B: serde::Serialize>(

@@ -36,7 +36,8 @@ pub struct VdcServer {
 
 impl VdcServer {
     pub async fn build(config: VdcConfig) -> Result<VdcServer, StartError> {
-        let catalogue = Catalogue::open(&config.database_url).await?;
+        let catalogue =
+            Catalogue::open(&config.database_url).await.map_err(|e| StartError::open("the catalogue database", e))?;
         let listener = http::serve::bind(config.listen)
             .await
             .map_err(|source| StartError::Bind { addr: config.listen, source })?;

@@ -62,10 +62,33 @@ async fn a_256_mib_body_streams_through() {
     assert_eq!(node.files("local"), ["big.iso"]);
 }
 
+/// Records every change in the pools' directories from now on: a refused upload must leave no trace at
+/// all, not even a staging file written and removed again.
+fn watch_pools(
+    node: &TestNode,
+    pools: &[&str],
+) -> (notify::RecommendedWatcher, std::sync::mpsc::Receiver<notify::Event>) {
+    use notify::Watcher;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut watcher = notify::recommended_watcher(move |e: notify::Result<notify::Event>| {
+        if let Ok(e) = e
+            && !matches!(e.kind, notify::EventKind::Access(_))
+        {
+            let _ = tx.send(e);
+        }
+    })
+    .unwrap();
+    for pool in pools {
+        watcher.watch(&node.iso_dir(pool), notify::RecursiveMode::NonRecursive).unwrap();
+    }
+    (watcher, rx)
+}
+
 #[tokio::test]
 async fn refusals_come_before_any_byte_is_stored() {
     let node = TestNode::spawn(&[pool("local"), PoolOptQuota::small()]).await;
     node.upload_ok("", "taken.iso", pattern(5, 100)).await;
+    let (_watcher, events) = watch_pools(&node, &["local", "tiny"]);
 
     let (s, b) = node.upload("pool_id=nope", "a.iso", pattern(6, 100)).await;
     assert_error(s, &b, 404, "unknown_pool");
@@ -85,6 +108,18 @@ async fn refusals_come_before_any_byte_is_stored() {
     let (s, b) = answer.expect("an answer");
     assert_error(s, &b, 507, "insufficient_storage");
 
+    // Inotify delivers in order: a file created now is seen after anything the refusals did.
+    std::fs::write(node.iso_dir("local").join(".barrier"), b"").unwrap();
+    let mut seen = Vec::new();
+    loop {
+        let e = events.recv_timeout(Duration::from_secs(10)).expect("the watch sees the barrier file");
+        if e.paths.iter().any(|p| p.ends_with(".barrier")) {
+            break;
+        }
+        seen.push(e);
+    }
+    assert!(seen.is_empty(), "refused uploads touched the pools: {seen:?}");
+    std::fs::remove_file(node.iso_dir("local").join(".barrier")).unwrap();
     assert_eq!(node.files("local"), ["taken.iso"]);
     assert!(node.files("tiny").is_empty());
     assert_eq!(node.list("").await.images.len(), 1);
@@ -152,10 +187,9 @@ async fn a_full_pool_fails_the_upload_and_keeps_nothing() {
     let mut upload = RawUpload::new("/api/v1/storage/upload?pool_id=tiny", "big.iso", 3 << 20);
     upload.declared_length = Some(512 << 10);
     let (answer, _) = upload.send(node.addr).await;
-    // The server stops at the declared length: the multipart body is then incomplete.
-    if let Some((s, b)) = answer {
-        assert!(s == 400 || s == 507, "{s} {b}");
-    }
+    // The request ends at the declared length: its multipart body, and so the file, is incomplete.
+    let (s, b) = answer.expect("an answer");
+    assert_error(s, &b, 400, "incomplete_upload");
     eventually(Duration::from_secs(10), "the pool is empty", || async { node.files("tiny").is_empty() }).await;
 
     // Honest but too large for the quota: the writer hits the limit mid-stream.

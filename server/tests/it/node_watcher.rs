@@ -126,12 +126,19 @@ async fn an_upload_is_not_registered_twice_by_the_watcher() {
     let vdc = TestVdc::spawn(&db).await;
     let node = node_syncing_to(&vdc).await;
     let meta = node.upload_ok("folder=/tools", "tools.iso", crate::support::pattern(1, 3 << 20)).await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // A file copied in after the upload: the watcher handles events in order, so once it registered this
+    // one it has seen (and settled) everything the upload did in the pool.
+    std::fs::write(node.iso_dir("local").join("marker.iso"), b"after the upload").unwrap();
+    eventually(Duration::from_secs(10), "the watcher registers the later file", || async {
+        node.list("").await.images.iter().any(|i| i.filename == "marker.iso")
+    })
+    .await;
     let list = node.list("").await.images;
-    assert_eq!(list.len(), 1);
-    assert_eq!((list[0].id, list[0].revision), (meta.id, meta.revision), "the watcher left the upload alone");
+    assert_eq!(list.len(), 2, "{list:?}");
+    let upload = list.iter().find(|i| i.filename == "tools.iso").expect("the upload is listed");
+    assert_eq!((upload.id, upload.revision), (meta.id, meta.revision), "the watcher left the upload alone");
     eventually(Duration::from_secs(10), "the vdc has the upload", || async {
-        vdc.list("").await.images.first().is_some_and(|i| i.id == meta.id)
+        vdc.list("").await.images.iter().any(|i| i.id == meta.id && i.revision == meta.revision)
     })
     .await;
 }

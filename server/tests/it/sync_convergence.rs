@@ -21,7 +21,7 @@ use app::model::{
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use server::{
     config::PoolSpec,
-    filters::ImageFilter,
+    db::ImageFilter,
     node::{
         names::ImageFileName,
         os_guess::OsGuess,
@@ -169,6 +169,10 @@ impl SyncTransport for FaultyTransport {
     }
 }
 
+fn local() -> app::model::PoolId {
+    "local".parse().unwrap()
+}
+
 struct SimNode {
     node: NodeRef,
     db: PathBuf,
@@ -181,21 +185,21 @@ struct SimNode {
 impl SimNode {
     async fn open(id: &str, dir: &TempDir, transport: FaultyTransport) -> SimNode {
         let pools = Arc::new(
-            Pools::open(&[PoolSpec { id: "local".into(), name: None, path: dir.path().join(id), quota: None }])
-                .unwrap(),
+            Pools::open(&[PoolSpec { id: local(), name: None, path: dir.path().join(id), quota: None }]).unwrap(),
         );
         let db = dir.path().join(format!("{id}.db"));
-        let store = NodeStore::open(&db, pools.clone()).await.unwrap();
-        let node = NodeRef { node_id: id.into(), node_name: Some(id.into()), node_api_url: None };
-        let client = SyncClient::new(store.clone(), transport.clone(), node.clone(), SharedSyncState::default());
+        let store = NodeStore::open(&db, pools.locator()).await.unwrap();
+        let node = NodeRef { node_id: id.parse().unwrap(), node_name: Some(id.into()), node_api_url: None };
+        let client =
+            SyncClient::new(store.clone(), pools.clone(), transport.clone(), node.clone(), SharedSyncState::default());
         SimNode { node, db, pools, store, client, transport }
     }
 
     async fn restart(&mut self) {
         self.store.close().await;
-        self.store = NodeStore::open(&self.db, self.pools.clone()).await.unwrap();
-        self.client =
-            SyncClient::new(self.store.clone(), self.transport.clone(), self.node.clone(), Default::default());
+        self.store = NodeStore::open(&self.db, self.pools.locator()).await.unwrap();
+        let (pools, transport) = (self.pools.clone(), self.transport.clone());
+        self.client = SyncClient::new(self.store.clone(), pools, transport, self.node.clone(), Default::default());
     }
 
     /// One random change to the node's own truth.
@@ -209,7 +213,7 @@ impl SimNode {
                 *counter += 1;
                 let new = NewImage {
                     id: Uuid::from_u128(rng.random()),
-                    pool_id: "local".into(),
+                    pool_id: local(),
                     filename: ImageFileName::parse(&format!("img-{counter}.iso")).unwrap(),
                     folder: folder(),
                     size_bytes: rng.random_range(1..1000),
@@ -231,7 +235,7 @@ impl SimNode {
                 let img = images.choose(rng).unwrap();
                 *counter += 1;
                 let name = ImageFileName::parse(&format!("renamed-{counter}.iso")).unwrap();
-                self.store.rename_file(img.id, &name).await.unwrap();
+                self.store.rename_file(img.id, &local(), &name).await.unwrap();
             }
             9 => {
                 let (from, to) = (FolderPath::parse("/lab/a").unwrap(), FolderPath::parse("/lab/c").unwrap());
@@ -253,7 +257,7 @@ async fn node_truth(nodes: &[SimNode]) -> Truth {
     for n in nodes {
         for i in n.store.snapshot().await.unwrap().images {
             truth.insert(
-                (n.node.node_id.clone(), i.id),
+                (n.node.node_id.to_string(), i.id),
                 (i.filename, i.folder_path.to_string(), i.revision, i.checksum),
             );
         }
@@ -269,10 +273,7 @@ async fn vdc_view(vdc: &Vdc) -> Truth {
     loop {
         let page = c.list(&ImageFilter::parse(query.clone()).unwrap()).await.unwrap();
         for i in page.images {
-            view.insert(
-                (i.node_id.clone().unwrap(), i.id),
-                (i.filename, i.folder_path.to_string(), i.revision, i.checksum),
-            );
+            view.insert((i.node().to_owned(), i.id), (i.filename, i.folder_path.to_string(), i.revision, i.checksum));
         }
         match page.next_cursor {
             Some(c) => query.cursor = Some(c),

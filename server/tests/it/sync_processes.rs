@@ -32,7 +32,7 @@ async fn catalogue(vdc: &Process) -> BTreeMap<(String, String), (String, String,
     let list: ImageList = get(&format!("{}/api/v1/images?limit=1000", vdc.url)).await;
     list.images
         .into_iter()
-        .map(|i| ((i.node_id.unwrap(), i.id.to_string()), (i.filename, i.folder_path.to_string(), i.checksum)))
+        .map(|i| ((i.node().to_owned(), i.id.to_string()), (i.filename, i.folder_path.to_string(), i.checksum)))
         .collect()
 }
 

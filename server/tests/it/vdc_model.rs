@@ -34,7 +34,7 @@ fn random_image(rng: &mut StdRng, rev: u64) -> IsoMetadata {
     let mut img = image(Uuid::from_u128(rng.random()), &name, FOLDERS.choose(rng).unwrap(), rev);
     img.size_bytes = rng.random_range(0..50);
     img.created_at = rng.random_range(0..20);
-    img.storage_pool_id = Some(["p1", "p2"].choose(rng).unwrap().to_string());
+    img.storage_pool_id = Some(["p1", "p2"].choose(rng).unwrap().parse().unwrap());
     img.os_family = ["linux", "windows", "bsd"].choose(rng).map(|s| s.to_string());
     img
 }
@@ -79,7 +79,7 @@ async fn all_pages(vdc: &TestVdc, q: &[(&str, &str)]) -> Vec<(String, Uuid)> {
     let mut cursor = String::new();
     loop {
         let page = vdc.list(&format!("{base}&limit=700{cursor}")).await;
-        out.extend(page.images.iter().map(|i| (i.node_id.clone().unwrap(), i.id)));
+        out.extend(page.images.iter().map(|i| (i.node().to_owned(), i.id)));
         match page.next_cursor {
             Some(c) => cursor = format!("&cursor={c}"),
             None => return out,
@@ -170,6 +170,6 @@ async fn queries_and_counters_match_a_model(db: &TestDb) {
         assert_eq!((tree.count(&folder).direct, tree.count(&folder).total), (direct, total), "counts of {f}");
     }
     for n in vdc.nodes().await.nodes {
-        assert_eq!(n.image_count, live.iter().filter(|(node, _)| *node == n.id).count() as u64, "images of {}", n.id);
+        assert_eq!(n.image_count, live.iter().filter(|(node, _)| *node == *n.id).count() as u64, "images of {}", n.id);
     }
 }

@@ -15,7 +15,7 @@ on_both_backends!(vms_are_validated_placed_and_rendered);
 
 fn pool(id: &str, path: &str, free_gib: u64) -> StoragePool {
     StoragePool {
-        id: id.into(),
+        id: id.parse().unwrap(),
         name: format!("Pool {id}"),
         path: path.into(),
         capacity_bytes: 1 << 42,

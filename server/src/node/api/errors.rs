@@ -1,10 +1,10 @@
-//! How the node's domain errors answer over HTTP: one place, one status per cause.
+//! How the node's domain errors answer over HTTP: one place, one status per cause. Faults of ours are 500
+//! with their details in the log only.
 
 use http::StatusCode;
 
 use crate::http::ApiError;
-use crate::node::ingest::IngestError;
-use crate::node::store::StoreError;
+use crate::node::{DeleteError, ingest::IngestError, store::StoreError};
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
@@ -15,10 +15,21 @@ impl From<StoreError> for ApiError {
             StoreError::NameTaken { .. } => ApiError::conflict("name_taken", msg),
             StoreError::FolderNotEmpty { .. } => ApiError::conflict("folder_not_empty", msg),
             StoreError::FolderExists(_) => ApiError::conflict("folder_exists", msg),
-            StoreError::Conflict(_) => ApiError::conflict("conflict", msg),
             StoreError::InvalidFolder(_) => ApiError::bad_request("invalid_folder", msg),
-            StoreError::Rule(_) => ApiError::bad_request("invalid_operation", msg),
-            StoreError::Db(_) | StoreError::Migrate(_) => ApiError::internal(e),
+            StoreError::RootFolder(_) | StoreError::DefaultFolder(_) | StoreError::IntoItself { .. } => {
+                ApiError::bad_request("invalid_operation", msg)
+            }
+            StoreError::Corrupt(_) | StoreError::Db(_) | StoreError::Migrate(_) => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<DeleteError> for ApiError {
+    fn from(e: DeleteError) -> Self {
+        match e {
+            DeleteError::Busy(_) => ApiError::conflict("busy", e.to_string()),
+            DeleteError::Io { .. } => ApiError::internal(e),
+            DeleteError::Store(s) => s.into(),
         }
     }
 }
@@ -47,16 +58,4 @@ impl From<IngestError> for ApiError {
             IngestError::Store(s) => s.into(),
         }
     }
-}
-
-impl From<app::model::FolderPathError> for ApiError {
-    fn from(e: app::model::FolderPathError) -> Self {
-        ApiError::bad_request("invalid_folder", e.to_string())
-    }
-}
-
-/// An image id from a URL.
-pub fn parse_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
-    uuid::Uuid::parse_str(raw)
-        .map_err(|_| ApiError::bad_request("invalid_id", format!("\"{raw}\" is not an image id (a UUID).")))
 }

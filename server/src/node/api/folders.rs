@@ -10,6 +10,7 @@ pub async fn list(State(s): State<NodeState>) -> Result<axum::Json<FolderListing
     Ok(axum::Json(s.store.folders().await?))
 }
 
+#[tracing::instrument(skip(s))]
 pub async fn create(
     State(s): State<NodeState>,
     Json(body): Json<CreateFolderRequest>,
@@ -18,6 +19,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, axum::Json(s.store.create_folder(&folder).await?)))
 }
 
+#[tracing::instrument(skip(s))]
 pub async fn rename(
     State(s): State<NodeState>,
     Json(body): Json<RenameFolderRequest>,
@@ -26,11 +28,12 @@ pub async fn rename(
     Ok(axum::Json(s.store.rename_folder(&from, &to).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct FolderParam {
     path: String,
 }
 
+#[tracing::instrument(skip(s))]
 pub async fn delete(
     State(s): State<NodeState>,
     Query(p): Query<FolderParam>,

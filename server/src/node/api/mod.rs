@@ -1,7 +1,6 @@
 //! The node's REST API (the seed's QHCI endpoints), as an axum router over [`NodeState`].
 
 mod errors;
-pub use errors::parse_id;
 mod folders;
 mod images;
 mod pools;
@@ -14,6 +13,8 @@ use axum::{
     routing::{delete, get, post},
 };
 
+use app::model::sync_paths;
+
 use super::NodeState;
 use crate::http;
 
@@ -21,8 +22,8 @@ pub fn router(state: NodeState) -> Router {
     let token = state.cluster_token.clone();
     // What the vdc forwards to the node: the same handlers, behind the cluster token.
     let forwarded = Router::new()
-        .route("/internal/v1/images/{id}/move", post(images::move_image))
-        .route("/internal/v1/images/{id}", delete(images::delete_image))
+        .route(sync_paths::INTERNAL_MOVE, post(images::move_image))
+        .route(sync_paths::INTERNAL_IMAGE, delete(images::delete_image))
         .route_layer(middleware::from_fn(move |req, next| http::auth::require_token(token.clone(), req, next)));
     let api = Router::new()
         .route("/api/v1/images", get(images::list))

@@ -12,13 +12,14 @@ use crate::node::{
     ingest::{IngestError, IngestTarget, Sha256Digest},
 };
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct UploadParams {
     pool_id: Option<String>,
     folder: Option<String>,
     checksum: Option<String>,
 }
 
+#[tracing::instrument(skip(s, headers, multipart))]
 pub async fn upload(
     State(s): State<NodeState>,
     Query(p): Query<UploadParams>,

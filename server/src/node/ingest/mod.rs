@@ -94,7 +94,7 @@ impl Ingest {
         if let Some(needed) = declared_size {
             let free = pool.space()?.free;
             if needed > free {
-                return Err(IngestError::NoSpace { pool: pool.id.clone(), needed, free });
+                return Err(IngestError::NoSpace { pool: pool.id.to_string(), needed, free });
             }
         }
         Ok(pool.clone())
@@ -108,14 +108,14 @@ impl Ingest {
         raw_name: &str,
     ) -> Result<IngestSession, IngestError> {
         let name = ImageFileName::parse(raw_name)?;
-        let taken = || IngestError::NameTaken { pool: pool.id.clone(), filename: name.to_string() };
+        let taken = || IngestError::NameTaken { pool: pool.id.to_string(), filename: name.to_string() };
         if self.store.find_by_name(&pool.id, name.as_str()).await?.is_some() {
             return Err(taken());
         }
         let reservation = self
             .reservations
             .reserve(&pool.id, &name)
-            .ok_or_else(|| IngestError::UploadInProgress { pool: pool.id.clone(), filename: name.to_string() })?;
+            .ok_or_else(|| IngestError::UploadInProgress { pool: pool.id.to_string(), filename: name.to_string() })?;
         if tokio::fs::try_exists(pool.path_of(&name)).await? {
             return Err(taken());
         }
@@ -149,6 +149,7 @@ impl IngestSession {
     }
 
     /// Makes the bytes durable, verifies them, moves the file into place and records it.
+    #[tracing::instrument(skip(self), fields(pool = %self.pool.id, file = %self.name))]
     pub async fn finish(mut self) -> Result<IsoMetadata, IngestError> {
         let staged = self.staging.finish().await.map_err(|e| self.storage_error(e))?;
         if let Some(expected) = &self.target.expected_checksum
@@ -162,7 +163,7 @@ impl IngestSession {
         let dest = self.pool.path_of(&self.name);
         let mtime_ns = self.staging.finalize(&dest).await.map_err(|e| match e.kind() {
             std::io::ErrorKind::AlreadyExists => {
-                IngestError::NameTaken { pool: self.pool.id.clone(), filename: self.name.to_string() }
+                IngestError::NameTaken { pool: self.pool.id.to_string(), filename: self.name.to_string() }
             }
             _ => IngestError::Io(e),
         })?;
@@ -192,7 +193,7 @@ impl IngestSession {
 
     fn storage_error(&self, e: staging::StagingError) -> IngestError {
         match e {
-            staging::StagingError::Full => IngestError::DiskFull { pool: self.pool.id.clone() },
+            staging::StagingError::Full => IngestError::DiskFull { pool: self.pool.id.to_string() },
             staging::StagingError::Io(e) => IngestError::Io(e),
         }
     }

@@ -3,7 +3,11 @@
 
 use uuid::Uuid;
 
-use super::{NodeStore, StoreError, images::update};
+use super::{
+    NodeStore, StoreError,
+    changes::{self, ImageUpdate},
+    rows::parse_id,
+};
 
 /// An image's file as last examined.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -18,7 +22,7 @@ pub struct FileRow {
 
 impl FileRow {
     pub fn uuid(&self) -> Result<Uuid, StoreError> {
-        Uuid::parse_str(&self.id).map_err(|e| StoreError::Rule(format!("stored id {:?}: {e}", self.id)))
+        parse_id(&self.id)
     }
 
     /// Whether the file on disk still looks as it did when the row was written.
@@ -43,20 +47,16 @@ impl NodeStore {
     }
 
     /// The file changed behind the node's back: new size, and its old checksum no longer holds.
+    #[tracing::instrument(skip(self))]
     pub async fn file_changed(&self, id: Uuid, size: u64, mtime_ns: Option<i64>) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        sqlx::query("UPDATE images SET size_bytes = $1, file_mtime_ns = $2 WHERE id = $3")
-            .bind(size as i64)
-            .bind(mtime_ns)
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?;
-        update(&mut tx, self, id, "checksum = $1", None).await?;
+        changes::update(&mut tx, &self.locator, id, ImageUpdate::Contents { size, mtime_ns }).await?;
         self.commit(tx).await
     }
 
     /// Sets a computed checksum, unless the file changed while it was being hashed (then another hash is
     /// on its way). Returns whether it was set.
+    #[tracing::instrument(skip(self))]
     pub async fn set_checksum_if_unchanged(
         &self,
         id: Uuid,
@@ -69,7 +69,7 @@ impl NodeStore {
             sqlx::query_as(&format!("{SELECT} WHERE id = $1")).bind(id.to_string()).fetch_optional(&mut *tx).await?;
         match current {
             Some(row) if row.matches(size, mtime_ns) => {
-                update(&mut tx, self, id, "checksum = $1", Some(checksum.to_owned())).await?;
+                changes::update(&mut tx, &self.locator, id, ImageUpdate::Checksum(checksum)).await?;
                 self.commit(tx).await?;
                 Ok(true)
             }

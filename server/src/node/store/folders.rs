@@ -3,7 +3,11 @@
 use app::model::{FolderListing, FolderPath};
 use uuid::Uuid;
 
-use super::{NodeStore, StoreError, Tx, images::update};
+use super::{
+    NodeStore, StoreError, Tx,
+    changes::{self, ImageUpdate},
+    rows::parse_id,
+};
 
 /// Makes `folder` exist explicitly (idempotent).
 pub(super) async fn ensure_folder(tx: &mut Tx, folder: &FolderPath) -> Result<(), StoreError> {
@@ -28,13 +32,10 @@ impl Tree {
         let explicit: Vec<String> = sqlx::query_scalar("SELECT path FROM folders").fetch_all(&mut **tx).await?;
         let images: Vec<(String, String)> =
             sqlx::query_as("SELECT id, folder_path FROM images").fetch_all(&mut **tx).await?;
-        let parse = |p: &str| FolderPath::parse(p).map_err(StoreError::from);
+        let parse = |p: &str| FolderPath::parse(p).map_err(|_| StoreError::Corrupt(format!("folder {p:?}")));
         Ok(Tree {
             explicit: explicit.iter().map(|p| parse(p)).collect::<Result<_, _>>()?,
-            images: images
-                .iter()
-                .map(|(id, f)| Ok((Uuid::parse_str(id).map_err(|e| StoreError::Rule(e.to_string()))?, parse(f)?)))
-                .collect::<Result<_, StoreError>>()?,
+            images: images.iter().map(|(id, f)| Ok((parse_id(id)?, parse(f)?))).collect::<Result<_, StoreError>>()?,
         })
     }
 
@@ -59,6 +60,7 @@ impl NodeStore {
         Ok(listing)
     }
 
+    #[tracing::instrument(skip(self))]
     pub async fn create_folder(&self, folder: &FolderPath) -> Result<FolderListing, StoreError> {
         let mut tx = self.write().await?;
         if Tree::load(&mut tx).await?.exists(folder) {
@@ -71,12 +73,13 @@ impl NodeStore {
     }
 
     /// Renames `from` to `to`, moving every image and folder beneath it; each moved image is a change.
+    #[tracing::instrument(skip(self))]
     pub async fn rename_folder(&self, from: &FolderPath, to: &FolderPath) -> Result<FolderListing, StoreError> {
         if from.is_root() {
-            return Err(StoreError::Rule("The top-level folder cannot be renamed.".into()));
+            return Err(StoreError::RootFolder("renamed"));
         }
         if to.is_within(from) {
-            return Err(StoreError::Rule(format!("{from} cannot be moved inside itself ({to}).")));
+            return Err(StoreError::IntoItself { from: from.clone(), to: to.clone() });
         }
         let mut tx = self.write().await?;
         let tree = Tree::load(&mut tx).await?;
@@ -86,6 +89,7 @@ impl NodeStore {
         if tree.exists(to) {
             return Err(StoreError::FolderExists(to.clone()));
         }
+        // The new path may be too deep or too long for what lies beneath: the caller's request is refused.
         let rebase = |f: &FolderPath| f.rebase(from, to).expect("within `from`").map_err(StoreError::from);
         let moved: Vec<(Uuid, FolderPath)> =
             tree.images_within(from).map(|(id, f)| Ok((*id, rebase(f)?))).collect::<Result<_, StoreError>>()?;
@@ -103,7 +107,7 @@ impl NodeStore {
             ensure_folder(&mut tx, new).await?;
         }
         for (id, folder) in &moved {
-            update(&mut tx, self, *id, "folder_path = $1", Some(folder.to_string())).await?;
+            changes::update(&mut tx, &self.locator, *id, ImageUpdate::Folder(folder)).await?;
         }
         let listing = Tree::load(&mut tx).await?.listing();
         self.commit(tx).await?;
@@ -111,12 +115,13 @@ impl NodeStore {
     }
 
     /// Deletes a folder with no image anywhere beneath it (its empty subfolders go with it).
+    #[tracing::instrument(skip(self))]
     pub async fn delete_folder(&self, folder: &FolderPath) -> Result<FolderListing, StoreError> {
         if folder.is_root() {
-            return Err(StoreError::Rule("The top-level folder cannot be deleted.".into()));
+            return Err(StoreError::RootFolder("deleted"));
         }
         if FolderPath::defaults().any(|d| &d == folder) {
-            return Err(StoreError::Rule(format!("{folder} is a default folder; it always exists.")));
+            return Err(StoreError::DefaultFolder(folder.clone()));
         }
         let mut tx = self.write().await?;
         let tree = Tree::load(&mut tx).await?;

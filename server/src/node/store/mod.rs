@@ -1,16 +1,22 @@
 //! The node's metadata in SQLite: images, explicit folders, the revision counter and the sync outbox.
 //!
-//! Every change bumps the node-wide revision and writes its outbox record in the same transaction, so a
-//! change the vdc has not acknowledged can never be lost, whatever happens to the process.
+//! Every change to an image goes through [`changes`]: it takes the next node-wide revision and writes the
+//! outbox record in the change's own transaction, so a change the vdc has not acknowledged can never be
+//! lost, whatever happens to the process. Folders are not synced as such (the vdc derives them from
+//! images and keeps its own created folders): creating or deleting an empty folder records no change.
+//!
+//! The store never touches a pool: what it knows of them is the [`Locator`] that names a file's path.
 
+mod changes;
 mod files;
 mod folders;
 mod images;
 mod outbox;
+mod rows;
 
 use std::{path::Path, sync::Arc, time::Duration};
 
-use app::model::{FolderPath, FolderPathError, ImageEventType, IsoMetadata};
+use app::model::{FolderPath, FolderPathError};
 use sqlx::{
     Sqlite, SqlitePool, Transaction,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
@@ -18,15 +24,15 @@ use sqlx::{
 use uuid::Uuid;
 
 pub use files::FileRow;
-use images::ImageRow;
 pub use images::NewImage;
 pub use outbox::{OutboxRecord, Snapshot};
 
-use super::pools::Pools;
+use super::pools::Locator;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/node");
 
-/// Why a metadata operation failed.
+/// Why a metadata operation failed: a refusal the caller can act on, or a fault of ours
+/// ([`Corrupt`](StoreError::Corrupt), [`Db`](StoreError::Db), [`Migrate`](StoreError::Migrate)).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("No image has the id {0}.")]
@@ -41,10 +47,15 @@ pub enum StoreError {
     FolderExists(FolderPath),
     #[error("{0}")]
     InvalidFolder(#[from] FolderPathError),
-    #[error("{0}")]
-    Rule(String),
-    #[error("{0}")]
-    Conflict(String),
+    #[error("The top-level folder cannot be {0}.")]
+    RootFolder(&'static str),
+    #[error("{0} is a default folder; it always exists.")]
+    DefaultFolder(FolderPath),
+    #[error("{from} cannot be moved inside itself ({to}).")]
+    IntoItself { from: FolderPath, to: FolderPath },
+    /// Stored data that does not read back: a bug or a damaged database, never the caller's fault.
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
     #[error("database migration: {0}")]
@@ -54,7 +65,7 @@ pub enum StoreError {
 #[derive(Clone)]
 pub struct NodeStore {
     db: SqlitePool,
-    pools: Arc<Pools>,
+    locator: Locator,
     /// Signalled after every committed change, so the sync worker delivers it at once.
     changed: Arc<tokio::sync::Notify>,
 }
@@ -63,7 +74,7 @@ type Tx = Transaction<'static, Sqlite>;
 
 impl NodeStore {
     /// Opens (creating if needed) the database at `path` and applies the embedded migrations.
-    pub async fn open(path: &Path, pools: Arc<Pools>) -> Result<NodeStore, StoreError> {
+    pub async fn open(path: &Path, locator: Locator) -> Result<NodeStore, StoreError> {
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -74,8 +85,9 @@ impl NodeStore {
             .foreign_keys(true);
         let db = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         MIGRATOR.run(&db).await?;
-        let store = NodeStore { db, pools, changed: Default::default() };
+        let store = NodeStore { db, locator, changed: Default::default() };
         store.init_revision().await?;
+        store.fill_search_keys().await?;
         Ok(store)
     }
 
@@ -125,40 +137,7 @@ impl NodeStore {
         self.changed.clone()
     }
 
-    /// The node's pools with their space and image counts.
-    pub async fn describe_pools(&self) -> Result<Vec<app::model::StoragePool>, StoreError> {
-        let counts = self.count_by_pool().await?;
-        let pools = self.pools.clone();
-        tokio::task::spawn_blocking(move || pools.describe(&counts))
-            .await
-            .map_err(|e| StoreError::Rule(e.to_string()))?
-            .map_err(|e| StoreError::Rule(format!("cannot read the pools' free space: {e}")))
-    }
-
     pub async fn close(&self) {
         self.db.close().await;
     }
-}
-
-/// Takes the next revision inside `tx`.
-async fn next_revision(tx: &mut Tx) -> Result<u64, StoreError> {
-    let value: i64 = sqlx::query_scalar(
-        "UPDATE settings SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revision' RETURNING CAST(value AS INTEGER)",
-    )
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(value as u64)
-}
-
-/// Records a change for delivery to the vdc, inside the transaction that made it.
-async fn record_change(tx: &mut Tx, event: ImageEventType, image: &IsoMetadata) -> Result<(), StoreError> {
-    let json = serde_json::to_string(image).expect("metadata serialises");
-    sqlx::query("INSERT INTO outbox (event_type, revision, image_json, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(event.code())
-        .bind(image.revision as i64)
-        .bind(json)
-        .bind(crate::now_unix())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }

@@ -2,7 +2,10 @@
 
 use app::model::{ImageEventType, IsoMetadata};
 
-use super::{ImageRow, NodeStore, StoreError};
+use super::{
+    NodeStore, StoreError,
+    rows::{COLUMNS, ImageRow},
+};
 
 #[derive(Debug, Clone)]
 pub struct OutboxRecord {
@@ -29,10 +32,11 @@ impl NodeStore {
                 .await?;
         rows.into_iter()
             .map(|(seq, event, json, created_at)| {
-                let event_type = ImageEventType::from_code(event)
-                    .ok_or_else(|| StoreError::Rule(format!("outbox record {seq} has unknown event type {event}")))?;
+                let event_type = ImageEventType::from_code(event).ok_or_else(|| {
+                    StoreError::Corrupt(format!("outbox record {seq} has unknown event type {event}"))
+                })?;
                 let image = serde_json::from_str(&json)
-                    .map_err(|e| StoreError::Rule(format!("outbox record {seq} is unreadable: {e}")))?;
+                    .map_err(|e| StoreError::Corrupt(format!("outbox record {seq} is unreadable: {e}")))?;
                 Ok(OutboxRecord { seq, event_type, image, created_at })
             })
             .collect()
@@ -60,13 +64,14 @@ impl NodeStore {
         let mut tx = self.db.begin().await?;
         let revision: String =
             sqlx::query_scalar("SELECT value FROM settings WHERE key = 'revision'").fetch_one(&mut *tx).await?;
-        let rows: Vec<ImageRow> = sqlx::query_as("SELECT * FROM images ORDER BY id").fetch_all(&mut *tx).await?;
+        let rows: Vec<ImageRow> =
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM images ORDER BY id")).fetch_all(&mut *tx).await?;
         tx.commit().await?;
         Ok(Snapshot {
             as_of_revision: revision
                 .parse()
-                .map_err(|_| StoreError::Rule(format!("bad revision counter {revision:?}")))?,
-            images: rows.into_iter().map(|r| self.to_meta(r)).collect::<Result<_, _>>()?,
+                .map_err(|_| StoreError::Corrupt(format!("revision counter {revision:?}")))?,
+            images: rows.into_iter().map(|r| r.into_meta(&self.locator)).collect::<Result<_, _>>()?,
         })
     }
 }

@@ -21,6 +21,7 @@ use rand::Rng;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::pools::Pools;
 use super::store::{NodeStore, StoreError};
 pub use transport::{HttpTransport, SyncTransport, TransportError};
 
@@ -38,6 +39,8 @@ pub enum SyncError {
     Transport(#[from] TransportError),
     #[error("node database: {0}")]
     Store(#[from] StoreError),
+    #[error("cannot read the pools' free space: {0}")]
+    Pools(std::io::Error),
 }
 
 /// What `GET /api/v1/sync/status` shows besides the pending count.
@@ -54,14 +57,15 @@ pub type SharedSyncState = Arc<Mutex<SyncState>>;
 
 pub struct SyncClient<T> {
     store: NodeStore,
+    pools: Arc<Pools>,
     transport: T,
     node: NodeRef,
     state: SharedSyncState,
 }
 
 impl<T: SyncTransport> SyncClient<T> {
-    pub fn new(store: NodeStore, transport: T, node: NodeRef, state: SharedSyncState) -> Self {
-        Self { store, transport, node, state }
+    pub fn new(store: NodeStore, pools: Arc<Pools>, transport: T, node: NodeRef, state: SharedSyncState) -> Self {
+        Self { store, pools, transport, node, state }
     }
 
     fn record<R>(&self, result: &Result<R, SyncError>) {
@@ -78,6 +82,7 @@ impl<T: SyncTransport> SyncClient<T> {
 
     /// Delivers the oldest pending changes (one batch) and forgets them once the vdc acknowledged them.
     /// Returns how many were delivered; 0 when nothing is pending.
+    #[tracing::instrument(skip(self))]
     pub async fn deliver_once(&self) -> Result<usize, SyncError> {
         let records = self.store.pending_changes(BATCH).await?;
         let Some(last) = records.last().map(|r| r.seq) else { return Ok(0) };
@@ -107,6 +112,7 @@ impl<T: SyncTransport> SyncClient<T> {
     }
 
     /// Sends the whole inventory; what it carried no longer needs delivering.
+    #[tracing::instrument(skip(self))]
     pub async fn full_sync(&self) -> Result<SyncNodeImagesResponse, SyncError> {
         let snapshot = self.store.snapshot().await?;
         let req = SyncNodeImagesRequest {
@@ -124,9 +130,10 @@ impl<T: SyncTransport> SyncClient<T> {
     }
 
     /// Tells the vdc the node is alive; returns whether it asks for a full inventory now.
+    #[tracing::instrument(skip(self))]
     pub async fn heartbeat(&self) -> Result<bool, SyncError> {
         let pending = self.store.pending_count().await?;
-        let pools = self.store.describe_pools().await?;
+        let pools = self.pools.describe(self.store.count_by_pool().await?).await.map_err(SyncError::Pools)?;
         let result = self.transport.heartbeat(&HeartbeatRequest { node: self.node.clone(), pending, pools }).await;
         let result = result.map_err(SyncError::from);
         self.record(&result);

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use app::model::{
     ErrorBody, HeartbeatRequest, HeartbeatResponse, NotifyImageChangeResponse, NotifyImageChangesRequest,
-    SyncNodeImagesRequest, SyncNodeImagesResponse,
+    SyncNodeImagesRequest, SyncNodeImagesResponse, sync_paths,
 };
 
 use crate::config::ClusterToken;
@@ -42,7 +42,7 @@ pub trait SyncTransport: Send + Sync + 'static {
 #[derive(Clone)]
 pub struct HttpTransport {
     http: reqwest::Client,
-    base: String,
+    vdc_url: String,
     token: Option<ClusterToken>,
 }
 
@@ -53,7 +53,7 @@ impl HttpTransport {
             .timeout(Duration::from_secs(60))
             .build()
             .expect("HTTP client");
-        Self { http, base: format!("{vdc_url}/limiquantix.storage.v1.ImageService"), token }
+        Self { http, vdc_url: vdc_url.to_owned(), token }
     }
 
     async fn call<Req: serde::Serialize, Resp: serde::de::DeserializeOwned>(
@@ -61,7 +61,7 @@ impl HttpTransport {
         method: &str,
         body: &Req,
     ) -> Result<Resp, TransportError> {
-        let mut req = self.http.post(format!("{}/{method}", self.base)).json(body);
+        let mut req = self.http.post(format!("{}{method}", self.vdc_url)).json(body);
         if let Some(token) = &self.token {
             req = req.header(http::header::AUTHORIZATION, format!("{SCHEME}{}", token.expose()));
         }
@@ -81,14 +81,14 @@ impl HttpTransport {
 
 impl SyncTransport for HttpTransport {
     async fn notify(&self, req: &NotifyImageChangesRequest) -> Result<NotifyImageChangeResponse, TransportError> {
-        self.call("NotifyImageChanges", req).await
+        self.call(sync_paths::NOTIFY_IMAGE_CHANGES, req).await
     }
 
     async fn full_sync(&self, req: &SyncNodeImagesRequest) -> Result<SyncNodeImagesResponse, TransportError> {
-        self.call("SyncNodeImages", req).await
+        self.call(sync_paths::SYNC_NODE_IMAGES, req).await
     }
 
     async fn heartbeat(&self, req: &HeartbeatRequest) -> Result<HeartbeatResponse, TransportError> {
-        self.call("Heartbeat", req).await
+        self.call(sync_paths::HEARTBEAT, req).await
     }
 }

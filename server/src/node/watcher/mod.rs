@@ -305,7 +305,7 @@ impl WatcherActor {
                     }
                     match self.store.file_row(&from_pool.id, old_name.as_str()).await? {
                         Some(row) => {
-                            let meta = self.store.rename_file(row.uuid()?, &new_name).await?;
+                            let meta = self.store.rename_file(row.uuid()?, &to_pool.id, &new_name).await?;
                             tracing::info!(id = %meta.id, to = %to.display(), "file renamed; image kept");
                         }
                         // Not registered yet: it carries on as a pending file under its new name.
@@ -340,7 +340,7 @@ impl WatcherActor {
                 if entry.file_type().is_ok_and(|t| t.is_file())
                     && let Some((pool, name)) = self.image_file(&path)
                 {
-                    on_disk.insert((pool.id.clone(), name.to_string()), path);
+                    on_disk.insert((pool.id.to_string(), name.to_string()), path);
                 }
             }
         }

@@ -13,7 +13,6 @@ impl From<CatalogueError> for ApiError {
             CatalogueError::NodeNotFound(_) => ApiError::not_found("node_not_found", msg),
             CatalogueError::FolderExists(_) => ApiError::conflict("folder_exists", msg),
             CatalogueError::InvalidFolder(_) => ApiError::bad_request("invalid_folder", msg),
-            CatalogueError::InvalidCursor => ApiError::bad_request("invalid_cursor", msg),
             CatalogueError::VmNameTaken(_) => ApiError::conflict("vm_name_taken", msg),
             CatalogueError::VmNotFound(_) => ApiError::not_found("vm_not_found", msg),
             CatalogueError::UnsupportedUrl(_)

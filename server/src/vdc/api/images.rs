@@ -1,26 +1,26 @@
 use app::model::{
     CreateFolderRequest, FolderListing, FolderPath, ImageList, ImageQuery, IsoMetadata, MoveImageRequest,
 };
-use axum::extract::{Path, State};
+use axum::extract::State;
 use http::StatusCode;
 
-use crate::filters::ImageFilter;
-use crate::http::{ApiError, Json, Query};
-use crate::node::api::parse_id;
+use crate::db::ImageFilter;
+use crate::http::{ApiError, Json, PathId, Query};
 use crate::vdc::VdcState;
 
 pub async fn list(State(s): State<VdcState>, Query(q): Query<ImageQuery>) -> Result<axum::Json<ImageList>, ApiError> {
     Ok(axum::Json(s.catalogue.list(&ImageFilter::parse(q)?).await?))
 }
 
-pub async fn get_one(State(s): State<VdcState>, Path(id): Path<String>) -> Result<axum::Json<IsoMetadata>, ApiError> {
-    Ok(axum::Json(s.catalogue.get(parse_id(&id)?).await?))
+pub async fn get_one(State(s): State<VdcState>, PathId(id): PathId) -> Result<axum::Json<IsoMetadata>, ApiError> {
+    Ok(axum::Json(s.catalogue.get(id).await?))
 }
 
 pub async fn folders(State(s): State<VdcState>) -> Result<axum::Json<FolderListing>, ApiError> {
     Ok(axum::Json(s.catalogue.folder_tree().await?))
 }
 
+#[tracing::instrument(skip(s))]
 pub async fn create_folder(
     State(s): State<VdcState>,
     Json(body): Json<CreateFolderRequest>,
@@ -31,17 +31,24 @@ pub async fn create_folder(
     Ok((StatusCode::CREATED, axum::Json(listing)))
 }
 
+/// The node that holds an image: where moves and deletes are forwarded.
+async fn owner(s: &VdcState, image: &IsoMetadata) -> Result<crate::vdc::catalogue::NodeRecord, ApiError> {
+    let node_id =
+        image.node_id.as_ref().ok_or_else(|| ApiError::internal(format!("image {} has no node", image.id)))?;
+    Ok(s.catalogue.node(node_id).await?)
+}
+
 /// Forwarded to the owning node; its answer is applied at once.
+#[tracing::instrument(skip(s))]
 pub async fn move_image(
     State(s): State<VdcState>,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Json(body): Json<MoveImageRequest>,
 ) -> Result<axum::Json<IsoMetadata>, ApiError> {
-    let id = parse_id(&id)?;
     FolderPath::parse(&body.folder_path)?;
     let image = s.catalogue.get(id).await?;
-    let node_id = image.node_id.clone().unwrap_or_default();
-    let node = s.catalogue.node(&node_id).await?;
+    let node = owner(&s, &image).await?;
+    let node_id = node.id.clone();
     let moved = s.nodes.move_image(&node, id, &body.folder_path).await?;
     s.catalogue.apply_node_answer(&node_id, moved.clone(), false).await?;
     s.live.changed();
@@ -49,11 +56,8 @@ pub async fn move_image(
 }
 
 /// Forwarded to the owning node; the deletion is applied at once. Refused while a VM boots from it.
-pub async fn delete_image(
-    State(s): State<VdcState>,
-    Path(id): Path<String>,
-) -> Result<axum::Json<IsoMetadata>, ApiError> {
-    let id = parse_id(&id)?;
+#[tracing::instrument(skip(s))]
+pub async fn delete_image(State(s): State<VdcState>, PathId(id): PathId) -> Result<axum::Json<IsoMetadata>, ApiError> {
     let image = s.catalogue.get(id).await?;
     let users = s.catalogue.vms_using(id).await?;
     if !users.is_empty() {
@@ -67,8 +71,8 @@ pub async fn delete_image(
             ),
         ));
     }
-    let node_id = image.node_id.clone().unwrap_or_default();
-    let node = s.catalogue.node(&node_id).await?;
+    let node = owner(&s, &image).await?;
+    let node_id = node.id.clone();
     let deleted = s.nodes.delete_image(&node, id).await?;
     s.catalogue.apply_node_answer(&node_id, deleted.clone(), true).await?;
     s.live.changed();

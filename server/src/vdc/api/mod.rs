@@ -11,19 +11,18 @@ use axum::{
     routing::{get, post},
 };
 
+use app::model::sync_paths;
+
 use super::VdcState;
 use crate::http;
-
-/// The seed's sync service path.
-pub const SYNC_SERVICE: &str = "/limiquantix.storage.v1.ImageService";
 
 pub fn router(state: VdcState) -> Router {
     let token = state.cluster_token.clone();
     let sync = Router::new()
-        .route(&format!("{SYNC_SERVICE}/NotifyImageChange"), post(sync::notify))
-        .route(&format!("{SYNC_SERVICE}/NotifyImageChanges"), post(sync::notify_batch))
-        .route(&format!("{SYNC_SERVICE}/SyncNodeImages"), post(sync::full_sync))
-        .route(&format!("{SYNC_SERVICE}/Heartbeat"), post(sync::heartbeat))
+        .route(sync_paths::NOTIFY_IMAGE_CHANGE, post(sync::notify))
+        .route(sync_paths::NOTIFY_IMAGE_CHANGES, post(sync::notify_batch))
+        .route(sync_paths::SYNC_NODE_IMAGES, post(sync::full_sync))
+        .route(sync_paths::HEARTBEAT, post(sync::heartbeat))
         .route_layer(middleware::from_fn(move |req, next| http::auth::require_token(token.clone(), req, next)))
         // A full inventory of thousands of images is larger than axum's 2 MB default.
         .layer(axum::extract::DefaultBodyLimit::max(256 << 20));

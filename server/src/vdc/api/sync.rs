@@ -1,30 +1,18 @@
 //! The endpoints nodes call: one change, a batch of changes, a full inventory, a heartbeat.
 
 use app::model::{
-    HeartbeatRequest, HeartbeatResponse, ImageChange, NodeRef, NotifyImageChangeRequest, NotifyImageChangeResponse,
+    HeartbeatRequest, HeartbeatResponse, ImageChange, NotifyImageChangeRequest, NotifyImageChangeResponse,
     NotifyImageChangesRequest, SyncNodeImagesRequest, SyncNodeImagesResponse,
 };
 use axum::extract::State;
 
 use crate::http::{ApiError, Json};
-use crate::node::pools::is_valid_id;
 use crate::vdc::VdcState;
-
-fn check_node(node: &NodeRef) -> Result<(), ApiError> {
-    if !is_valid_id(&node.node_id) {
-        return Err(ApiError::bad_request(
-            "invalid_node_id",
-            format!("node_id {:?} is not valid: use 1 to 64 letters, digits, '.', '_' or '-'.", node.node_id),
-        ));
-    }
-    Ok(())
-}
 
 pub async fn notify(
     State(s): State<VdcState>,
     Json(req): Json<NotifyImageChangeRequest>,
 ) -> Result<axum::Json<NotifyImageChangeResponse>, ApiError> {
-    check_node(&req.node)?;
     let change = ImageChange { image: req.image, event_type: req.event_type, timestamp: req.timestamp };
     let (applied, ignored) = s.catalogue.apply_changes(&req.node, vec![change], crate::now_unix()).await?;
     if applied > 0 {
@@ -37,7 +25,6 @@ pub async fn notify_batch(
     State(s): State<VdcState>,
     Json(req): Json<NotifyImageChangesRequest>,
 ) -> Result<axum::Json<NotifyImageChangeResponse>, ApiError> {
-    check_node(&req.node)?;
     let (applied, ignored) = s.catalogue.apply_changes(&req.node, req.events, crate::now_unix()).await?;
     if applied > 0 {
         s.live.changed();
@@ -49,7 +36,6 @@ pub async fn full_sync(
     State(s): State<VdcState>,
     Json(req): Json<SyncNodeImagesRequest>,
 ) -> Result<axum::Json<SyncNodeImagesResponse>, ApiError> {
-    check_node(&req.node)?;
     let counts = s.catalogue.sync_inventory(req, crate::now_unix()).await?;
     if counts.added + counts.updated + counts.removed > 0 {
         s.live.changed();
@@ -61,7 +47,6 @@ pub async fn heartbeat(
     State(s): State<VdcState>,
     Json(req): Json<HeartbeatRequest>,
 ) -> Result<axum::Json<HeartbeatResponse>, ApiError> {
-    check_node(&req.node)?;
     let full_sync_wanted = s.catalogue.heartbeat(&req.node, req.pending, &req.pools, crate::now_unix()).await?;
     s.live.changed();
     Ok(axum::Json(HeartbeatResponse { full_sync_wanted }))

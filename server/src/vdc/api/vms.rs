@@ -1,15 +1,11 @@
 //! VM definitions: created by the wizard, placed on the node holding the ISO, rendered as libvirt XML.
 
-use app::model::{CreateVmRequest, IsoMetadata, StoragePool, VmDefinition, VmList};
-use axum::{
-    extract::{Path, State},
-    response::IntoResponse,
-};
+use app::model::{CreateVmRequest, IsoMetadata, NodeId, PoolId, StoragePool, VmDefinition, VmList};
+use axum::{extract::State, response::IntoResponse};
 use http::StatusCode;
 use uuid::Uuid;
 
-use crate::http::{ApiError, Json};
-use crate::node::api::parse_id;
+use crate::http::{ApiError, Json, PathId};
 use crate::vdc::{
     VdcState,
     catalogue::{CatalogueError, VmRecord},
@@ -32,9 +28,9 @@ async fn definition(s: &VdcState, vm: VmRecord) -> Result<(VmDefinition, Option<
         vcpus: vm.vcpus as u32,
         memory_mib: vm.memory_mib as u64,
         disk_gib: vm.disk_gib as u64,
-        disk_pool_id: vm.disk_pool_id,
+        disk_pool_id: PoolId::parse(&vm.disk_pool_id).map_err(ApiError::internal)?,
         iso_id,
-        node_id: vm.node_id,
+        node_id: NodeId::parse(&vm.node_id).map_err(ApiError::internal)?,
         iso_filename: iso.as_ref().map(|i| i.filename.clone()),
         iso_path: iso.as_ref().map(|i| i.path.clone()),
         created_at: vm.created_at,
@@ -42,10 +38,11 @@ async fn definition(s: &VdcState, vm: VmRecord) -> Result<(VmDefinition, Option<
     Ok((def, iso))
 }
 
-async fn pools_of(s: &VdcState, node_id: &str) -> Result<Vec<StoragePool>, ApiError> {
+async fn pools_of(s: &VdcState, node_id: &NodeId) -> Result<Vec<StoragePool>, ApiError> {
     Ok(s.catalogue.node_pools().await?.remove(node_id).unwrap_or_default())
 }
 
+#[tracing::instrument(skip(s))]
 pub async fn create(
     State(s): State<VdcState>,
     Json(req): Json<CreateVmRequest>,
@@ -58,7 +55,7 @@ pub async fn create(
         }
         Err(e) => return Err(e.into()),
     };
-    let node_id = iso.node_id.clone().unwrap_or_default();
+    let node_id = iso.node_id.clone().ok_or_else(|| ApiError::internal(format!("image {} has no node", iso.id)))?;
     if !iso.is_ready() {
         return Err(ApiError::conflict(
             "iso_not_ready",
@@ -96,9 +93,9 @@ pub async fn create(
         vcpus: req.vcpus as i64,
         memory_mib: req.memory_mib as i64,
         disk_gib: req.disk_gib as i64,
-        disk_pool_id: pool.id,
+        disk_pool_id: pool.id.to_string(),
         iso_id: req.iso_id.to_string(),
-        node_id,
+        node_id: node_id.to_string(),
         created_at: crate::now_unix(),
     };
     s.catalogue.create_vm(&record).await?;
@@ -114,19 +111,20 @@ pub async fn list(State(s): State<VdcState>) -> Result<axum::Json<VmList>, ApiEr
     Ok(axum::Json(VmList { vms }))
 }
 
-pub async fn get_one(State(s): State<VdcState>, Path(id): Path<String>) -> Result<axum::Json<VmDefinition>, ApiError> {
-    let vm = s.catalogue.vm(parse_id(&id)?).await?;
+pub async fn get_one(State(s): State<VdcState>, PathId(id): PathId) -> Result<axum::Json<VmDefinition>, ApiError> {
+    let vm = s.catalogue.vm(id).await?;
     Ok(axum::Json(definition(&s, vm).await?.0))
 }
 
-pub async fn delete(State(s): State<VdcState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
-    s.catalogue.delete_vm(parse_id(&id)?).await?;
+#[tracing::instrument(skip(s))]
+pub async fn delete(State(s): State<VdcState>, PathId(id): PathId) -> Result<StatusCode, ApiError> {
+    s.catalogue.delete_vm(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/v1/vms/{id}/domain.xml`
-pub async fn domain_xml(State(s): State<VdcState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
-    let vm = s.catalogue.vm(parse_id(&id)?).await?;
+pub async fn domain_xml(State(s): State<VdcState>, PathId(id): PathId) -> Result<impl IntoResponse, ApiError> {
+    let vm = s.catalogue.vm(id).await?;
     let (def, iso) = definition(&s, vm).await?;
     let iso = iso.ok_or_else(|| {
         ApiError::conflict(

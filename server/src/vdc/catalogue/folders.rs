@@ -2,7 +2,8 @@
 
 use app::model::{FolderListing, FolderPath};
 
-use super::{Catalogue, CatalogueError, sql::Sql};
+use super::{Catalogue, CatalogueError};
+use crate::db::Sql;
 
 impl Catalogue {
     /// Every folder with its image counts: created ones, defaults, and every ancestor of every image's

@@ -4,12 +4,14 @@
 use std::collections::HashMap;
 
 use app::model::{
-    FolderPath, ImageChange, ImageEventType, ImageFormat, IsoMetadata, NodeRef, SortKey, SyncNodeImagesRequest,
-    SyncNodeImagesResponse,
+    FolderPath, ImageChange, ImageEventType, ImageFormat, IsoMetadata, NodeId, NodeRef, PoolId, SortKey,
+    SyncNodeImagesRequest, SyncNodeImagesResponse,
 };
 use uuid::Uuid;
 
-use super::{Catalogue, CatalogueError, Cursor, Tx, nodes, sql::Sql};
+use super::{Catalogue, CatalogueError, Tx, nodes};
+use crate::db::Sql;
+use crate::db::{Cursor, search_key, search_text};
 
 pub(super) const COLUMNS: &str = "node_id, id, revision, name, filename, folder_path, size_bytes, format, storage_pool_id, path, \
      checksum, os_family, os_distribution, os_version, created_at, updated_at, name_key";
@@ -45,10 +47,16 @@ impl Row {
             id: Uuid::parse_str(&self.id).map_err(|_| corrupt("id"))?,
             folder_path: FolderPath::parse(&self.folder_path).map_err(|_| corrupt("folder"))?,
             format: ImageFormat::from_extension(&self.format).ok_or_else(|| corrupt("format"))?,
+            storage_pool_id: self
+                .storage_pool_id
+                .as_deref()
+                .map(PoolId::parse)
+                .transpose()
+                .map_err(|_| corrupt("pool"))?,
+            node_id: Some(NodeId::parse(&self.node_id).map_err(|_| corrupt("node"))?),
             name: self.name,
             filename: self.filename,
             size_bytes: self.size_bytes as u64,
-            storage_pool_id: self.storage_pool_id,
             path: self.path,
             checksum: self.checksum,
             os_family: self.os_family,
@@ -57,20 +65,12 @@ impl Row {
             created_at: self.created_at,
             updated_at: self.updated_at,
             revision: self.revision as u64,
-            node_id: Some(self.node_id),
         })
     }
 
     pub(super) fn cursor(&self, sort: SortKey) -> Cursor {
-        let (node, id) = (self.node_id.clone(), self.id.clone());
-        match sort {
-            SortKey::Folder => {
-                Cursor::Folder { folder: self.folder_path.clone(), name: self.name_key.clone(), node, id }
-            }
-            SortKey::Name => Cursor::Name { name: self.name_key.clone(), node, id },
-            SortKey::Size => Cursor::Size { size: self.size_bytes, node, id },
-            SortKey::Created => Cursor::Created { created: self.created_at, node, id },
-        }
+        let (folder, name, node, id) = (&self.folder_path, &self.name_key, &self.node_id, &self.id);
+        Cursor::of(sort, folder, name, self.size_bytes, self.created_at, node, id)
     }
 }
 
@@ -108,8 +108,6 @@ async fn upsert(tx: &mut Tx, node_id: &str, rows: &[(IsoMetadata, bool)]) -> Res
             if i > 0 {
                 sql.push(", ");
             }
-            let name_key = m.name.to_lowercase();
-            let search_text = format!("{name_key}\n{}", m.filename.to_lowercase());
             sql.push("(")
                 .bind(node_id.to_owned())
                 .push(", ")
@@ -129,7 +127,7 @@ async fn upsert(tx: &mut Tx, node_id: &str, rows: &[(IsoMetadata, bool)]) -> Res
                 .push(", ")
                 .bind(m.format.extension().to_owned())
                 .push(", ")
-                .bind(m.storage_pool_id.clone())
+                .bind(m.storage_pool_id.as_ref().map(PoolId::to_string))
                 .push(", ")
                 .bind(m.path.clone())
                 .push(", ")
@@ -145,9 +143,9 @@ async fn upsert(tx: &mut Tx, node_id: &str, rows: &[(IsoMetadata, bool)]) -> Res
                 .push(", ")
                 .bind(m.updated_at)
                 .push(", ")
-                .bind(name_key)
+                .bind(search_key(&m.name))
                 .push(", ")
-                .bind(search_text)
+                .bind(search_text(&m.name, &m.filename))
                 .push(")");
         }
         sql.push(
@@ -181,8 +179,8 @@ impl Catalogue {
             .retrying(|| async {
                 let mut tx = self.write().await?;
                 let floor = nodes::touch(&mut tx, node, now, None).await?;
-                let rows = self.drop_below_floor(&mut tx, &node.node_id, floor, rows.clone()).await?;
-                let applied = upsert(&mut tx, &node.node_id, &rows).await?;
+                let rows = self.drop_below_floor(&mut tx, node.node_id.as_str(), floor, rows.clone()).await?;
+                let applied = upsert(&mut tx, node.node_id.as_str(), &rows).await?;
                 tx.commit().await?;
                 self.note_changes(applied);
                 Ok(applied)
@@ -231,7 +229,7 @@ impl Catalogue {
         inventory: &[(IsoMetadata, bool)],
         now: i64,
     ) -> Result<SyncNodeImagesResponse, CatalogueError> {
-        let node_id = node.node_id.clone();
+        let node_id = node.node_id.to_string();
         let mut tx = self.write().await?;
         let floor = nodes::touch(&mut tx, node, now, None).await?;
         // The Any driver cannot decode SQLite booleans: read the flag as a number.

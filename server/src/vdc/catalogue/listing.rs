@@ -5,11 +5,10 @@
 use app::model::{ImageList, SortKey, SortOrder};
 
 use super::{
-    Backend, Catalogue, CatalogueError, Cursor,
+    Backend, Catalogue, CatalogueError,
     images::{COLUMNS, Row},
-    sql::Sql,
 };
-use crate::filters::{FolderCondition, ImageFilter, folder_condition};
+use crate::db::{Cursor, FolderCondition, ImageFilter, SortValue, Sql, folder_condition, like_pattern, sort_columns};
 
 /// A subtree with more live images than this, listed in a non-folder order, is read along that order's
 /// index (filtering by folder); a smaller one is read by folder and sorted.
@@ -21,7 +20,6 @@ const POSTGRES_HITS_FIRST_UP_TO: i64 = 20000;
 
 impl Catalogue {
     pub async fn list(&self, f: &ImageFilter) -> Result<ImageList, CatalogueError> {
-        let cursor = f.cursor.as_deref().map(Cursor::decode).transpose()?;
         let hits_first = match &f.q {
             Some(q) => self.search_hits(q).await?.is_some_and(|hits| {
                 hits <= match self.backend {
@@ -52,14 +50,14 @@ impl Catalogue {
             sql.push(&format!("SELECT {COLUMNS} FROM images WHERE deleted = FALSE"));
             self.push_filters(&mut sql, f, condition, along_sort_index);
         }
-        if let Some(cursor) = cursor {
-            push_cursor(&mut sql, f, cursor)?;
+        if let Some(cursor) = &f.cursor {
+            push_cursor(&mut sql, f, cursor);
         }
         let dir = match f.order {
             SortOrder::Asc => "ASC",
             SortOrder::Desc => "DESC",
         };
-        let order: Vec<String> = sort_columns(f.sort).iter().map(|k| format!("{k} {dir}")).collect();
+        let order: Vec<String> = sort_columns(f.sort, true).iter().map(|k| format!("{k} {dir}")).collect();
         sql.push(&format!(" ORDER BY {} LIMIT ", order.join(", "))).bind(f.limit as i64 + 1);
         let mut rows: Vec<Row> = sql.fetch_all(&self.db).await?;
         let next_cursor = if rows.len() > f.limit as usize {
@@ -91,9 +89,11 @@ impl Catalogue {
                 sql.push(")");
             }
         }
-        for (column, value) in [("node_id", &f.node_id), ("storage_pool_id", &f.pool_id), ("os_family", &f.os_family)] {
+        let node = f.node_id.as_ref().map(|n| n.to_string());
+        let pool = f.pool_id.as_ref().map(|p| p.to_string());
+        for (column, value) in [("node_id", node), ("storage_pool_id", pool), ("os_family", f.os_family.clone())] {
             if let Some(v) = value {
-                sql.push(&format!(" AND {column} = ")).bind(v.clone());
+                sql.push(&format!(" AND {column} = ")).bind(v);
             }
         }
         if let Some(q) = &f.q {
@@ -108,8 +108,7 @@ impl Catalogue {
             let phrase = format!("\"{}\"", q.replace('"', "\"\""));
             sql.push(" AND pk IN (SELECT rowid FROM images_search WHERE images_search MATCH ").bind(phrase).push(")");
         }
-        let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        sql.push(" AND search_text LIKE ").bind(format!("%{escaped}%")).push(" ESCAPE '\\'");
+        sql.push(" AND search_text LIKE ").bind(like_pattern(q)).push(" ESCAPE '\\'");
     }
 
     /// About how many images match `q`, from the trigram index: SQLite counts its full-text hits (no
@@ -119,7 +118,6 @@ impl Catalogue {
         if q.chars().count() < 3 {
             return Ok(None);
         }
-        let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         match self.backend {
             Backend::Sqlite => {
                 let mut sql = Sql::new(
@@ -132,7 +130,7 @@ impl Catalogue {
             }
             Backend::Postgres => {
                 let mut sql = Sql::new("EXPLAIN SELECT 1 FROM images WHERE deleted = FALSE AND search_text LIKE ");
-                sql.bind(format!("%{escaped}%")).push(" ESCAPE '\\'");
+                sql.bind(like_pattern(q)).push(" ESCAPE '\\'");
                 let plan: Vec<(String,)> = sql.fetch_all(&self.db).await?;
                 // The top line reads "… (cost=… rows=N width=…)".
                 Ok(plan.first().and_then(|(line,)| {
@@ -154,34 +152,21 @@ impl Catalogue {
     }
 }
 
-fn sort_columns(sort: SortKey) -> &'static [&'static str] {
-    match sort {
-        SortKey::Folder => &["folder_path", "name_key", "node_id", "id"],
-        SortKey::Name => &["name_key", "node_id", "id"],
-        SortKey::Size => &["size_bytes", "node_id", "id"],
-        SortKey::Created => &["created_at", "node_id", "id"],
-    }
-}
-
 /// `AND (sort columns) > (cursor values)` (or `<` descending): the page after the cursor's row.
-fn push_cursor(sql: &mut Sql, f: &ImageFilter, cursor: Cursor) -> Result<(), CatalogueError> {
+fn push_cursor(sql: &mut Sql, f: &ImageFilter, cursor: &Cursor) {
     let cmp = match f.order {
         SortOrder::Asc => " > ",
         SortOrder::Desc => " < ",
     };
-    sql.push(&format!(" AND ({})", sort_columns(f.sort).join(", "))).push(cmp);
-    match (f.sort, cursor) {
-        (SortKey::Folder, Cursor::Folder { folder, name, node, id }) => {
-            sql.bind_list([folder, name, node, id]);
+    sql.push(&format!(" AND ({})", sort_columns(f.sort, true).join(", "))).push(cmp).push("(");
+    for (i, value) in cursor.values(true).into_iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
         }
-        (SortKey::Name, Cursor::Name { name, node, id }) => {
-            sql.bind_list([name, node, id]);
-        }
-        (SortKey::Size, Cursor::Size { size: first, node, id })
-        | (SortKey::Created, Cursor::Created { created: first, node, id }) => {
-            sql.push("(").bind(first).push(", ").bind(node).push(", ").bind(id).push(")");
-        }
-        _ => return Err(CatalogueError::InvalidCursor),
+        match value {
+            SortValue::Text(t) => sql.bind(t),
+            SortValue::Int(n) => sql.bind(n),
+        };
     }
-    Ok(())
+    sql.push(")");
 }

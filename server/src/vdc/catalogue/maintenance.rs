@@ -13,7 +13,8 @@ use std::{
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::{Backend, Catalogue, sql::Sql};
+use super::{Backend, Catalogue};
+use crate::db::Sql;
 
 #[derive(Default)]
 pub(super) struct Stats {

@@ -2,13 +2,12 @@
 //! PostgreSQL (several vdc replicas share one), chosen by the database URL. The same queries run on both;
 //! only the migrations are per backend.
 
-mod cursor;
 mod folders;
 mod images;
 mod listing;
 mod maintenance;
 mod nodes;
-mod sql;
+
 mod vms;
 
 use std::{path::Path, time::Duration};
@@ -17,8 +16,6 @@ use app::model::FolderPathError;
 use sqlx::{Any, AnyPool, Executor, Transaction, any::AnyPoolOptions};
 use uuid::Uuid;
 
-pub use crate::filters::ImageFilter;
-pub use cursor::Cursor;
 pub use nodes::{NodeRecord, NodeTimings};
 pub use vms::VmRecord;
 
@@ -47,8 +44,6 @@ pub enum CatalogueError {
     VmNameTaken(String),
     #[error("No VM has the id {0}.")]
     VmNotFound(Uuid),
-    #[error("The cursor is not valid; start again from the first page.")]
-    InvalidCursor,
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
     #[error("cannot create {path}: {source}")]

@@ -4,13 +4,15 @@ use std::time::Duration;
 
 use std::collections::HashMap;
 
-use app::model::{NodeInfo, NodeRef, NodeSyncState, StoragePool};
+use app::model::{NodeId, NodeInfo, NodeRef, NodeSyncState, PoolId, StoragePool};
 
-use super::{Catalogue, CatalogueError, Tx, sql::Sql};
+use super::{Catalogue, CatalogueError, Tx};
+use crate::db::Sql;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// A node as the catalogue knows it.
+#[derive(Debug, Clone)]
 pub struct NodeRecord {
-    pub id: String,
+    pub id: NodeId,
     pub name: String,
     pub api_url: Option<String>,
     pub first_seen_at: i64,
@@ -19,6 +21,37 @@ pub struct NodeRecord {
     pub last_full_sync_revision: Option<i64>,
     pub pending_changes: i64,
     pub image_count: i64,
+}
+
+/// A row of `nodes`, before its id is checked.
+#[derive(sqlx::FromRow)]
+struct NodeRow {
+    id: String,
+    name: String,
+    api_url: Option<String>,
+    first_seen_at: i64,
+    last_contact_at: i64,
+    last_full_sync_at: Option<i64>,
+    last_full_sync_revision: Option<i64>,
+    pending_changes: i64,
+    image_count: i64,
+}
+
+impl TryFrom<NodeRow> for NodeRecord {
+    type Error = CatalogueError;
+    fn try_from(r: NodeRow) -> Result<Self, CatalogueError> {
+        Ok(NodeRecord {
+            id: NodeId::parse(&r.id).map_err(|e| CatalogueError::Corrupt(e.to_string()))?,
+            name: r.name,
+            api_url: r.api_url,
+            first_seen_at: r.first_seen_at,
+            last_contact_at: r.last_contact_at,
+            last_full_sync_at: r.last_full_sync_at,
+            last_full_sync_revision: r.last_full_sync_revision,
+            pending_changes: r.pending_changes,
+            image_count: r.image_count,
+        })
+    }
 }
 
 /// The periods a node's state is judged by.
@@ -71,7 +104,9 @@ pub(super) async fn touch(
 ) -> Result<Option<i64>, CatalogueError> {
     let mut sql =
         Sql::new("INSERT INTO nodes (id, name, api_url, first_seen_at, last_contact_at, pending_changes) VALUES (");
-    sql.bind(node.node_id.clone()).push(", ").bind(node.node_name.clone().unwrap_or_else(|| node.node_id.clone()));
+    sql.bind(node.node_id.to_string())
+        .push(", ")
+        .bind(node.node_name.clone().unwrap_or_else(|| node.node_id.to_string()));
     sql.push(", ").bind(node.node_api_url.clone()).push(", ").bind(now).push(", ").bind(now);
     sql.push(", ")
         .bind(pending.unwrap_or(0) as i64)
@@ -122,13 +157,16 @@ impl Catalogue {
         let floor = touch(&mut tx, node, now, Some(pending)).await?;
         if !pools.is_empty() {
             let mut sql = Sql::new("DELETE FROM node_pools WHERE node_id = ");
-            sql.bind(node.node_id.clone());
+            sql.bind(node.node_id.to_string());
             sql.execute(&mut *tx).await?;
             let mut sql = Sql::new(
                 "INSERT INTO node_pools (node_id, pool_id, name, path, capacity_bytes, free_bytes, image_count) VALUES ",
             );
             for (i, p) in pools.iter().enumerate() {
-                sql.push(if i == 0 { "(" } else { ", (" }).bind(node.node_id.clone()).push(", ").bind(p.id.clone());
+                sql.push(if i == 0 { "(" } else { ", (" })
+                    .bind(node.node_id.to_string())
+                    .push(", ")
+                    .bind(p.id.to_string());
                 sql.push(", ")
                     .bind(p.name.clone())
                     .push(", ")
@@ -144,16 +182,17 @@ impl Catalogue {
     }
 
     /// Every node's pools, by node id.
-    pub async fn node_pools(&self) -> Result<HashMap<String, Vec<StoragePool>>, CatalogueError> {
+    pub async fn node_pools(&self) -> Result<HashMap<NodeId, Vec<StoragePool>>, CatalogueError> {
         let rows: Vec<(String, String, String, String, i64, i64, i64)> = Sql::new(
             "SELECT node_id, pool_id, name, path, capacity_bytes, free_bytes, image_count FROM node_pools ORDER BY node_id, pool_id",
         )
         .fetch_all(&self.db)
         .await?;
-        let mut out: HashMap<String, Vec<StoragePool>> = HashMap::new();
+        let mut out: HashMap<NodeId, Vec<StoragePool>> = HashMap::new();
+        let corrupt = |e: app::model::IdError| CatalogueError::Corrupt(e.to_string());
         for (node, id, name, path, capacity, free, images) in rows {
-            out.entry(node).or_default().push(StoragePool {
-                id,
+            out.entry(NodeId::parse(&node).map_err(corrupt)?).or_default().push(StoragePool {
+                id: PoolId::parse(&id).map_err(corrupt)?,
                 name,
                 path,
                 capacity_bytes: capacity as u64,
@@ -165,14 +204,15 @@ impl Catalogue {
     }
 
     pub async fn nodes(&self) -> Result<Vec<NodeRecord>, CatalogueError> {
-        Ok(Sql::new(&format!("{SELECT_NODES} ORDER BY name, id")).fetch_all(&self.db).await?)
+        let rows: Vec<NodeRow> = Sql::new(&format!("{SELECT_NODES} ORDER BY name, id")).fetch_all(&self.db).await?;
+        rows.into_iter().map(NodeRecord::try_from).collect()
     }
 
     pub async fn node(&self, id: &str) -> Result<NodeRecord, CatalogueError> {
         let mut sql = Sql::new(&format!("{SELECT_NODES} WHERE id = "));
         sql.bind(id.to_owned());
-        let rows: Vec<NodeRecord> = sql.fetch_all(&self.db).await?;
-        rows.into_iter().next().ok_or_else(|| CatalogueError::NodeNotFound(id.to_owned()))
+        let rows: Vec<NodeRow> = sql.fetch_all(&self.db).await?;
+        rows.into_iter().next().ok_or_else(|| CatalogueError::NodeNotFound(id.to_owned()))?.try_into()
     }
 }
 
@@ -182,7 +222,7 @@ mod tests {
 
     fn rec(last_contact_at: i64, last_full_sync_at: Option<i64>, pending_changes: i64) -> NodeRecord {
         NodeRecord {
-            id: "n".into(),
+            id: NodeId::parse("n").unwrap(),
             name: "n".into(),
             api_url: None,
             first_seen_at: 0,

@@ -2,7 +2,9 @@
 
 use uuid::Uuid;
 
-use super::{Catalogue, CatalogueError, sql::Sql};
+use super::{Catalogue, CatalogueError};
+use crate::db::OnUniqueViolation;
+use crate::db::Sql;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct VmRecord {
@@ -28,13 +30,8 @@ impl Catalogue {
         sql.bind(vm.id.clone()).push(", ").bind(vm.name.clone()).push(", ").bind(vm.vcpus).push(", ");
         sql.bind(vm.memory_mib).push(", ").bind(vm.disk_gib).push(", ").bind(vm.disk_pool_id.clone()).push(", ");
         sql.bind(vm.iso_id.clone()).push(", ").bind(vm.node_id.clone()).push(", ").bind(vm.created_at).push(")");
-        match sql.execute(&self.db).await {
-            Ok(_) => Ok(()),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                Err(CatalogueError::VmNameTaken(vm.name.clone()))
-            }
-            Err(e) => Err(e.into()),
-        }
+        sql.execute(&self.db).await.on_unique_violation(|| CatalogueError::VmNameTaken(vm.name.clone()))?;
+        Ok(())
     }
 
     pub async fn vms(&self) -> Result<Vec<VmRecord>, CatalogueError> {

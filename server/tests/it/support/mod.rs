@@ -14,6 +14,12 @@ use server::{
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 
+/// A test that cannot run here says so; under CI (`CI=true`) that is a failure, never a silent pass.
+pub fn skip(why: &str) {
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true, yet this test cannot run: {why}");
+    eprintln!("skipped: {why}");
+}
+
 pub fn init_logs() {
     if std::env::var_os("TEST_LOG").is_some() {
         server::telemetry::init();
@@ -43,13 +49,13 @@ pub struct TestNode {
 pub fn node_config(root: &TempDir, pools: &[PoolOpt]) -> NodeConfig {
     NodeConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
-        node_id: Some("test-node".into()),
+        node_id: Some("test-node".parse().unwrap()),
         node_name: Some("Test node".into()),
         data_dir: root.path().join("db"),
         pools: pools
             .iter()
             .map(|p| PoolSpec {
-                id: p.id.into(),
+                id: p.id.parse().unwrap(),
                 name: Some(format!("Pool {}", p.id)),
                 path: root.path().join("pools").join(p.id),
                 quota: p.quota,

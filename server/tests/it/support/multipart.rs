@@ -16,7 +16,8 @@ pub struct RawUpload {
     pub filename: String,
     /// Bytes of the file part.
     pub size: u64,
-    /// Declare this Content-Length instead of the real one (None: chunked-free exact length).
+    /// Declare this Content-Length instead of the real one (None: the exact length). A declared length
+    /// shorter than the body cuts what is sent there: bytes past it would not be part of the request.
     pub declared_length: Option<u64>,
     pub seed: u64,
     /// Sleep between 1 MiB blocks.
@@ -58,14 +59,17 @@ impl RawUpload {
             self.path_and_query
         );
         let mut hasher = sha2::Sha256::new();
+        // File bytes to send: all of them, or what fits in the declared length after the part's head.
+        let file_bytes = self.size.min(length.saturating_sub(head.len() as u64));
+        let complete = file_bytes == self.size && length >= head.len() as u64 + self.size + tail.len() as u64;
         let sent = async {
             sock.write_all(request.as_bytes()).await?;
             sock.write_all(head.as_bytes()).await?;
             let mut x = self.seed | 1;
             let mut sent = 0u64;
             let mut block = vec![0u8; 1 << 20];
-            while sent < self.size {
-                let n = ((self.size - sent) as usize).min(block.len());
+            while sent < file_bytes {
+                let n = ((file_bytes - sent) as usize).min(block.len());
                 for chunk in block[..n].chunks_mut(8) {
                     x ^= x << 13;
                     x ^= x >> 7;
@@ -88,7 +92,9 @@ impl RawUpload {
                     tokio::time::sleep(p).await;
                 }
             }
-            sock.write_all(tail.as_bytes()).await?;
+            if complete {
+                sock.write_all(tail.as_bytes()).await?;
+            }
             Ok(true)
         }
         .await;

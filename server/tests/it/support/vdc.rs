@@ -68,7 +68,7 @@ macro_rules! on_both_backends {
                 #[tokio::test]
                 async fn postgres() {
                     let Some(db) = $crate::support::vdc::TestDb::postgres().await else {
-                        eprintln!("skipped: TEST_DATABASE_URL is not set, so the PostgreSQL suite does not run");
+                        $crate::support::skip("TEST_DATABASE_URL is not set, so the PostgreSQL suite does not run");
                         return;
                     };
                     super::$name(&db).await;
@@ -181,7 +181,7 @@ impl TestVdc {
 }
 
 pub fn node_ref(id: &str) -> NodeRef {
-    NodeRef { node_id: id.into(), node_name: Some(format!("Node {id}")), node_api_url: None }
+    NodeRef { node_id: id.parse().unwrap(), node_name: Some(format!("Node {id}")), node_api_url: None }
 }
 
 /// An image as a node would report it.
@@ -194,7 +194,7 @@ pub fn image(id: Uuid, filename: &str, folder: &str, revision: u64) -> IsoMetada
         folder_path: FolderPath::parse(folder).unwrap(),
         size_bytes: 1000 + revision,
         format,
-        storage_pool_id: Some("local".into()),
+        storage_pool_id: Some("local".parse().unwrap()),
         path: format!("/data/iso/{filename}"),
         checksum: Some(format!("sha256:{}", "a".repeat(64))),
         os_family: None,

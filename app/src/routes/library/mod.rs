@@ -1,0 +1,246 @@
+//! The vdc's cluster-wide image library (the seed's ImageLibraryLayout / AllImagesPage): folder tree and
+//! breadcrumb across every node, filters, search, sorting, grouping of identical ISOs, each host's sync
+//! state, live updates, moves and new folders.
+
+mod filters;
+mod groups;
+mod hosts;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::api::{Api, ApiError};
+use crate::browser;
+use crate::components::{
+    actions::{Actions, NewFolderDialog, Notice},
+    dialog::{ConfirmDialog, MoveDialog},
+    folder_tree::{Breadcrumb, FolderTree, TreeState},
+    image_table::{Column, ImageTable, TableContext},
+    layout::use_hydrated,
+    list_view::ListView,
+    paged::{PAGE, PagedImages, load_more_button, shown_count},
+    search::search_box,
+    status::{empty_state, error_notice, loading},
+};
+use crate::model::{FolderListing, FolderPath, IsoMetadata, NodeList};
+use filters::Filters;
+use groups::GroupedTable;
+use hosts::HostPanel;
+
+/// The library includes subfolders wherever it is opened.
+const SUBFOLDERS_INSIDE_FOLDERS: bool = true;
+
+/// The folder tree and the hosts, reloaded together.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Overview {
+    folders: FolderListing,
+    nodes: NodeList,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum LibraryDialog {
+    NewFolder,
+    Move(Box<IsoMetadata>),
+    Delete(Box<IsoMetadata>),
+}
+
+#[component]
+pub fn LibraryPage() -> impl IntoView {
+    let query = use_query_map();
+    let view_state = Memo::new(move |_| query.with(|q| ListView::from_query(q, SUBFOLDERS_INSIDE_FOLDERS)));
+    let navigate = use_navigate();
+    let go =
+        Callback::new(move |v: ListView| navigate(&v.href("/images", SUBFOLDERS_INSIDE_FOLDERS), Default::default()));
+    let hydrated = use_hydrated();
+
+    let paged = PagedImages::new(view_state);
+    let live = LiveUpdates::subscribe(paged);
+    let api = Api::current();
+    let overview = Resource::new(move || (live.changes.get(), live.hosts.get()), {
+        let api = api.clone();
+        move |_| {
+            let api = api.clone();
+            async move { Ok::<_, ApiError>(Overview { folders: api.folders().await?, nodes: api.nodes().await? }) }
+        }
+    });
+    let first_page = Resource::new(
+        move || (view_state.get(), live.changes.get()),
+        move |(v, _)| {
+            let api = api.clone();
+            async move { api.list_images(&v.query(PAGE, None)).await }
+        },
+    );
+    Effect::new(move |_| {
+        if let Some(Ok(first)) = first_page.get() {
+            paged.first_arrived(&first);
+            live.stale.set(false);
+        }
+    });
+    let latest = RwSignal::new(None::<Overview>);
+    Effect::new(move |_| {
+        if let Some(Ok(o)) = overview.get() {
+            latest.set(Some(o));
+        }
+    });
+
+    let dialog = RwSignal::new(None::<LibraryDialog>);
+    let actions = Actions::new(Callback::new(move |_: ()| dialog.set(None)));
+    // An action is a change too (live events reach other pages; this one reloads at once).
+    Effect::new(move |_| {
+        if actions.done.get() > 0 {
+            live.changes.update(|n| *n += 1);
+        }
+    });
+    let open = move |d: LibraryDialog| {
+        actions.reset();
+        dialog.set(Some(d));
+    };
+    let on_move = Callback::new(move |i: IsoMetadata| open(LibraryDialog::Move(Box::new(i))));
+    let on_delete = Callback::new(move |i: IsoMetadata| open(LibraryDialog::Delete(Box::new(i))));
+
+    let current = Signal::derive(move || view_state.get().folder);
+    let tree = TreeState::new(current);
+    let href = Callback::new(move |f: FolderPath| {
+        view_state.with(|v| v.opening(f, SUBFOLDERS_INSIDE_FOLDERS).href("/images", SUBFOLDERS_INSIDE_FOLDERS))
+    });
+    let nodes = Signal::derive(move || latest.with(|o| o.as_ref().map(|o| o.nodes.nodes.clone()).unwrap_or_default()));
+    let total = Signal::derive(move || latest.with(|o| o.as_ref().map(|o| o.folders.count(&current.get()).total)));
+    let on_search = Callback::new(move |q: String| go.run(ListView { q, ..view_state.get_untracked() }));
+
+    view! {
+        <Title text="Image library" />
+        <section class="page">
+            <div class="page-head">
+                <h1>"Image library"</h1>
+                {search_box(view_state.get_untracked().q, "Search all images", on_search, hydrated)}
+                <button class="btn" type="button" data-testid="new-folder" disabled=move || !hydrated.get()
+                    on:click=move |_| open(LibraryDialog::NewFolder)>
+                    "New folder"
+                </button>
+            </div>
+            <Notice notice=actions.notice />
+            <div class="columns">
+                <aside class="sidebar">
+                    <h2>"Folders"</h2>
+                    <Transition fallback=loading>
+                        {move || overview.get().map(|r| r.map(|o| view! { <FolderTree listing=o.folders state=tree current href /> }))}
+                    </Transition>
+                    <h2>"Hosts"</h2>
+                    <Transition fallback=loading>
+                        {move || overview.get().map(|r| r.map(|o| view! { <HostPanel nodes=o.nodes.nodes /> }))}
+                    </Transition>
+                </aside>
+                <div class="main-pane">
+                    <Breadcrumb current href />
+                    <Filters view=view_state go nodes enabled=hydrated />
+                    {move || live.stale.get().then(|| view! {
+                        <div class="notice notice-warn" role="status">
+                            "The catalogue changed since this list was loaded. "
+                            <button class="btn-link" type="button" on:click=move |_| live.changes.update(|n| *n += 1)>"Reload the list"</button>
+                        </div>
+                    })}
+                    <Transition fallback=loading>
+                        {move || first_page.get().map(|page| match page {
+                            Err(error) => error_notice(error).into_any(),
+                            Ok(first) => {
+                                let images = paged.images(&first);
+                                let count = view_state.with(|v| shown_count(images.len(), total.get(), v));
+                                let context = TableContext::library(nodes.get());
+                                let list = if images.is_empty() {
+                                    empty_state(
+                                        "No images here",
+                                        "Nothing matches this folder and these filters. Images uploaded to any host appear here as soon as the host reports them.",
+                                    ).into_any()
+                                } else if view_state.with(|v| v.group) {
+                                    view! { <GroupedTable images context /> }.into_any()
+                                } else {
+                                    view! {
+                                        <ImageTable images context columns=&[Column::Folder, Column::Location]
+                                            writable=true on_move on_delete />
+                                    }.into_any()
+                                };
+                                view! { {list} {count} }.into_any()
+                            }
+                        })}
+                    </Transition>
+                    {load_more_button(paged, hydrated)}
+                </div>
+            </div>
+        </section>
+        {move || dialog.get().map(|d| match d {
+            LibraryDialog::NewFolder => {
+                view! { <NewFolderDialog parent=view_state.get_untracked().folder actions /> }.into_any()
+            }
+            LibraryDialog::Delete(image) => view! {
+                <ConfirmDialog
+                    title=format!("Delete {}?", image.filename)
+                    message=format!(
+                        "{} will be deleted from {} (pool {}) by that host. This removes the file and cannot be undone.",
+                        image.filename, image.node(), image.pool()
+                    )
+                    confirm_label="Delete image"
+                    on_confirm=Callback::new(move |_| {
+                        let image = image.clone();
+                        actions.call(move |api| async move {
+                            api.delete_image(&image.id.to_string()).await?;
+                            Ok(format!("Deleted {} from {}.", image.filename, image.node()))
+                        })
+                    })
+                    on_close=actions.close
+                    busy=actions.busy
+                    error=actions.error
+                />
+            }.into_any(),
+            LibraryDialog::Move(image) => {
+                let folders = latest.with_untracked(|o| o.as_ref().map(|o| o.folders.folders.clone()).unwrap_or_default());
+                view! {
+                    <MoveDialog
+                        subject=image.filename.clone()
+                        folders
+                        current=image.folder_path.clone()
+                        on_move=Callback::new(move |to: FolderPath| {
+                            let image = image.clone();
+                            actions.call(move |api| async move {
+                                api.move_image(&image.id.to_string(), to.as_str()).await?;
+                                Ok(format!("Moved {} to {to} on {}.", image.filename, image.node()))
+                            })
+                        })
+                        on_close=actions.close
+                        busy=actions.busy
+                        error=actions.error
+                    />
+                }.into_any()
+            }
+        })}
+    }
+}
+
+/// What the server-sent events tell the page: the catalogue changed (`changes`), a host's state or the
+/// clock moved (`hosts`), and whether the list shown is older than the catalogue (`stale`).
+#[derive(Clone, Copy)]
+struct LiveUpdates {
+    changes: RwSignal<u64>,
+    hosts: RwSignal<u64>,
+    stale: RwSignal<bool>,
+}
+
+impl LiveUpdates {
+    /// A change reloads the list at once, unless the reader has paged further than its first page (then
+    /// the list is marked stale and the page offers to reload).
+    fn subscribe(paged: PagedImages) -> Self {
+        let this = Self { changes: RwSignal::new(0), hosts: RwSignal::new(0), stale: RwSignal::new(false) };
+        Effect::new(move |_| {
+            let stream =
+                browser::subscribe("/api/v1/events", &["change", "nodes", "tick", "resync"], move |kind| match kind {
+                    "change" | "resync" if paged.more.with_untracked(Vec::is_empty) => this.changes.update(|n| *n += 1),
+                    "change" => this.stale.set(true),
+                    "resync" => this.changes.update(|n| *n += 1),
+                    _ => this.hosts.update(|n| *n += 1),
+                });
+            let stream = StoredValue::new(stream);
+            on_cleanup(move || stream.update_value(|s| *s = None));
+        });
+        this
+    }
+}

@@ -1,0 +1,117 @@
+//! The one place an image changes: each change takes the next node-wide revision, is applied, and is
+//! recorded in the outbox for the vdc, all inside the caller's transaction.
+
+use app::model::{FolderPath, ImageEventType, IsoMetadata, PoolId};
+use uuid::Uuid;
+
+use super::{StoreError, Tx, rows::fetch};
+use crate::db::{OnUniqueViolation, search_key, search_text};
+use crate::node::{names::ImageFileName, pools::Locator};
+
+/// What a change sets on an existing image.
+#[derive(Debug, Clone)]
+pub(super) enum ImageUpdate<'a> {
+    /// Moved to another folder.
+    Folder(&'a FolderPath),
+    /// The file was renamed on disk (in `pool`): new filename, display name and format; id and folder stay.
+    File { pool: &'a PoolId, name: &'a ImageFileName },
+    /// The file's contents changed behind the node's back: new size, and the old checksum no longer holds.
+    Contents { size: u64, mtime_ns: Option<i64> },
+    /// The file's SHA-256, once computed.
+    Checksum(&'a str),
+}
+
+/// Takes the next revision.
+pub(super) async fn next_revision(tx: &mut Tx) -> Result<u64, StoreError> {
+    let value: i64 = sqlx::query_scalar(
+        "UPDATE settings SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revision' RETURNING CAST(value AS INTEGER)",
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(value as u64)
+}
+
+/// Records `image` (as it is after the change, at its new revision) for delivery to the vdc.
+pub(super) async fn record(tx: &mut Tx, event: ImageEventType, image: &IsoMetadata) -> Result<(), StoreError> {
+    let json = serde_json::to_string(image).expect("metadata serialises");
+    sqlx::query("INSERT INTO outbox (event_type, revision, image_json, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(event.code())
+        .bind(image.revision as i64)
+        .bind(json)
+        .bind(crate::now_unix())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Applies `change` to image `id` at the next revision and records it; returns the image as it is now.
+pub(super) async fn update(
+    tx: &mut Tx,
+    locator: &Locator,
+    id: Uuid,
+    change: ImageUpdate<'_>,
+) -> Result<IsoMetadata, StoreError> {
+    let revision = next_revision(tx).await? as i64;
+    let (now, id_text) = (crate::now_unix(), id.to_string());
+    let done = match &change {
+        ImageUpdate::Folder(folder) => {
+            sqlx::query("UPDATE images SET folder_path = $1, updated_at = $2, revision = $3 WHERE id = $4")
+                .bind(folder.as_str())
+                .bind(now)
+                .bind(revision)
+                .bind(&id_text)
+                .execute(&mut **tx)
+                .await
+        }
+        ImageUpdate::File { name, .. } => {
+            sqlx::query(
+                "UPDATE images SET filename = $1, name = $2, format = $3, name_key = $4, search_text = $5, \
+                 updated_at = $6, revision = $7 WHERE id = $8",
+            )
+            .bind(name.as_str())
+            .bind(name.stem())
+            .bind(name.format().extension())
+            .bind(search_key(name.stem()))
+            .bind(search_text(name.stem(), name.as_str()))
+            .bind(now)
+            .bind(revision)
+            .bind(&id_text)
+            .execute(&mut **tx)
+            .await
+        }
+        ImageUpdate::Contents { size, mtime_ns } => {
+            sqlx::query(
+                "UPDATE images SET size_bytes = $1, file_mtime_ns = $2, checksum = NULL, updated_at = $3, \
+                 revision = $4 WHERE id = $5",
+            )
+            .bind(*size as i64)
+            .bind(*mtime_ns)
+            .bind(now)
+            .bind(revision)
+            .bind(&id_text)
+            .execute(&mut **tx)
+            .await
+        }
+        ImageUpdate::Checksum(checksum) => {
+            sqlx::query("UPDATE images SET checksum = $1, updated_at = $2, revision = $3 WHERE id = $4")
+                .bind(*checksum)
+                .bind(now)
+                .bind(revision)
+                .bind(&id_text)
+                .execute(&mut **tx)
+                .await
+        }
+    };
+    let done = done.on_unique_violation(|| match &change {
+        ImageUpdate::File { pool, name } => {
+            StoreError::NameTaken { pool: pool.to_string(), filename: name.to_string() }
+        }
+        _ => StoreError::Corrupt(format!("a unique constraint refused an update of image {id}")),
+    })?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::ImageNotFound(id));
+    }
+    let meta = fetch(tx, locator, id).await?;
+    record(tx, ImageEventType::Updated, &meta).await?;
+    Ok(meta)
+}
