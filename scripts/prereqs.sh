@@ -112,7 +112,7 @@ build_site() {
   rm -rf "$site"
   mkdir -p "$site/pkg"
   local group
-  for group in host library vms; do
+  for group in host library vms account; do
     timed "WASM bundle $(bundle_name "$group")" build_bundle "$group" "$site/pkg"
   done
   # Plain CSS, served as it is written (no preprocessor: those download tools at run time).
@@ -128,6 +128,7 @@ bundle_name() {
     host) echo quantix-host ;;
     library) echo quantix-iso ;;
     vms) echo quantix-vms ;;
+    account) echo quantix-account ;;
   esac
 }
 
@@ -158,7 +159,7 @@ site_inputs() {
 
 site_complete() {
   local group name
-  for group in host library vms; do
+  for group in host library vms account; do
     name=$(bundle_name "$group")
     for f in "$1/pkg/$name.js" "$1/pkg/$name.wasm" "$1/pkg/$name.wasm.br"; do [ -f "$f" ] || return 1; done
   done

@@ -95,6 +95,14 @@ mod imp {
         ev.data_transfer().and_then(|dt| dt.get_data(IMAGE_DRAG_TYPE).ok()).filter(|s| !s.is_empty())
     }
 
+    /// Loads `url` in place of this page (it leaves no entry in the history: after sign-in or sign-out,
+    /// Back does not return to the page just left).
+    pub fn replace_location(url: &str) {
+        if let Some(w) = web_sys::window() {
+            let _ = w.location().replace(url);
+        }
+    }
+
     pub fn copy_text(text: &str) {
         if let Some(w) = web_sys::window() {
             let _ = w.navigator().clipboard().write_text(text);
@@ -113,6 +121,7 @@ mod imp {
     ) -> Option<UploadHandle> {
         let xhr = web_sys::XmlHttpRequest::new().ok()?;
         xhr.open("POST", url).ok()?;
+        xhr.set_request_header(crate::model::CSRF_HEADER, &crate::session::csrf_token()).ok()?;
         let form = web_sys::FormData::new().ok()?;
         form.append_with_blob_and_filename("file", &file.file, &file.name).ok()?;
         let progress = Closure::<dyn Fn(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
@@ -190,6 +199,7 @@ mod imp {
     pub fn dragged_image(_: &DragEvent) -> Option<String> {
         None
     }
+    pub fn replace_location(_: &str) {}
     pub fn copy_text(_: &str) {}
     pub fn now_ms() -> f64 {
         std::time::SystemTime::now()

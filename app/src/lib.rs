@@ -12,6 +12,7 @@ pub mod components;
 pub mod format;
 pub mod model;
 pub mod routes;
+pub mod session;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -22,6 +23,7 @@ use leptos_router::{
 
 use components::layout::{Layout, NavLink};
 use routes::{
+    account::{audit::AuditPage, login::LoginPage},
     library::LibraryPage, node_images::NodeImagesPage, not_found::NotFound, vm_wizard::VmWizardPage, vms::VmsPage,
 };
 
@@ -60,10 +62,12 @@ pub enum Bundle {
     Library,
     /// The vdc's VM list and create wizard (with the ISO picker).
     Vms,
+    /// Both roles' sign-in page and audit log.
+    Account,
 }
 
 impl Bundle {
-    pub const ALL: [Bundle; 3] = [Bundle::Host, Bundle::Library, Bundle::Vms];
+    pub const ALL: [Bundle; 4] = [Bundle::Host, Bundle::Library, Bundle::Vms, Bundle::Account];
 
     /// The file stem of its `pkg/<name>.js` and `pkg/<name>.wasm`. The library is the bundle cargo-leptos
     /// builds itself (under the project's output name); the others are built beside it by
@@ -73,19 +77,23 @@ impl Bundle {
             Bundle::Host => "quantix-host",
             Bundle::Library => "quantix-iso",
             Bundle::Vms => "quantix-vms",
+            Bundle::Account => "quantix-account",
         }
     }
 
-    pub fn role(self) -> Role {
+    /// Whether pages of this group are served by `role`.
+    pub fn serves(self, role: Role) -> bool {
         match self {
-            Bundle::Host => Role::Node,
-            Bundle::Library | Bundle::Vms => Role::Vdc,
+            Bundle::Host => role == Role::Node,
+            Bundle::Library | Bundle::Vms => role == Role::Vdc,
+            Bundle::Account => true,
         }
     }
 
     /// The group a UI path of `role` belongs to (unknown paths: the role's first group, for its 404 page).
     pub fn for_path(role: Role, path: &str) -> Bundle {
         match role {
+            _ if path == "/login" || path == "/audit" => Bundle::Account,
             Role::Node => Bundle::Host,
             Role::Vdc if path == "/vms" || path.starts_with("/vms/") => Bundle::Vms,
             Role::Vdc => Bundle::Library,
@@ -93,16 +101,25 @@ impl Bundle {
     }
 }
 
-/// The HTML document around a page of `bundle`.
-pub fn shell(mut options: LeptosOptions, bundle: Bundle) -> impl IntoView {
+/// The HTML document around a page of `bundle`, served by `role`.
+pub fn shell(mut options: LeptosOptions, bundle: Bundle, role: Role) -> impl IntoView {
     options.output_name = bundle.output_name().into();
+    // Who the page is for, where the browser reads it back (see `session`).
+    let user = session::signed_in().map(|me| {
+        view! {
+            <meta name=session::USER_META content=me.username />
+            <meta name=session::ROLE_META content=me.role.as_str() />
+            <meta name=session::CSRF_META content=me.csrf_token />
+        }
+    });
     view! {
         <!DOCTYPE html>
-        <html lang="en" data-role=bundle.role().as_str()>
+        <html lang="en" data-role=role.as_str()>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.ico" />
+                {user}
                 <HydrationScripts options=options.clone() />
                 <MetaTags />
             </head>
@@ -111,6 +128,7 @@ pub fn shell(mut options: LeptosOptions, bundle: Bundle) -> impl IntoView {
                     Bundle::Host => view! { <NodeApp /> }.into_any(),
                     Bundle::Library => view! { <LibraryApp /> }.into_any(),
                     Bundle::Vms => view! { <VmsApp /> }.into_any(),
+                    Bundle::Account => view! { <AccountApp /> }.into_any(),
                 }}
             </body>
         </html>
@@ -134,7 +152,7 @@ fn Frame(product: &'static str, nav: Vec<NavLink>, children: Children) -> impl I
 #[component]
 pub fn NodeApp() -> impl IntoView {
     view! {
-        <Frame product="Quantix host" nav=vec![NavLink::new("/images", "Images")]>
+        <Frame product="Quantix host" nav=node_nav(Bundle::Host)>
             <Routes fallback=NotFound>
                 <Route path=path!("/images") view=NodeImagesPage />
             </Routes>
@@ -142,12 +160,45 @@ pub fn NodeApp() -> impl IntoView {
     }
 }
 
+/// A role's navigation, as seen from the pages of `current`: nothing before sign-in, the audit log for
+/// admins.
+fn nav(role: Role, current: Bundle, links: &[(&'static str, &'static str)]) -> Vec<NavLink> {
+    if session::signed_in().is_none() {
+        return Vec::new();
+    }
+    let audit = session::is_admin().then_some(("/audit", "Audit log"));
+    links
+        .iter()
+        .copied()
+        .chain(audit)
+        .map(|(href, label)| NavLink::new(href, label).external(Bundle::for_path(role, href) != current))
+        .collect()
+}
+
+fn node_nav(current: Bundle) -> Vec<NavLink> {
+    nav(Role::Node, current, &[("/images", "Images")])
+}
+
 /// The control plane's navigation, as seen from the pages of `current`.
 fn vdc_nav(current: Bundle) -> Vec<NavLink> {
-    [("/images", "Image library"), ("/vms", "Virtual machines"), ("/vms/new", "New VM")]
-        .into_iter()
-        .map(|(href, label)| NavLink::new(href, label).external(Bundle::for_path(Role::Vdc, href) != current))
-        .collect()
+    nav(Role::Vdc, current, &[("/images", "Image library"), ("/vms", "Virtual machines"), ("/vms/new", "New VM")])
+}
+
+/// Both roles' sign-in page and audit log, in the frame of the role that serves them.
+#[component]
+pub fn AccountApp() -> impl IntoView {
+    let (product, links) = match session::page_role() {
+        Role::Node => ("Quantix host", node_nav(Bundle::Account)),
+        Role::Vdc => ("Quantix vDC", vdc_nav(Bundle::Account)),
+    };
+    view! {
+        <Frame product nav=links>
+            <Routes fallback=NotFound>
+                <Route path=path!("/login") view=LoginPage />
+                <Route path=path!("/audit") view=AuditPage />
+            </Routes>
+        </Frame>
+    }
 }
 
 /// The control plane's image library (the seed's QvDC ImageLibraryLayout / AllImagesPage).
@@ -186,6 +237,9 @@ mod tests {
         assert_eq!(Bundle::for_path(Role::Vdc, "/vms"), Bundle::Vms);
         assert_eq!(Bundle::for_path(Role::Vdc, "/vms/new"), Bundle::Vms);
         assert_eq!(Bundle::for_path(Role::Vdc, "/vmsx"), Bundle::Library);
+        assert_eq!(Bundle::for_path(Role::Vdc, "/login"), Bundle::Account);
+        assert_eq!(Bundle::for_path(Role::Node, "/audit"), Bundle::Account);
+        assert!(Bundle::Account.serves(Role::Node) && Bundle::Account.serves(Role::Vdc));
         for b in Bundle::ALL {
             assert_eq!(Bundle::ALL.iter().filter(|o| o.output_name() == b.output_name()).count(), 1);
         }
@@ -193,8 +247,17 @@ mod tests {
 
     #[test]
     fn links_to_another_bundle_load_the_page() {
-        let external = |b| vdc_nav(b).into_iter().map(|l| (l.href, l.external)).collect::<Vec<_>>();
-        assert_eq!(external(Bundle::Library), [("/images", false), ("/vms", true), ("/vms/new", true)]);
-        assert_eq!(external(Bundle::Vms), [("/images", true), ("/vms", false), ("/vms/new", false)]);
+        let owner = Owner::new();
+        owner.with(|| {
+            use crate::model::{Me, SignedIn, UserRole};
+            let external = |b| vdc_nav(b).into_iter().map(|l| (l.href, l.external)).collect::<Vec<_>>();
+            assert!(external(Bundle::Library).is_empty(), "no navigation before sign-in");
+            provide_context(SignedIn(Me { username: "ann".into(), role: UserRole::Operator, csrf_token: String::new() }));
+            assert_eq!(external(Bundle::Library), [("/images", false), ("/vms", true), ("/vms/new", true)]);
+            assert_eq!(external(Bundle::Vms), [("/images", true), ("/vms", false), ("/vms/new", false)]);
+            provide_context(SignedIn(Me { username: "root".into(), role: UserRole::Admin, csrf_token: String::new() }));
+            assert_eq!(external(Bundle::Account).last(), Some(&("/audit", false)));
+            assert_eq!(external(Bundle::Library).last(), Some(&("/audit", true)));
+        });
     }
 }

@@ -3,8 +3,8 @@
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
-#[cfg(not(any(feature = "host", feature = "library", feature = "vms")))]
-compile_error!("build the frontend for one page group: --features host, library or vms");
+#[cfg(not(any(feature = "host", feature = "library", feature = "vms", feature = "account")))]
+compile_error!("build the frontend for one page group: --features host, library, vms or account");
 
 #[wasm_bindgen]
 pub fn hydrate() {
@@ -15,4 +15,6 @@ pub fn hydrate() {
     leptos::mount::hydrate_body(app::LibraryApp);
     #[cfg(feature = "vms")]
     leptos::mount::hydrate_body(app::VmsApp);
+    #[cfg(feature = "account")]
+    leptos::mount::hydrate_body(app::AccountApp);
 }

@@ -11,7 +11,9 @@ use std::{
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{ClusterToken, NodeConfig, PoolSpec, VdcConfig, parse_duration};
+use crate::auth::bootstrap::{InitialAdmin, PASSWORD_FILE, write_password_file};
+use crate::config::{AccessConfig, ClusterToken, NodeConfig, PoolSpec, VdcConfig, parse_duration};
+use crate::http::client::PeerTrust;
 use crate::node::NodeServer;
 use crate::startup::{StartError, ensure_dir};
 use crate::vdc::VdcServer;
@@ -59,10 +61,23 @@ fn cluster_token(data_dir: &Path) -> Result<ClusterToken, StartError> {
     }
 }
 
+/// The first admin's password, the same on both roles: the one in `<data>/initial-admin-password` if an
+/// earlier start wrote it, else a new one (written there only if a role is created with it).
+fn initial_password(file: &Path) -> Result<(String, bool), StartError> {
+    match crate::config::access::read_initial_password(file) {
+        Ok(p) => Ok((p, false)),
+        Err(_) if !file.exists() => Ok((crate::auth::secret::random_password(), true)),
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub async fn run(args: AllInOneArgs, shutdown: CancellationToken) -> Result<(), StartError> {
     let data = args.data_dir.unwrap_or_else(|| PathBuf::from("data"));
     ensure_dir(&data)?;
     let token = cluster_token(&data)?;
+    let password_file = data.join(PASSWORD_FILE);
+    let (password, fresh) = initial_password(&password_file)?;
+    let access = |dir: &Path| AccessConfig { initial_admin: InitialAdmin::Given(password.clone()), ..AccessConfig::local(dir) };
     let site_root = args.site_root.unwrap_or_else(crate::config::default_site_root);
     let sync_interval = args.sync_interval.unwrap_or(crate::config::node::DEFAULT_SYNC_INTERVAL);
     let vdc = VdcServer::build(VdcConfig {
@@ -72,6 +87,9 @@ pub async fn run(args: AllInOneArgs, shutdown: CancellationToken) -> Result<(), 
         sync_interval,
         offline_after: Duration::from_secs(45),
         site_root: site_root.clone(),
+        access: access(&data.join("vdc")),
+        data_dir: data.join("vdc"),
+        node_trust: PeerTrust::default(),
     })
     .await?;
     let vdc_addr = vdc.local_addr();
@@ -92,8 +110,19 @@ pub async fn run(args: AllInOneArgs, shutdown: CancellationToken) -> Result<(), 
         sync_interval,
         watch_settle: crate::config::node::DEFAULT_WATCH_SETTLE,
         site_root,
+        access: access(&data.join("node")),
+        vdc_trust: PeerTrust::default(),
     })
     .await?;
+    if fresh && (vdc.created_admin() || node.created_admin()) {
+        write_password_file(&password_file, &password).map_err(|e| StartError::open("the first admin's password file", e))?;
+    }
+    if password_file.exists() {
+        tracing::warn!(
+            file = %password_file.display(),
+            "sign in as \"admin\" with the password in this file (on both the library and the host UI), then change it"
+        );
+    }
     tracing::info!(
         "Quantix ISO all-in-one: image library http://{vdc_addr}/images · host UI http://{}/images · data in {}",
         node.local_addr(),

@@ -1,11 +1,13 @@
 //! The command line: `quantix-iso [node|vdc|all-in-one] …`.
 
-use std::process::ExitCode;
+use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
 use crate::allinone::{self, AllInOneArgs};
+use crate::auth::{self, cli::UserCommand, store::AuthStore};
+use crate::vdc::catalogue::Catalogue;
 use crate::config::{NodeArgs, VdcArgs};
 use crate::startup::StartError;
 use crate::{http, node::NodeServer, telemetry, vdc::VdcServer};
@@ -26,12 +28,69 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run a host daemon (QHCI): storage pools, uploads, file watcher, sync to the vdc, and the host UI.
-    Node(NodeArgs),
+    /// `node user …` manages its users.
+    Node(NodeCommand),
     /// Run the control plane (QvDC): the cluster catalogue, the sync endpoints, the image library and
-    /// the VM create wizard.
-    Vdc(VdcArgs),
+    /// the VM create wizard. `vdc user …` manages its users.
+    Vdc(VdcCommand),
     /// Run a vdc and one node in one process (the default).
     AllInOne(AllInOneArgs),
+}
+
+#[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct NodeCommand {
+    #[command(subcommand)]
+    pub action: Option<NodeAction>,
+    #[command(flatten)]
+    pub args: NodeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum NodeAction {
+    /// Manage the node's users (in its database, under --data-dir).
+    User {
+        /// The node's TOML config file (for its data_dir).
+        #[arg(long, env = "QUANTIX_NODE_CONFIG", value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The node's data directory (the all-in-one's is data/node). [default: ./data/node]
+        #[arg(long, env = "QUANTIX_NODE_DATA_DIR", value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct VdcCommand {
+    #[command(subcommand)]
+    pub action: Option<VdcAction>,
+    #[command(flatten)]
+    pub args: VdcArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum VdcAction {
+    /// Manage the vdc's users (in its catalogue database).
+    User {
+        /// The vdc's TOML config file (for its database_url).
+        #[arg(long, env = "QUANTIX_VDC_CONFIG", value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The catalogue database. [default: sqlite://data/vdc/catalogue.db]
+        #[arg(long, env = "QUANTIX_DATABASE_URL", value_name = "URL")]
+        database_url: Option<String>,
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+/// Runs a `user …` command against the database of a role that need not be running.
+async fn manage_users(role: &str, store: Result<AuthStore, String>, command: UserCommand) -> Result<(), StartError> {
+    let store = store.map_err(|e| StartError::Invalid(format!("cannot open the {role}'s users: {e}")))?;
+    let result = auth::cli::run(&store, command).await;
+    store.close().await;
+    result.map_err(|e| StartError::Invalid(e.to_string()))
 }
 
 pub fn main() -> ExitCode {
@@ -58,8 +117,23 @@ async fn run(cli: Cli) -> Result<(), StartError> {
     let shutdown = CancellationToken::new();
     http::serve::cancel_on_signals(shutdown.clone());
     match cli.command.unwrap_or(Command::AllInOne(cli.all_in_one)) {
-        Command::Node(args) => NodeServer::build(args.resolve()?).await?.run(shutdown).await,
-        Command::Vdc(args) => VdcServer::build(args.resolve()?).await?.run(shutdown).await,
+        Command::Node(NodeCommand { action: Some(NodeAction::User { config, data_dir, command }), .. }) => {
+            let dir = NodeArgs { config, data_dir, ..Default::default() }.data_dir()?;
+            let db = dir.join("node.db");
+            let store = if db.exists() {
+                AuthStore::open_sqlite(&db).await.map_err(|e| e.to_string())
+            } else {
+                Err(format!("{} does not exist: start the node once first (or give --data-dir)", db.display()))
+            };
+            manage_users("node", store, command).await
+        }
+        Command::Vdc(VdcCommand { action: Some(VdcAction::User { config, database_url, command }), .. }) => {
+            let url = VdcArgs { config, database_url, ..Default::default() }.database_url()?;
+            let store = Catalogue::open(&url).await.map(|c| AuthStore::new(c.pool())).map_err(|e| e.to_string());
+            manage_users("vdc", store, command).await
+        }
+        Command::Node(NodeCommand { args, .. }) => NodeServer::build(args.resolve()?).await?.run(shutdown).await,
+        Command::Vdc(VdcCommand { args, .. }) => VdcServer::build(args.resolve()?).await?.run(shutdown).await,
         Command::AllInOne(args) => allinone::run(args, shutdown).await,
     }
 }

@@ -2,6 +2,7 @@
 //! crate, plus the all-in-one mode that runs both.
 
 pub mod allinone;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -8,6 +8,7 @@ mod transport;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::model::{
+    AuditList, AuditQuery, LoginRequest, Me,
     CreateFolderRequest, CreateVmRequest, ErrorBody, FolderListing, ImageList, ImageQuery, IsoMetadata,
     MoveImageRequest, NodeList, NodeSyncStatus, PoolList, RenameFolderRequest, VmDefinition, VmList,
 };
@@ -108,6 +109,27 @@ impl Api {
 
     pub async fn nodes(&self) -> Result<NodeList, ApiError> {
         self.get("/api/v1/nodes").await
+    }
+
+    pub async fn login(&self, req: &LoginRequest) -> Result<Me, ApiError> {
+        self.send("POST", "/api/v1/auth/login", req).await
+    }
+
+    pub async fn logout(&self) -> Result<(), ApiError> {
+        self.request("POST", "/api/v1/auth/logout", None).await
+    }
+
+    pub async fn audit(&self, query: &AuditQuery) -> Result<AuditList, ApiError> {
+        let since = query.since.map(|s| s.to_string());
+        let limit = query.limit.map(|l| l.to_string());
+        let pairs = [
+            ("user", query.user.as_deref()),
+            ("action", query.action.as_deref()),
+            ("since", since.as_deref()),
+            ("limit", limit.as_deref()),
+        ];
+        let q = crate::model::encode_query(pairs.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
+        self.get(&format!("/api/v1/audit?{q}")).await
     }
 
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {

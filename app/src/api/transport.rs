@@ -10,6 +10,10 @@ use super::ApiError;
 pub struct Api {
     #[cfg(feature = "ssr")]
     service: ApiService,
+    /// The extensions of the page request being rendered: among them, who is calling (the server's
+    /// resolved caller), so the in-process call is made as that user.
+    #[cfg(feature = "ssr")]
+    extensions: http::Extensions,
 }
 
 /// The REST router as a cloneable service, provided as context by the server for rendering.
@@ -22,8 +26,8 @@ pub type ApiService = tower::util::BoxCloneSyncService<
 
 #[cfg(feature = "ssr")]
 impl Api {
-    pub fn new(service: ApiService) -> Self {
-        Self { service }
+    pub fn new(service: ApiService, extensions: http::Extensions) -> Self {
+        Self { service, extensions }
     }
 
     /// The API of the server rendering this page. Call it in a component body, not inside a future: the
@@ -39,12 +43,13 @@ impl Api {
         body: Option<String>,
     ) -> Result<T, ApiError> {
         use tower::ServiceExt;
-        let request = http::Request::builder()
+        let mut request = http::Request::builder()
             .method(method)
             .uri(path)
             .header(http::header::CONTENT_TYPE, "application/json")
             .body(axum::body::Body::from(body.unwrap_or_default()))
             .map_err(|e| ApiError::Network(e.to_string()))?;
+        *request.extensions_mut() = self.extensions.clone();
         let response = match self.service.clone().oneshot(request).await {
             Ok(r) => r,
             Err(never) => match never {},
@@ -99,6 +104,9 @@ mod browser {
         init.set_method(&method);
         let headers = web_sys::Headers::new().map_err(js_err)?;
         headers.set("accept", "application/json").map_err(js_err)?;
+        if method != "GET" {
+            headers.set(crate::model::CSRF_HEADER, &crate::session::csrf_token()).map_err(js_err)?;
+        }
         if let Some(body) = body {
             headers.set("content-type", "application/json").map_err(js_err)?;
             init.set_body(&JsValue::from_str(&body));

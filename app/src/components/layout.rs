@@ -31,6 +31,27 @@ pub fn use_hydrated() -> ReadSignal<bool> {
     use_context::<Hydrated>().map(|h| h.0).unwrap_or_else(|| signal(false).0)
 }
 
+/// Who is signed in, and the way out.
+fn account() -> Option<impl IntoView> {
+    let me = crate::session::signed_in()?;
+    let api = crate::api::Api::current();
+    let sign_out = move |_| {
+        let api = api.clone();
+        leptos::task::spawn_local(async move {
+            // Even if the server cannot be reached, leave the page: nothing private stays on screen.
+            let _ = api.logout().await;
+            crate::browser::replace_location("/login");
+        });
+    };
+    Some(view! {
+        <div class="account">
+            <span class="account-name" data-testid="signed-in-user">{me.username}</span>
+            <span class="account-role" data-testid="signed-in-role">{me.role.as_str()}</span>
+            <button class="btn btn-small" type="button" data-testid="sign-out" on:click=sign_out>"Sign out"</button>
+        </div>
+    })
+}
+
 #[component]
 pub fn Layout(product: &'static str, nav: Vec<NavLink>, children: Children) -> impl IntoView {
     let (hydrated, set_hydrated) = signal(false);
@@ -54,6 +75,7 @@ pub fn Layout(product: &'static str, nav: Vec<NavLink>, children: Children) -> i
                         })
                         .collect_view()}
                 </nav>
+                {account()}
             </header>
             <main class="content">{children()}</main>
         </div>

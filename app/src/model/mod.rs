@@ -1,5 +1,6 @@
 //! Wire types: plain serde, snake_case, compiled into the server and the WASM client alike.
 
+mod auth;
 mod error;
 mod folder;
 mod ids;
@@ -10,6 +11,10 @@ mod pool;
 mod sync;
 mod vm;
 
+pub use auth::{SignedIn, 
+    AuditEntry, AuditList, AuditQuery, CSRF_HEADER, CreateTokenRequest, CreateUserRequest, LoginRequest, MAX_USERNAME,
+    Me, TokenCreated, TokenInfo, TokenList, UpdateUserRequest, UserInfo, UserList, UserRole, check_username,
+};
 pub use error::ErrorBody;
 pub use folder::{DEFAULT_FOLDERS, FORBIDDEN_CHARS, FolderPath, FolderPathError, MAX_BYTES, MAX_DEPTH};
 pub use ids::{IdError, MAX_ID_LEN, NodeId, PoolId};

@@ -1,5 +1,6 @@
 //! One page per file.
 
+pub mod account;
 pub mod library;
 pub mod node_images;
 pub mod not_found;

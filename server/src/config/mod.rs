@@ -1,11 +1,13 @@
 //! Settings of both roles. Every setting is a flag, an environment variable and a key of the TOML file
 //! given with `--config`; a flag beats the environment, which beats the file, which beats the default.
 
+pub mod access;
 mod file;
 pub mod node;
-mod values;
+pub(crate) mod values;
 mod vdc;
 
+pub use access::AccessConfig;
 pub use file::ConfigError;
 pub use node::{NodeArgs, NodeConfig};
 pub use values::{ClusterToken, PoolSpec, parse_duration, parse_size};

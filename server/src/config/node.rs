@@ -6,9 +6,12 @@ use app::model::NodeId;
 use clap::Args;
 use serde::Deserialize;
 
+use super::access::{AccessConfig, access_args};
+use crate::http::client::PeerTrust;
 use super::file::{self, ConfigError, prefer_cli};
 use super::values::{ClusterToken, PoolSpec, de_duration, parse_duration};
 
+access_args! {
 /// Flags of `quantix-iso node`. Each is also an environment variable and a key of the `--config` file.
 #[derive(Args, Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,6 +74,26 @@ pub struct NodeArgs {
     /// Directory holding the built web UI (pkg/, favicon.ico). [default: $LEPTOS_SITE_ROOT or target/site]
     #[arg(long, env = "QUANTIX_SITE_ROOT", value_name = "DIR")]
     pub site_root: Option<PathBuf>,
+
+    /// Trust the vdc's HTTPS certificate when this CA (PEM) signed it, besides the system's roots.
+    #[arg(long, env = "QUANTIX_VDC_CA", value_name = "FILE")]
+    pub vdc_ca: Option<PathBuf>,
+
+    /// Trust exactly the vdc certificate with this SHA-256 fingerprint (hex, colons optional), as a
+    /// self-signed vdc logs it; nothing else is checked.
+    #[arg(long, env = "QUANTIX_VDC_CERT_SHA256", value_name = "HEX")]
+    pub vdc_cert_sha256: Option<String>,
+}
+}
+
+/// `AB:CD:…` or `abcd…`: 32 bytes.
+fn parse_fingerprint(s: &str) -> Result<[u8; 32], ConfigError> {
+    let hex_digits: String = s.chars().filter(|c| *c != ':').collect();
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(hex_digits.trim(), &mut out).map_err(|_| {
+        ConfigError::Invalid(format!("--vdc-cert-sha256 {s:?} is not a SHA-256 fingerprint (64 hex digits)"))
+    })?;
+    Ok(out)
 }
 
 /// The node's resolved settings.
@@ -87,14 +110,18 @@ pub struct NodeConfig {
     pub sync_interval: Duration,
     pub watch_settle: Duration,
     pub site_root: PathBuf,
+    pub access: AccessConfig,
+    pub vdc_trust: PeerTrust,
 }
 
+pub const DEFAULT_DATA_DIR: &str = "data/node";
 pub const DEFAULT_SYNC_INTERVAL: Duration = Duration::from_secs(300);
 pub const DEFAULT_WATCH_SETTLE: Duration = Duration::from_millis(500);
 
 impl NodeArgs {
     fn prefer(self, file: NodeArgs) -> NodeArgs {
         let pools_from_file = self.pools.is_empty();
+        let access = file.access_values();
         let mut merged = prefer_cli!(
             self,
             file.clone(),
@@ -108,13 +135,22 @@ impl NodeArgs {
                 cluster_token,
                 sync_interval,
                 watch_settle,
-                site_root
+                site_root,
+                vdc_ca,
+                vdc_cert_sha256
             ]
         );
+        merged.prefer_access(access);
         if pools_from_file {
             merged.pools = file.pools;
         }
         merged
+    }
+
+    /// Only where the node keeps its data (for `quantix-iso node user …`, which needs no pools).
+    pub fn data_dir(self) -> Result<PathBuf, ConfigError> {
+        let file: NodeArgs = file::load(self.config.as_deref())?;
+        Ok(self.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)))
     }
 
     pub fn resolve(self) -> Result<NodeConfig, ConfigError> {
@@ -130,11 +166,18 @@ impl NodeArgs {
                 "a node that syncs to a vdc needs the cluster token (--cluster-token or QUANTIX_CLUSTER_TOKEN)".into(),
             ));
         }
+        let data_dir = a.data_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let vdc_trust = PeerTrust {
+            ca: a.vdc_ca.clone(),
+            pinned_sha256: a.vdc_cert_sha256.as_deref().map(parse_fingerprint).transpose()?,
+        };
         Ok(NodeConfig {
             listen: a.listen.unwrap_or_else(|| "127.0.0.1:3001".parse().expect("valid address")),
-            node_id: a.node_id,
-            node_name: a.node_name,
-            data_dir: a.data_dir.unwrap_or_else(|| PathBuf::from("data/node")),
+            node_id: a.node_id.clone(),
+            node_name: a.node_name.clone(),
+            access: a.access_values().resolve(&data_dir)?,
+            vdc_trust,
+            data_dir,
             pools: a.pools,
             vdc_url: a.vdc_url.map(|u| u.trim_end_matches('/').to_owned()),
             advertise_url: a.advertise_url.map(|u| u.trim_end_matches('/').to_owned()),
@@ -186,5 +229,14 @@ quota = "10GiB"
         assert!(err.contains("listne"), "{err}");
         let err = NodeArgs::default().resolve().unwrap_err().to_string();
         assert!(err.contains("--pool"), "{err}");
+    }
+
+    #[test]
+    fn a_node_id_that_is_not_valid_is_refused_when_the_config_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.toml");
+        std::fs::write(&path, "node_id = \"hv 07/../x\"\n[[pools]]\nid = \"p\"\npath = \"/tmp/p\"\n").unwrap();
+        let err = NodeArgs { config: Some(path), ..Default::default() }.resolve().unwrap_err().to_string();
+        assert!(err.contains("node id"), "{err}");
     }
 }

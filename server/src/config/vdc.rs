@@ -5,9 +5,13 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use clap::Args;
 use serde::Deserialize;
 
+use super::access::{AccessConfig, access_args};
 use super::file::{self, ConfigError, prefer_cli};
+use crate::http::client::PeerTrust;
+
 use super::values::{ClusterToken, de_duration, parse_duration};
 
+access_args! {
 /// Flags of `quantix-iso vdc`. Each is also an environment variable and a key of the `--config` file.
 #[derive(Args, Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,6 +50,16 @@ pub struct VdcArgs {
     /// Directory holding the built web UI (pkg/, favicon.ico). [default: $LEPTOS_SITE_ROOT or target/site]
     #[arg(long, env = "QUANTIX_SITE_ROOT", value_name = "DIR")]
     pub site_root: Option<PathBuf>,
+
+    /// Directory for the vdc's own files: the first admin's password file and a self-signed certificate.
+    /// [default: ./data/vdc]
+    #[arg(long, env = "QUANTIX_VDC_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// CA certificate (PEM) the vdc trusts for nodes that serve HTTPS, besides the system's roots.
+    #[arg(long, env = "QUANTIX_NODE_CA", value_name = "FILE")]
+    pub node_ca: Option<PathBuf>,
+}
 }
 
 /// The vdc's resolved settings.
@@ -57,22 +71,45 @@ pub struct VdcConfig {
     pub sync_interval: Duration,
     pub offline_after: Duration,
     pub site_root: PathBuf,
+    pub data_dir: PathBuf,
+    pub access: AccessConfig,
+    /// How the vdc trusts the nodes' certificates when it forwards a change.
+    pub node_trust: PeerTrust,
 }
 
+pub const DEFAULT_DATA_DIR: &str = "data/vdc";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/vdc/catalogue.db";
+
 impl VdcArgs {
+    /// Only the catalogue's URL (for `quantix-iso vdc user …`, which needs no cluster token).
+    pub fn database_url(self) -> Result<String, ConfigError> {
+        let file: VdcArgs = file::load(self.config.as_deref())?;
+        Ok(self.database_url.or(file.database_url).unwrap_or_else(|| DEFAULT_DATABASE_URL.into()))
+    }
+
     pub fn resolve(self) -> Result<VdcConfig, ConfigError> {
         let file: VdcArgs = file::load(self.config.as_deref())?;
-        let a = prefer_cli!(self, file, [listen, database_url, cluster_token, sync_interval, offline_after, site_root]);
-        let Some(cluster_token) = a.cluster_token else {
+        let access = file.access_values();
+        let mut a = prefer_cli!(
+            self,
+            file,
+            [listen, database_url, cluster_token, sync_interval, offline_after, site_root, data_dir, node_ca]
+        );
+        a.prefer_access(access);
+        let Some(cluster_token) = a.cluster_token.clone() else {
             return Err(ConfigError::Invalid(
                 "the vdc needs a cluster token (--cluster-token, QUANTIX_CLUSTER_TOKEN or cluster_token in the config \
                  file): nodes must present it, and the vdc presents it to them"
                     .into(),
             ));
         };
+        let data_dir = a.data_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
         Ok(VdcConfig {
             listen: a.listen.unwrap_or_else(|| "127.0.0.1:3000".parse().expect("valid address")),
-            database_url: a.database_url.unwrap_or_else(|| "sqlite://data/vdc/catalogue.db".into()),
+            access: a.access_values().resolve(&data_dir)?,
+            node_trust: PeerTrust { ca: a.node_ca, pinned_sha256: None },
+            data_dir,
+            database_url: a.database_url.unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
             cluster_token,
             sync_interval: a.sync_interval.unwrap_or(super::node::DEFAULT_SYNC_INTERVAL),
             offline_after: a.offline_after.unwrap_or(Duration::from_secs(45)),

@@ -22,13 +22,15 @@ use ingest::{Ingest, Reservations};
 use pools::Pools;
 use store::{NodeStore, StoreError};
 
+use crate::auth::{Auth, bootstrap, routes::Guard, store::AuthStore};
 use crate::config::{ClusterToken, NodeConfig};
-use crate::http;
+use crate::http::{self, tls};
 use crate::startup::{StartError, ensure_dir};
 
 /// What every node request handler can reach.
 #[derive(Clone)]
 pub struct NodeState {
+    pub auth: Auth,
     pub identity: Arc<Identity>,
     pub store: NodeStore,
     pub pools: Arc<Pools>,
@@ -97,11 +99,19 @@ impl NodeState {
     }
 }
 
-/// A node ready to serve: listener bound, database open, pools prepared.
+impl axum::extract::FromRef<NodeState> for Auth {
+    fn from_ref(s: &NodeState) -> Auth {
+        s.auth.clone()
+    }
+}
+
+/// A node ready to serve: listener bound, database open, pools prepared, first admin made.
 pub struct NodeServer {
     listener: TcpListener,
     state: NodeState,
     config: NodeConfig,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    created_admin: bool,
 }
 
 impl NodeServer {
@@ -128,8 +138,19 @@ impl NodeServer {
                 .await
                 .map_err(|e| StartError::open(format!("the node database {}", db_path.display()), e))?,
         );
+        let open_db = |e| StartError::open(format!("the node database {}", db_path.display()), e);
+        let auth = Auth::new(
+            AuthStore::open_sqlite(&db_path).await.map_err(open_db)?,
+            config.access.auth_settings("quantix_node_session"),
+            config.cluster_token.clone(),
+        );
+        let created_admin = bootstrap::ensure_admin(&auth, &config.access.initial_admin)
+            .await
+            .map_err(|e| StartError::open("the node's first admin", e))?;
+        let tls = config.access.tls.as_ref().map(tls::server_config).transpose().map_err(|e| StartError::open("the TLS certificate", e))?;
         let reservations = Reservations::default();
         let state = NodeState {
+            auth,
             identity,
             ingest: Ingest::new(pools.clone(), store.clone(), reservations.clone()),
             store,
@@ -139,7 +160,12 @@ impl NodeServer {
             vdc_url: config.vdc_url.clone(),
             sync: Default::default(),
         };
-        Ok(NodeServer { listener, state, config })
+        Ok(NodeServer { listener, state, config, tls, created_admin })
+    }
+
+    /// Whether this start created the first admin.
+    pub fn created_admin(&self) -> bool {
+        self.created_admin
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -150,9 +176,19 @@ impl NodeServer {
         &self.state
     }
 
+    fn guard(&self) -> Guard {
+        Guard { auth: self.state.auth.clone(), hosts: self.config.access.host_policy(self.local_addr()) }
+    }
+
     /// The REST API and the host UI.
     pub fn router(&self) -> axum::Router {
-        crate::site::with_ui(app::Role::Node, api::router(self.state.clone()), &self.config.site_root)
+        let (api, _) = api::routes(self.state.clone(), self.guard());
+        crate::site::with_ui(app::Role::Node, api, &self.config.site_root, self.guard())
+    }
+
+    /// Every API route with its declared access.
+    pub fn route_table(&self) -> Arc<crate::auth::routes::RouteTable> {
+        api::routes(self.state.clone(), self.guard()).1
     }
 
     /// Serves until `shutdown` is cancelled, with the pool watcher and the sync to the vdc running.
@@ -171,7 +207,8 @@ impl NodeServer {
         .map_err(|e| StartError::open("a watch on the storage pools", e))?;
         let syncing = match &self.config.vdc_url {
             Some(url) => {
-                let transport = sync::HttpTransport::new(url, self.config.cluster_token.clone());
+                let transport = sync::HttpTransport::new(url, self.config.cluster_token.clone(), &self.config.vdc_trust)
+                    .map_err(|e| StartError::open("the vdc's certificate trust", e))?;
                 let client = sync::SyncClient::new(
                     state.store.clone(),
                     state.pools.clone(),
@@ -190,10 +227,12 @@ impl NodeServer {
             vdc = self.config.vdc_url.as_deref().unwrap_or("none (standalone)"),
             "node serving"
         );
-        let served = http::serve::serve(self.listener, router, shutdown.clone()).await;
+        self.config.access.warn_if_plain("node", self.local_addr());
+        let served = http::serve::serve(self.listener, router, shutdown.clone(), self.tls).await;
         shutdown.cancel();
         let _ = tokio::join!(watching, syncing);
         state.store.close().await;
+        state.auth.store.close().await;
         served.map_err(StartError::Serve)
     }
 }

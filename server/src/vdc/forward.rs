@@ -8,8 +8,9 @@ use uuid::Uuid;
 
 use app::model::NodeId;
 
+use crate::auth::ON_BEHALF_OF;
 use crate::config::ClusterToken;
-use crate::http::auth::SCHEME;
+use crate::http::client::{self, PeerTrust};
 use crate::vdc::catalogue::NodeRecord;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,23 +33,27 @@ pub struct NodeClient {
 }
 
 impl NodeClient {
-    pub fn new(token: ClusterToken) -> Self {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("HTTP client");
-        Self { http, token }
+    pub fn new(token: ClusterToken, trust: &PeerTrust) -> Result<Self, crate::http::tls::TlsError> {
+        Ok(Self { http: client::client(trust, Duration::from_secs(30))?, token })
     }
 
-    pub async fn move_image(&self, node: &NodeRecord, id: Uuid, folder: &str) -> Result<IsoMetadata, ForwardError> {
+    /// Moves an image on its node, for the vdc user `user`.
+    pub async fn move_image(
+        &self,
+        node: &NodeRecord,
+        id: Uuid,
+        folder: &str,
+        user: Option<&str>,
+    ) -> Result<IsoMetadata, ForwardError> {
         let body = MoveImageRequest { folder_path: folder.to_owned() };
-        self.call(node, reqwest::Method::POST, &sync_paths::with_id(sync_paths::INTERNAL_MOVE, id), Some(&body)).await
+        let path = sync_paths::with_id(sync_paths::INTERNAL_MOVE, id);
+        self.call(node, reqwest::Method::POST, &path, Some(&body), user).await
     }
 
-    pub async fn delete_image(&self, node: &NodeRecord, id: Uuid) -> Result<IsoMetadata, ForwardError> {
+    /// Deletes an image on its node, for the vdc user `user`.
+    pub async fn delete_image(&self, node: &NodeRecord, id: Uuid, user: Option<&str>) -> Result<IsoMetadata, ForwardError> {
         let path = sync_paths::with_id(sync_paths::INTERNAL_IMAGE, id);
-        self.call::<()>(node, reqwest::Method::DELETE, &path, None).await
+        self.call::<()>(node, reqwest::Method::DELETE, &path, None, user).await
     }
 
     async fn call<B: serde::Serialize>(
@@ -57,6 +62,7 @@ impl NodeClient {
         method: reqwest::Method,
         path: &str,
         body: Option<&B>,
+        user: Option<&str>,
     ) -> Result<IsoMetadata, ForwardError> {
         let base = node
             .api_url
@@ -69,10 +75,10 @@ impl NodeClient {
             url: base.to_owned(),
             detail,
         };
-        let mut req = self
-            .http
-            .request(method, &url)
-            .header(http::header::AUTHORIZATION, format!("{SCHEME}{}", self.token.expose()));
+        let mut req = self.http.request(method, &url).bearer_auth(self.token.expose());
+        if let Some(user) = user {
+            req = req.header(ON_BEHALF_OF, user);
+        }
         if let Some(body) = body {
             req = req.json(body);
         }

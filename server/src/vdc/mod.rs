@@ -7,7 +7,7 @@ pub mod domain_xml;
 pub mod forward;
 pub mod live;
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, sync::Arc};
 
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -15,23 +15,32 @@ use tokio_util::sync::CancellationToken;
 use catalogue::{Catalogue, NodeTimings};
 use forward::NodeClient;
 
-use crate::config::{ClusterToken, VdcConfig};
-use crate::http;
-use crate::startup::StartError;
+use crate::auth::{Auth, bootstrap, routes::Guard, store::AuthStore};
+use crate::config::VdcConfig;
+use crate::http::{self, tls};
+use crate::startup::{StartError, ensure_dir};
 
 #[derive(Clone)]
 pub struct VdcState {
+    pub auth: Auth,
     pub catalogue: Catalogue,
     pub nodes: NodeClient,
     pub timings: NodeTimings,
-    pub cluster_token: Option<ClusterToken>,
     pub live: live::Live,
+}
+
+impl axum::extract::FromRef<VdcState> for Auth {
+    fn from_ref(s: &VdcState) -> Auth {
+        s.auth.clone()
+    }
 }
 
 pub struct VdcServer {
     listener: TcpListener,
     state: VdcState,
     config: VdcConfig,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    created_admin: bool,
 }
 
 impl VdcServer {
@@ -41,14 +50,37 @@ impl VdcServer {
         let listener = http::serve::bind(config.listen)
             .await
             .map_err(|source| StartError::Bind { addr: config.listen, source })?;
+        ensure_dir(&config.data_dir)?;
+        let auth = Auth::new(
+            AuthStore::new(catalogue.pool()),
+            config.access.auth_settings("quantix_vdc_session"),
+            Some(config.cluster_token.clone()),
+        );
+        let created_admin = bootstrap::ensure_admin(&auth, &config.access.initial_admin)
+            .await
+            .map_err(|e| StartError::open("the vdc's first admin", e))?;
+        let tls = config
+            .access
+            .tls
+            .as_ref()
+            .map(tls::server_config)
+            .transpose()
+            .map_err(|e| StartError::open("the TLS certificate", e))?;
+        let nodes = NodeClient::new(config.cluster_token.clone(), &config.node_trust)
+            .map_err(|e| StartError::open("the nodes' certificate trust", e))?;
         let state = VdcState {
+            auth,
             catalogue,
-            nodes: NodeClient::new(config.cluster_token.clone()),
+            nodes,
             timings: NodeTimings { offline_after: config.offline_after, sync_interval: config.sync_interval },
-            cluster_token: Some(config.cluster_token.clone()),
             live: live::Live::default(),
         };
-        Ok(VdcServer { listener, state, config })
+        Ok(VdcServer { listener, state, config, tls, created_admin })
+    }
+
+    /// Whether this start created the first admin.
+    pub fn created_admin(&self) -> bool {
+        self.created_admin
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -59,8 +91,19 @@ impl VdcServer {
         &self.state
     }
 
+    fn guard(&self) -> Guard {
+        Guard { auth: self.state.auth.clone(), hosts: self.config.access.host_policy(self.local_addr()) }
+    }
+
+    /// The REST API and the library UI.
     pub fn router(&self) -> axum::Router {
-        crate::site::with_ui(app::Role::Vdc, api::router(self.state.clone()), &self.config.site_root)
+        let (api, _) = api::routes(self.state.clone(), self.guard());
+        crate::site::with_ui(app::Role::Vdc, api, &self.config.site_root, self.guard())
+    }
+
+    /// Every API route with its declared access.
+    pub fn route_table(&self) -> Arc<crate::auth::routes::RouteTable> {
+        api::routes(self.state.clone(), self.guard()).1
     }
 
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), StartError> {
@@ -78,7 +121,8 @@ impl VdcServer {
                 live.close();
             }
         });
-        let served = http::serve::serve(self.listener, router, shutdown.clone()).await;
+        self.config.access.warn_if_plain("vdc", self.local_addr());
+        let served = http::serve::serve(self.listener, router, shutdown.clone(), self.tls).await;
         shutdown.cancel();
         let _ = maintenance.await;
         catalogue.close().await;

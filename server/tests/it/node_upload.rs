@@ -5,7 +5,13 @@ use std::time::Duration;
 
 use app::model::{FolderPath, ImageFormat, IsoMetadata};
 
-use crate::support::{TestNode, assert_error, eventually, multipart::RawUpload, pattern, pool, sha256_wire};
+use crate::support::{
+    TestNode, assert_error, eventually,
+    multipart::RawUpload,
+    pattern, pool,
+    process::{Process, free_addr},
+    sha256_wire,
+};
 
 #[tokio::test]
 async fn upload_returns_the_new_metadata_and_stores_the_file() {
@@ -52,7 +58,7 @@ async fn a_256_mib_body_streams_through() {
     let node = TestNode::spawn(&[pool("local")]).await;
     let size = 256u64 << 20;
     let upload = RawUpload::new("/api/v1/storage/upload?pool_id=local&folder=/big", "big.iso", size);
-    let (answer, digest) = upload.send(node.addr).await;
+    let (answer, digest) = upload.send(node.addr, &node.token).await;
     let (status, body) = answer.expect("an answer");
     assert_eq!(status, 201, "{body}");
     let meta: IsoMetadata = serde_json::from_value(body).unwrap();
@@ -104,7 +110,7 @@ async fn refusals_come_before_any_byte_is_stored() {
     // A declared size larger than the pool's free space: refused from the headers alone.
     let mut huge = RawUpload::new("/api/v1/storage/upload?pool_id=tiny", "huge.iso", 1000);
     huge.declared_length = Some(64 << 20);
-    let (answer, _) = huge.send(node.addr).await;
+    let (answer, _) = huge.send(node.addr, &node.token).await;
     let (s, b) = answer.expect("an answer");
     assert_error(s, &b, 507, "insufficient_storage");
 
@@ -171,7 +177,7 @@ async fn an_aborted_upload_leaves_no_file_and_no_row() {
     let node = TestNode::spawn(&[pool("local")]).await;
     let mut upload = RawUpload::new("/api/v1/storage/upload?pool_id=local", "partial.iso", 32 << 20);
     upload.abort_after = Some(5 << 20);
-    let (answer, _) = upload.send(node.addr).await;
+    let (answer, _) = upload.send(node.addr, &node.token).await;
     assert!(answer.is_none());
     eventually(Duration::from_secs(10), "the temporary file is removed", || async { node.files("local").is_empty() })
         .await;
@@ -186,7 +192,7 @@ async fn a_full_pool_fails_the_upload_and_keeps_nothing() {
     // Declares nothing too large (the quota is 1 MiB, the Content-Length says 512 KiB) but sends 3 MiB.
     let mut upload = RawUpload::new("/api/v1/storage/upload?pool_id=tiny", "big.iso", 3 << 20);
     upload.declared_length = Some(512 << 10);
-    let (answer, _) = upload.send(node.addr).await;
+    let (answer, _) = upload.send(node.addr, &node.token).await;
     // The request ends at the declared length: its multipart body, and so the file, is incomplete.
     let (s, b) = answer.expect("an answer");
     assert_error(s, &b, 400, "incomplete_upload");
@@ -209,7 +215,7 @@ async fn two_uploads_of_one_name_race_and_exactly_one_wins() {
     let mut second = RawUpload::new("/api/v1/storage/upload?pool_id=local", "same.iso", 8 << 20);
     second.seed = 99;
     second.pace = Some(Duration::from_millis(30));
-    let ((a, _), (b, _)) = tokio::join!(first.send(node.addr), second.send(node.addr));
+    let ((a, _), (b, _)) = tokio::join!(first.send(node.addr, &node.token), second.send(node.addr, &node.token));
     let mut statuses = [a.expect("answer").0, b.expect("answer").0];
     statuses.sort_unstable();
     assert_eq!(statuses, [201, 409]);
@@ -235,32 +241,19 @@ async fn stale_temporary_files_are_removed_at_start() {
 async fn a_node_killed_mid_upload_cleans_up_at_its_next_start() {
     // A real process, killed with SIGKILL while an upload streams in.
     let root = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = free_addr();
     let pool_dir = root.path().join("pool");
-    let start = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_quantix-iso"))
-            .args(["node", "--listen", &format!("127.0.0.1:{port}"), "--node-id", "killed"])
-            .arg("--data-dir")
-            .arg(root.path().join("db"))
-            .arg("--pool")
-            .arg(format!("local={}", pool_dir.display()))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap()
-    };
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let wait_up = || async {
-        eventually(Duration::from_secs(20), "the node answers", || async {
-            reqwest::get(format!("http://{addr}/healthz")).await.is_ok()
-        })
-        .await
-    };
-    let mut child = start();
-    wait_up().await;
+    let args = ["node", "--listen", &addr.to_string(), "--node-id", "killed", "--data-dir"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([root.path().join("db").display().to_string()])
+        .chain(["--pool".into(), format!("local={}", pool_dir.display())])
+        .collect();
+    let mut node = Process::start(addr, args).await;
     let mut upload = RawUpload::new("/api/v1/storage/upload?pool_id=local", "victim.iso", 64 << 20);
     upload.pace = Some(Duration::from_millis(20));
-    let sending = tokio::spawn(async move { upload.send(addr).await });
+    let token = node.token();
+    let sending = tokio::spawn(async move { upload.send(addr, &token).await });
     let iso_dir = pool_dir.join("iso");
     eventually(Duration::from_secs(10), "a temporary file exists", || async {
         std::fs::read_dir(&iso_dir)
@@ -268,17 +261,13 @@ async fn a_node_killed_mid_upload_cleans_up_at_its_next_start() {
             .any(|e| e.unwrap().file_name().to_string_lossy().starts_with(".quantix-upload-"))
     })
     .await;
-    child.kill().unwrap();
-    child.wait().unwrap();
+    node.kill9();
     let _ = sending.await;
-    let mut child = start();
-    wait_up().await;
+    node.restart().await;
     assert_eq!(std::fs::read_dir(&iso_dir).unwrap().count(), 0, "no file survives the restart");
     let list: app::model::ImageList =
-        reqwest::get(format!("http://{addr}/api/v1/images")).await.unwrap().json().await.unwrap();
+        node.client().get(format!("{}/api/v1/images", node.url)).send().await.unwrap().json().await.unwrap();
     assert!(list.images.is_empty());
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
 
 /// A pool with a 1 MiB quota, id "tiny".

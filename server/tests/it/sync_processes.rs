@@ -12,15 +12,15 @@ use crate::support::{
     vdc::TOKEN,
 };
 
-async fn get<T: serde::de::DeserializeOwned>(url: &str) -> T {
-    reqwest::get(url).await.unwrap().json().await.unwrap()
+async fn get<T: serde::de::DeserializeOwned>(p: &Process, path: &str) -> T {
+    p.client().get(format!("{}{path}", p.url)).send().await.unwrap().json().await.unwrap()
 }
 
 /// (node, id) → (filename, folder, checksum) of every image on the nodes.
 async fn truth(nodes: &[&Process]) -> BTreeMap<(String, String), (String, String, Option<String>)> {
     let mut out = BTreeMap::new();
     for (k, n) in nodes.iter().enumerate() {
-        let list: ImageList = get(&format!("{}/api/v1/images", n.url)).await;
+        let list: ImageList = get(n, "/api/v1/images").await;
         for i in list.images {
             out.insert((format!("node-{k}"), i.id.to_string()), (i.filename, i.folder_path.to_string(), i.checksum));
         }
@@ -29,7 +29,7 @@ async fn truth(nodes: &[&Process]) -> BTreeMap<(String, String), (String, String
 }
 
 async fn catalogue(vdc: &Process) -> BTreeMap<(String, String), (String, String, Option<String>)> {
-    let list: ImageList = get(&format!("{}/api/v1/images?limit=1000", vdc.url)).await;
+    let list: ImageList = get(vdc, "/api/v1/images?limit=1000").await;
     list.images
         .into_iter()
         .map(|i| ((i.node().to_owned(), i.id.to_string()), (i.filename, i.folder_path.to_string(), i.checksum)))
@@ -84,9 +84,10 @@ fn node_args(k: usize, addr: std::net::SocketAddr, vdc: &str, dir: &Path) -> Vec
     .collect()
 }
 
-async fn upload(client: &reqwest::Client, node: &Process, name: &str, folder: &str) -> serde_json::Value {
+async fn upload(node: &Process, name: &str, folder: &str) -> serde_json::Value {
     let part = reqwest::multipart::Part::bytes(pattern(name.len() as u64, 2048)).file_name(name.to_owned());
-    let resp = client
+    let resp = node
+        .client()
         .post(format!("{}/api/v1/storage/upload?folder={folder}", node.url))
         .multipart(reqwest::multipart::Form::new().part("file", part))
         .send()
@@ -107,10 +108,9 @@ async fn the_vdc_survives_kill_9_and_a_wiped_database() {
         let addr = free_addr();
         nodes.push(Process::start(addr, node_args(k, addr, &vdc.url, &dir.path().join(format!("n{k}")))).await);
     }
-    let client = reqwest::Client::new();
     for (k, node) in nodes.iter().enumerate() {
         for i in 0..5 {
-            upload(&client, node, &format!("seed-{k}-{i}.iso"), "/seed").await;
+            upload(node, &format!("seed-{k}-{i}.iso"), "/seed").await;
         }
     }
     let refs: Vec<&Process> = nodes.iter().collect();
@@ -124,12 +124,13 @@ async fn the_vdc_survives_kill_9_and_a_wiped_database() {
         let k = changes % 2;
         match changes % 5 {
             0..=2 => {
-                let meta = upload(&client, &nodes[k], &format!("while-down-{changes}.iso"), "/new").await;
+                let meta = upload(&nodes[k], &format!("while-down-{changes}.iso"), "/new").await;
                 uploaded.push((k, meta["id"].as_str().unwrap().to_owned()));
             }
             3 => {
                 let (k, id) = uploaded[changes % uploaded.len()].clone();
-                let resp = client
+                let resp = nodes[k]
+                    .client()
                     .post(format!("{}/api/v1/images/{id}/move", nodes[k].url))
                     .json(&json!({ "folder_path": format!("/moved/{changes}") }))
                     .send()
@@ -139,13 +140,13 @@ async fn the_vdc_survives_kill_9_and_a_wiped_database() {
             }
             _ => {
                 let (k, id) = uploaded.remove(0);
-                let resp = client.delete(format!("{}/api/v1/images/{id}", nodes[k].url)).send().await.unwrap();
+                let resp = nodes[k].client().delete(format!("{}/api/v1/images/{id}", nodes[k].url)).send().await.unwrap();
                 assert_eq!(resp.status(), 200);
             }
         }
         changes += 1;
     }
-    let status: app::model::NodeSyncStatus = get(&format!("{}/api/v1/sync/status", nodes[0].url)).await;
+    let status: app::model::NodeSyncStatus = get(&nodes[0], "/api/v1/sync/status").await;
     assert!(status.pending > 0 && status.last_error.is_some(), "the node knows it is behind: {status:?}");
 
     vdc.restart().await;
@@ -160,7 +161,7 @@ async fn the_vdc_survives_kill_9_and_a_wiped_database() {
     vdc.restart().await;
     eventually(Duration::from_secs(30), "the wiped catalogue converges again", || converged(&vdc, &refs)).await;
     eventually(Duration::from_secs(20), "both nodes are in sync", || async {
-        let list: NodeList = get(&format!("{}/api/v1/nodes", vdc.url)).await;
+        let list: NodeList = get(&vdc, "/api/v1/nodes").await;
         list.nodes.len() == 2 && list.nodes.iter().all(|n| n.state == NodeSyncState::InSync)
     })
     .await;
@@ -169,11 +170,11 @@ async fn the_vdc_survives_kill_9_and_a_wiped_database() {
     nodes[1].terminate();
     let stopped = std::time::Instant::now();
     eventually(Duration::from_secs(15), "the stopped node is offline", || async {
-        let list: NodeList = get(&format!("{}/api/v1/nodes", vdc.url)).await;
+        let list: NodeList = get(&vdc, "/api/v1/nodes").await;
         list.nodes.iter().any(|n| n.id == "node-1" && n.state == NodeSyncState::Offline)
     })
     .await;
     assert!(stopped.elapsed() < Duration::from_secs(8), "offline after {:?}", stopped.elapsed());
-    let list: NodeList = get(&format!("{}/api/v1/nodes", vdc.url)).await;
+    let list: NodeList = get(&vdc, "/api/v1/nodes").await;
     assert_eq!(list.nodes.iter().find(|n| n.id == "node-0").unwrap().state, NodeSyncState::InSync);
 }

@@ -188,12 +188,15 @@ async fn malformed_and_unauthenticated_calls_are_refused(db: &TestDb) {
         .unwrap();
     assert_eq!(resp.status(), 400);
 
-    // Without the cluster token, or with a wrong one: 401, and nothing applied.
+    // Without the cluster token, or with a wrong one: 401; with a user's token (even an admin's): 403.
+    // Nothing applied.
+    let resp = reqwest::Client::new().post(format!("{}{path}", vdc.url)).json(&good).send().await.unwrap();
+    let status = resp.status().as_u16();
+    assert_error(status, &resp.json().await.unwrap(), 401, "unauthenticated");
     let resp = vdc.client.post(format!("{}{path}", vdc.url)).json(&good).send().await.unwrap();
     let status = resp.status().as_u16();
-    assert_error(status, &resp.json().await.unwrap(), 401, "unauthorized");
-    let resp = vdc
-        .client
+    assert_error(status, &resp.json().await.unwrap(), 403, "forbidden");
+    let resp = reqwest::Client::new()
         .post(format!("{}{path}", vdc.url))
         .bearer_auth("wrong-token-of-some-length")
         .json(&good)

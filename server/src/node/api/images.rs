@@ -1,6 +1,7 @@
 use app::model::{FolderPath, ImageList, ImageQuery, IsoMetadata, MoveImageRequest};
-use axum::extract::State;
+use axum::{Extension, extract::State};
 
+use crate::auth::routes::AuditTarget;
 use crate::db::ImageFilter;
 use crate::http::{ApiError, Json, PathId, Query};
 use crate::node::NodeState;
@@ -25,14 +26,19 @@ pub async fn move_image(
     State(s): State<NodeState>,
     PathId(id): PathId,
     Json(body): Json<MoveImageRequest>,
-) -> Result<axum::Json<IsoMetadata>, ApiError> {
+) -> Result<(Extension<AuditTarget>, axum::Json<IsoMetadata>), ApiError> {
     let folder = FolderPath::parse(&body.folder_path)?;
-    Ok(axum::Json(s.store.move_image(id, &folder).await?))
+    let moved = s.store.move_image(id, &folder).await?;
+    Ok((Extension(AuditTarget(format!("{} to {}", moved.filename, moved.folder_path))), axum::Json(moved)))
 }
 
 /// Deletes the file, then the row; answers the image as it was, with the revision of the deletion.
 #[tracing::instrument(skip(s))]
-pub async fn delete_image(State(s): State<NodeState>, PathId(id): PathId) -> Result<axum::Json<IsoMetadata>, ApiError> {
+pub async fn delete_image(
+    State(s): State<NodeState>,
+    PathId(id): PathId,
+) -> Result<(Extension<AuditTarget>, axum::Json<IsoMetadata>), ApiError> {
     let meta = s.store.get(id).await?;
-    Ok(axum::Json(s.delete_image(meta).await?))
+    let deleted = s.delete_image(meta).await?;
+    Ok((Extension(AuditTarget(deleted.path.clone())), axum::Json(deleted)))
 }

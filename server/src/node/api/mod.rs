@@ -1,4 +1,5 @@
-//! The node's REST API (the seed's QHCI endpoints), as an axum router over [`NodeState`].
+//! The node's REST API (the seed's QHCI endpoints), as an axum router over [`NodeState`]. Every route
+//! declares who may call it.
 
 mod errors;
 mod folders;
@@ -6,35 +7,43 @@ mod images;
 mod pools;
 mod upload;
 
-use axum::{
-    Router,
-    extract::DefaultBodyLimit,
-    middleware,
-    routing::{delete, get, post},
-};
-
 use app::model::sync_paths;
+use axum::{Router, extract::DefaultBodyLimit, routing::post};
+use axum::http::Method;
 
 use super::NodeState;
+use crate::auth::{
+    Access, Routes,
+    routes::{Guard, OPERATOR, VIEWER},
+};
 use crate::http;
 
-pub fn router(state: NodeState) -> Router {
-    let token = state.cluster_token.clone();
-    // What the vdc forwards to the node: the same handlers, behind the cluster token.
-    let forwarded = Router::new()
-        .route(sync_paths::INTERNAL_MOVE, post(images::move_image))
-        .route(sync_paths::INTERNAL_IMAGE, delete(images::delete_image))
-        .route_layer(middleware::from_fn(move |req, next| http::auth::require_token(token.clone(), req, next)));
-    let api = Router::new()
-        .route("/api/v1/images", get(images::list))
-        .route("/api/v1/images/folders", get(folders::list).post(folders::create).delete(folders::delete))
-        .route("/api/v1/images/folders/rename", post(folders::rename))
-        .route("/api/v1/images/{id}", get(images::get_one).delete(images::delete_image))
-        .route("/api/v1/images/{id}/move", post(images::move_image))
-        .route("/api/v1/storage/pools", get(pools::list))
-        .route("/api/v1/storage/upload", post(upload::upload).layer(DefaultBodyLimit::disable()))
-        .route("/api/v1/sync/status", get(pools::sync_status))
-        .merge(forwarded)
-        .with_state(state);
-    http::api_fallbacks(api.merge(http::health::router("node")))
+/// The API with every route's access enforced, and the table of those routes (for the pages and tests).
+pub fn routes(state: NodeState, guard: Guard) -> (Router, std::sync::Arc<crate::auth::routes::RouteTable>) {
+    let upload = post(upload::upload).layer(DefaultBodyLimit::disable());
+    let routes = Routes::new()
+        .get(VIEWER, "/api/v1/images", images::list)
+        .get(VIEWER, "/api/v1/images/folders", folders::list)
+        .post(OPERATOR, "/api/v1/images/folders", folders::create)
+        .audited("folder_create")
+        .delete(OPERATOR, "/api/v1/images/folders", folders::delete)
+        .audited("folder_delete")
+        .post(OPERATOR, "/api/v1/images/folders/rename", folders::rename)
+        .audited("folder_rename")
+        .get(VIEWER, "/api/v1/images/{id}", images::get_one)
+        .delete(OPERATOR, "/api/v1/images/{id}", images::delete_image)
+        .audited("image_delete")
+        .post(OPERATOR, "/api/v1/images/{id}/move", images::move_image)
+        .audited("image_move")
+        .get(VIEWER, "/api/v1/storage/pools", pools::list)
+        .add_router(OPERATOR, Method::POST, "/api/v1/storage/upload", upload)
+        .audited("image_upload")
+        .get(VIEWER, "/api/v1/sync/status", pools::sync_status)
+        // What the vdc forwards to the node: the same handlers, for the cluster only, recorded under
+        // the name of the vdc user who asked.
+        .post(Access::Cluster, sync_paths::INTERNAL_MOVE, images::move_image)
+        .audited("image_move")
+        .delete(Access::Cluster, sync_paths::INTERNAL_IMAGE, images::delete_image)
+        .audited("image_delete");
+    http::finish(crate::auth::api::mount(routes), "node", state, guard)
 }

@@ -2,10 +2,14 @@
 //! ingest pipeline.
 
 use app::model::{FolderPath, IsoMetadata};
-use axum::extract::{Multipart, State, multipart::MultipartRejection};
+use axum::{
+    Extension,
+    extract::{Multipart, State, multipart::MultipartRejection},
+};
 use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 
+use crate::auth::routes::AuditTarget;
 use crate::http::{ApiError, Query, sentence};
 use crate::node::{
     NodeState,
@@ -25,7 +29,7 @@ pub async fn upload(
     Query(p): Query<UploadParams>,
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
-) -> Result<(StatusCode, axum::Json<IsoMetadata>), ApiError> {
+) -> Result<(StatusCode, Extension<AuditTarget>, axum::Json<IsoMetadata>), ApiError> {
     let target = IngestTarget {
         pool_id: p.pool_id.filter(|p| !p.is_empty()),
         folder: p.folder.as_deref().filter(|f| !f.is_empty()).map(FolderPath::parse).transpose()?,
@@ -55,6 +59,6 @@ pub async fn upload(
         }
         let meta = session.finish().await?;
         tracing::info!(id = %meta.id, file = %meta.filename, pool = ?meta.storage_pool_id, size = meta.size_bytes, "image uploaded");
-        return Ok((StatusCode::CREATED, axum::Json(meta)));
+        return Ok((StatusCode::CREATED, Extension(AuditTarget(meta.path.clone())), axum::Json(meta)));
     }
 }

@@ -9,7 +9,7 @@ use app::model::{
 };
 
 use crate::config::ClusterToken;
-use crate::http::auth::SCHEME;
+use crate::http::client::{self, PeerTrust};
 
 /// Why a sync call did not get an answer that acknowledges it.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -47,13 +47,13 @@ pub struct HttpTransport {
 }
 
 impl HttpTransport {
-    pub fn new(vdc_url: &str, token: Option<ClusterToken>) -> Self {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("HTTP client");
-        Self { http, vdc_url: vdc_url.to_owned(), token }
+    pub fn new(
+        vdc_url: &str,
+        token: Option<ClusterToken>,
+        trust: &PeerTrust,
+    ) -> Result<Self, crate::http::tls::TlsError> {
+        let http = client::client(trust, Duration::from_secs(60))?;
+        Ok(Self { http, vdc_url: vdc_url.to_owned(), token })
     }
 
     async fn call<Req: serde::Serialize, Resp: serde::de::DeserializeOwned>(
@@ -63,7 +63,7 @@ impl HttpTransport {
     ) -> Result<Resp, TransportError> {
         let mut req = self.http.post(format!("{}{method}", self.vdc_url)).json(body);
         if let Some(token) = &self.token {
-            req = req.header(http::header::AUTHORIZATION, format!("{SCHEME}{}", token.expose()));
+            req = req.bearer_auth(token.expose());
         }
         let resp = req.send().await.map_err(|e| TransportError::Unreachable(crate::http::error_chain(&e)))?;
         let status = resp.status();

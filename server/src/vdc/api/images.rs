@@ -1,9 +1,10 @@
 use app::model::{
     CreateFolderRequest, FolderListing, FolderPath, ImageList, ImageQuery, IsoMetadata, MoveImageRequest,
 };
-use axum::extract::State;
+use axum::{Extension, extract::State};
 use http::StatusCode;
 
+use crate::auth::{api::Actor, routes::AuditTarget};
 use crate::db::ImageFilter;
 use crate::http::{ApiError, Json, PathId, Query};
 use crate::vdc::VdcState;
@@ -42,22 +43,28 @@ async fn owner(s: &VdcState, image: &IsoMetadata) -> Result<crate::vdc::catalogu
 #[tracing::instrument(skip(s))]
 pub async fn move_image(
     State(s): State<VdcState>,
+    actor: Actor,
     PathId(id): PathId,
     Json(body): Json<MoveImageRequest>,
-) -> Result<axum::Json<IsoMetadata>, ApiError> {
+) -> Result<(Extension<AuditTarget>, axum::Json<IsoMetadata>), ApiError> {
     FolderPath::parse(&body.folder_path)?;
     let image = s.catalogue.get(id).await?;
     let node = owner(&s, &image).await?;
     let node_id = node.id.clone();
-    let moved = s.nodes.move_image(&node, id, &body.folder_path).await?;
+    let moved = s.nodes.move_image(&node, id, &body.folder_path, actor.caller.name().as_deref()).await?;
     s.catalogue.apply_node_answer(&node_id, moved.clone(), false).await?;
     s.live.changed();
-    Ok(axum::Json(IsoMetadata { node_id: Some(node_id), ..moved }))
+    let target = AuditTarget(format!("{} on {node_id} to {}", moved.filename, moved.folder_path));
+    Ok((Extension(target), axum::Json(IsoMetadata { node_id: Some(node_id), ..moved })))
 }
 
 /// Forwarded to the owning node; the deletion is applied at once. Refused while a VM boots from it.
 #[tracing::instrument(skip(s))]
-pub async fn delete_image(State(s): State<VdcState>, PathId(id): PathId) -> Result<axum::Json<IsoMetadata>, ApiError> {
+pub async fn delete_image(
+    State(s): State<VdcState>,
+    actor: Actor,
+    PathId(id): PathId,
+) -> Result<(Extension<AuditTarget>, axum::Json<IsoMetadata>), ApiError> {
     let image = s.catalogue.get(id).await?;
     let users = s.catalogue.vms_using(id).await?;
     if !users.is_empty() {
@@ -73,8 +80,9 @@ pub async fn delete_image(State(s): State<VdcState>, PathId(id): PathId) -> Resu
     }
     let node = owner(&s, &image).await?;
     let node_id = node.id.clone();
-    let deleted = s.nodes.delete_image(&node, id).await?;
+    let deleted = s.nodes.delete_image(&node, id, actor.caller.name().as_deref()).await?;
     s.catalogue.apply_node_answer(&node_id, deleted.clone(), true).await?;
     s.live.changed();
-    Ok(axum::Json(IsoMetadata { node_id: Some(node_id), ..deleted }))
+    let target = AuditTarget(format!("{} on {node_id}", deleted.path));
+    Ok((Extension(target), axum::Json(IsoMetadata { node_id: Some(node_id), ..deleted })))
 }

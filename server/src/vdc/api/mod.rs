@@ -1,4 +1,4 @@
-//! The vdc's REST API and the sync endpoints the nodes call.
+//! The vdc's REST API and the sync endpoints the nodes call. Every route declares who may call it.
 
 mod errors;
 mod images;
@@ -6,37 +6,49 @@ mod nodes;
 mod sync;
 mod vms;
 
-use axum::{
-    Router, middleware,
-    routing::{get, post},
-};
+use std::sync::Arc;
 
 use app::model::sync_paths;
+use axum::{Router, extract::DefaultBodyLimit, http::Method, routing::post};
 
 use super::VdcState;
+use crate::auth::{
+    Access, Routes,
+    routes::{Guard, OPERATOR, RouteTable, VIEWER},
+};
 use crate::http;
 
-pub fn router(state: VdcState) -> Router {
-    let token = state.cluster_token.clone();
-    let sync = Router::new()
-        .route(sync_paths::NOTIFY_IMAGE_CHANGE, post(sync::notify))
-        .route(sync_paths::NOTIFY_IMAGE_CHANGES, post(sync::notify_batch))
-        .route(sync_paths::SYNC_NODE_IMAGES, post(sync::full_sync))
-        .route(sync_paths::HEARTBEAT, post(sync::heartbeat))
-        .route_layer(middleware::from_fn(move |req, next| http::auth::require_token(token.clone(), req, next)))
-        // A full inventory of thousands of images is larger than axum's 2 MB default.
-        .layer(axum::extract::DefaultBodyLimit::max(256 << 20));
-    let api = Router::new()
-        .route("/api/v1/images", get(images::list))
-        .route("/api/v1/images/folders", get(images::folders).post(images::create_folder))
-        .route("/api/v1/images/{id}", get(images::get_one).delete(images::delete_image))
-        .route("/api/v1/images/{id}/move", post(images::move_image))
-        .route("/api/v1/nodes", get(nodes::list))
-        .route("/api/v1/events", get(crate::vdc::live::events))
-        .route("/api/v1/vms", get(vms::list).post(vms::create))
-        .route("/api/v1/vms/{id}", get(vms::get_one).delete(vms::delete))
-        .route("/api/v1/vms/{id}/domain.xml", get(vms::domain_xml))
-        .merge(sync)
-        .with_state(state);
-    http::api_fallbacks(api.merge(http::health::router("vdc")))
+/// A full inventory of thousands of images is larger than axum's 2 MB default.
+const SYNC_BODY_LIMIT: usize = 256 << 20;
+
+/// The API with every route's access enforced, and the table of those routes (for the pages and tests).
+pub fn routes(state: VdcState, guard: Guard) -> (Router, Arc<RouteTable>) {
+    let mut routes = Routes::new()
+        .get(VIEWER, "/api/v1/images", images::list)
+        .get(VIEWER, "/api/v1/images/folders", images::folders)
+        .post(OPERATOR, "/api/v1/images/folders", images::create_folder)
+        .audited("folder_create")
+        .get(VIEWER, "/api/v1/images/{id}", images::get_one)
+        .delete(OPERATOR, "/api/v1/images/{id}", images::delete_image)
+        .audited("image_delete")
+        .post(OPERATOR, "/api/v1/images/{id}/move", images::move_image)
+        .audited("image_move")
+        .get(VIEWER, "/api/v1/nodes", nodes::list)
+        .get(VIEWER, "/api/v1/events", crate::vdc::live::events)
+        .get(VIEWER, "/api/v1/vms", vms::list)
+        .post(OPERATOR, "/api/v1/vms", vms::create)
+        .audited("vm_create")
+        .get(VIEWER, "/api/v1/vms/{id}", vms::get_one)
+        .delete(OPERATOR, "/api/v1/vms/{id}", vms::delete)
+        .audited("vm_delete")
+        .get(VIEWER, "/api/v1/vms/{id}/domain.xml", vms::domain_xml);
+    for (path, handler) in [
+        (sync_paths::NOTIFY_IMAGE_CHANGE, post(sync::notify)),
+        (sync_paths::NOTIFY_IMAGE_CHANGES, post(sync::notify_batch)),
+        (sync_paths::SYNC_NODE_IMAGES, post(sync::full_sync)),
+        (sync_paths::HEARTBEAT, post(sync::heartbeat)),
+    ] {
+        routes = routes.add_router(Access::Cluster, Method::POST, path, handler.layer(DefaultBodyLimit::max(SYNC_BODY_LIMIT)));
+    }
+    http::finish(crate::auth::api::mount(routes), "vdc", state, guard)
 }

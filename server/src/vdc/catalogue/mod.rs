@@ -65,6 +65,11 @@ type Tx = Transaction<'static, Any>;
 
 impl Catalogue {
     /// Connects to `url` (creating an SQLite file and its directory if needed) and applies migrations.
+    /// The connection pool, for the account store that shares the catalogue's database.
+    pub fn pool(&self) -> AnyPool {
+        self.db.clone()
+    }
+
     pub async fn open(url: &str) -> Result<Catalogue, CatalogueError> {
         sqlx::any::install_default_drivers();
         let (backend, url) = if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {

@@ -8,7 +8,8 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use app::model::{ErrorBody, FolderListing, ImageList, IsoMetadata, PoolList};
 use server::{
-    config::{NodeConfig, PoolSpec},
+    auth::bootstrap::InitialAdmin,
+    config::{AccessConfig, NodeConfig, PoolSpec},
     node::NodeServer,
 };
 use tempfile::TempDir;
@@ -39,7 +40,9 @@ pub fn pool(id: &'static str) -> PoolOpt {
 pub struct TestNode {
     pub url: String,
     pub addr: SocketAddr,
+    /// Signed in as the first admin, with [`token`](Self::token).
     pub client: reqwest::Client,
+    pub token: String,
     pub root: TempDir,
     pub config: NodeConfig,
     shutdown: CancellationToken,
@@ -67,7 +70,86 @@ pub fn node_config(root: &TempDir, pools: &[PoolOpt]) -> NodeConfig {
         sync_interval: Duration::from_secs(300),
         watch_settle: Duration::from_millis(200),
         site_root: root.path().join("no-site"),
+        access: access(&root.path().join("db")),
+        vdc_trust: Default::default(),
     }
+}
+
+/// The first admin's password in every test role.
+pub const ADMIN_PASSWORD: &str = "integration-test-admin-password";
+
+/// A file holding [`ADMIN_PASSWORD`], for real processes (`--initial-admin-password-file`).
+pub fn admin_password_file() -> PathBuf {
+    let path = std::env::temp_dir().join(format!("quantix-test-admin-password-{}", std::process::id()));
+    if !path.exists() {
+        std::fs::write(&path, format!("{ADMIN_PASSWORD}\n")).unwrap();
+    }
+    path
+}
+
+/// Access settings of a test role: plain HTTP, the first admin with [`ADMIN_PASSWORD`], and sign-in
+/// throttling loose enough for suites that all sign in from 127.0.0.1.
+pub fn access(dir: &std::path::Path) -> AccessConfig {
+    AccessConfig {
+        initial_admin: InitialAdmin::Given(ADMIN_PASSWORD.into()),
+        max_failures: 50,
+        ..AccessConfig::local(dir)
+    }
+}
+
+/// A browser's session: the cookie (`name=value`) and the CSRF token its writes carry.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+/// Signs in through `POST /api/v1/auth/login`; the error answer when refused.
+pub async fn sign_in(url: &str, user: &str, password: &str) -> Result<Session, (u16, serde_json::Value)> {
+    let resp = reqwest::Client::new()
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&serde_json::json!({ "username": user, "password": password }))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let cookie = resp
+        .headers()
+        .get(reqwest::header::SET_COOKIE)
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned());
+    let body: serde_json::Value = resp.json().await.unwrap_or_default();
+    match (status, cookie) {
+        (200, Some(cookie)) => Ok(Session { cookie, csrf: body["csrf_token"].as_str().unwrap().to_owned() }),
+        _ => Err((status, body)),
+    }
+}
+
+/// A client that sends `token` with every request.
+pub fn bearer_client(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
+    reqwest::Client::builder().default_headers(headers).build().unwrap()
+}
+
+/// A new API token of the session's user with `role`.
+pub async fn create_token(url: &str, session: &Session, role: &str) -> String {
+    let resp = reqwest::Client::new()
+        .post(format!("{url}/api/v1/tokens"))
+        .header("cookie", &session.cookie)
+        .header("x-csrf-token", &session.csrf)
+        .json(&serde_json::json!({ "name": format!("test-{role}"), "role": role }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    body["token"].as_str().unwrap().to_owned()
+}
+
+/// An API token of the first admin.
+pub async fn admin_token(url: &str) -> String {
+    let session = sign_in(url, "admin", ADMIN_PASSWORD).await.expect("the first admin signs in");
+    create_token(url, &session, "admin").await
 }
 
 impl TestNode {
@@ -86,7 +168,9 @@ impl TestNode {
         let task = tokio::spawn(async move {
             server.run(token).await.expect("node runs");
         });
-        TestNode { url: format!("http://{addr}"), addr, client: reqwest::Client::new(), root, config, shutdown, task }
+        let url = format!("http://{addr}");
+        let token = admin_token(&url).await;
+        TestNode { url, addr, client: bearer_client(&token), token, root, config, shutdown, task }
     }
 
     /// Stops the node and waits until it has let go of its database.

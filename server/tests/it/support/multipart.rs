@@ -50,12 +50,12 @@ impl RawUpload {
 
     /// Sends the upload; returns the HTTP status and body (None if aborted) and the SHA-256 of the file
     /// bytes sent.
-    pub async fn send(&self, addr: std::net::SocketAddr) -> (Option<(u16, serde_json::Value)>, String) {
+    pub async fn send(&self, addr: std::net::SocketAddr, token: &str) -> (Option<(u16, serde_json::Value)>, String) {
         let (head, tail) = self.head_and_tail();
         let length = self.declared_length.unwrap_or(head.len() as u64 + self.size + tail.len() as u64);
         let mut sock = TcpStream::connect(addr).await.unwrap();
         let request = format!(
-            "POST {} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n",
+            "POST {} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n",
             self.path_and_query
         );
         let mut hasher = sha2::Sha256::new();

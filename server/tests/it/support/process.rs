@@ -12,6 +12,8 @@ pub struct Process {
     child: Option<Child>,
     args: Vec<String>,
     pub url: String,
+    /// Signed in as the first admin (again at each start: a wiped database has new tokens).
+    client: Option<(reqwest::Client, String)>,
 }
 
 pub fn free_addr() -> SocketAddr {
@@ -21,7 +23,8 @@ pub fn free_addr() -> SocketAddr {
 impl Process {
     /// Starts `quantix-iso <args>` listening on `addr` and waits until it answers.
     pub async fn start(addr: SocketAddr, args: Vec<String>) -> Process {
-        let mut p = Process { child: None, args, url: format!("http://{addr}") };
+        let args = args.into_iter().chain(["--initial-admin-password-file".into(), super::admin_password_file().display().to_string()]).collect();
+        let mut p = Process { child: None, args, url: format!("http://{addr}"), client: None };
         p.restart().await;
         p
     }
@@ -43,6 +46,18 @@ impl Process {
             async move { reqwest::get(format!("{url}/healthz")).await.is_ok() }
         })
         .await;
+        let token = super::admin_token(&self.url).await;
+        self.client = Some((super::bearer_client(&token), token));
+    }
+
+    /// A client signed in as the first admin.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client.as_ref().expect("started").0
+    }
+
+    /// The first admin's API token.
+    pub fn token(&self) -> String {
+        self.client.as_ref().expect("started").1.clone()
     }
 
     /// SIGKILL: no shutdown, no flushing.

@@ -35,6 +35,14 @@ impl TestDb {
         TestDb { url, _dir: Some(dir), postgres: None }
     }
 
+    /// A directory for the vdc's own files (its data dir).
+    pub fn dir(&self) -> std::path::PathBuf {
+        match &self._dir {
+            Some(d) => d.path().to_owned(),
+            None => std::env::temp_dir().join(format!("quantix-vdc-{}", self.url.rsplit('/').next().unwrap_or("pg"))),
+        }
+    }
+
     /// A new database in the PostgreSQL of TEST_DATABASE_URL, or `None` (the test is skipped) without it.
     pub async fn postgres() -> Option<TestDb> {
         let admin = std::env::var("TEST_DATABASE_URL").ok()?;
@@ -100,6 +108,9 @@ impl TestVdc {
             sync_interval: Duration::from_secs(300),
             offline_after: Duration::from_secs(45),
             site_root: "no-site".into(),
+            access: super::access(&db.dir()),
+            data_dir: db.dir(),
+            node_trust: Default::default(),
         };
         adjust(&mut config);
         let server = VdcServer::build(config).await.expect("vdc starts");
@@ -107,7 +118,8 @@ impl TestVdc {
         let shutdown = CancellationToken::new();
         let token = shutdown.clone();
         let task = tokio::spawn(async move { server.run(token).await.expect("vdc runs") });
-        TestVdc { url, client: reqwest::Client::new(), shutdown, task }
+        let client = super::bearer_client(&super::admin_token(&url).await);
+        TestVdc { url, client, shutdown, task }
     }
 
     pub async fn stop(self) {
@@ -120,8 +132,11 @@ impl TestVdc {
         (resp.status().as_u16(), resp.json().await.unwrap_or(serde_json::Value::Null))
     }
 
+    /// As the admin; the sync endpoints with the cluster token.
     pub async fn post(&self, path: &str, body: &impl serde::Serialize) -> (u16, serde_json::Value) {
-        self.call(self.client.post(format!("{}{path}", self.url)).bearer_auth(TOKEN).json(body)).await
+        let req = self.client.post(format!("{}{path}", self.url)).json(body);
+        let req = if path.starts_with("/limiquantix") { req.bearer_auth(TOKEN) } else { req };
+        self.call(req).await
     }
 
     pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {

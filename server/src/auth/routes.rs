@@ -1,0 +1,291 @@
+//! Routes with their access declared where they are mounted, and the one middleware that enforces it.
+//!
+//! A role builds its API with [`Routes`]: every route names its method, path and [`Access`]. The
+//! table so built is what the middleware consults for each request (by method and matched path); a
+//! route mounted any other way is not in it and answers nobody. The same table lets a test call every
+//! route anonymously and as a viewer.
+
+use std::{collections::HashMap, net::SocketAddr, sync::Arc};
+
+use app::model::{AuditEntry, CSRF_HEADER, UserRole};
+use axum::{
+    Router,
+    extract::{ConnectInfo, MatchedPath, Request, State},
+    handler::Handler,
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::{MethodFilter, MethodRouter, on},
+};
+use http::{Method, StatusCode, header};
+
+use super::{Auth, Caller, Rejected, Via};
+use crate::http::{ApiError, hosts::HostPolicy};
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: health, sign-in, the API schema.
+    Public,
+    /// The other role of the cluster (the cluster token), never a user.
+    Cluster,
+    /// A signed-in user with at least this role.
+    Role(UserRole),
+}
+
+pub const VIEWER: Access = Access::Role(UserRole::Viewer);
+pub const OPERATOR: Access = Access::Role(UserRole::Operator);
+pub const ADMIN: Access = Access::Role(UserRole::Admin);
+
+/// One mounted route. `method` `None`: every method.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub method: Option<Method>,
+    pub path: &'static str,
+    pub access: Access,
+    /// The audit log's name for what a call does (`image_delete`); `None`: the call changes nothing, or
+    /// its handler records itself (sign-in).
+    pub audit: Option<&'static str>,
+}
+
+/// Every route of a role with its access.
+#[derive(Debug, Clone, Default)]
+pub struct RouteTable {
+    routes: Vec<Route>,
+    index: HashMap<(Option<Method>, &'static str), usize>,
+}
+
+impl RouteTable {
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    fn route(&self, method: &Method, path: &str) -> Option<&Route> {
+        let i = self.index.get(&(Some(method.clone()), path)).or_else(|| self.index.get(&(None, path)))?;
+        Some(&self.routes[*i])
+    }
+
+    /// Whether some method is mounted at `path` (another method there answers 405, running no handler).
+    fn knows_path(&self, path: &str) -> bool {
+        self.routes.iter().any(|r| r.path == path)
+    }
+}
+
+pub struct Routes<S> {
+    router: Router<S>,
+    table: RouteTable,
+}
+
+impl<S: Clone + Send + Sync + 'static> Default for Routes<S> {
+    fn default() -> Self {
+        Self { router: Router::new(), table: RouteTable::default() }
+    }
+}
+
+impl<S: Clone + Send + Sync + 'static> Routes<S> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn declare(&mut self, method: Option<Method>, path: &'static str, access: Access) {
+        let fresh = self.table.index.insert((method.clone(), path), self.table.routes.len()).is_none();
+        assert!(fresh, "{method:?} {path} is declared twice");
+        self.table.routes.push(Route { method, path, access, audit: None });
+    }
+
+    /// Mounts `handler` for `method` at `path`, for callers with `access`.
+    pub fn add<H, T>(self, access: Access, method: Method, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, S>,
+        T: 'static,
+    {
+        let filter = MethodFilter::try_from(method.clone()).expect("a standard method");
+        self.add_router(access, method, path, on(filter, handler))
+    }
+
+    /// Like [`add`](Self::add), for a method router with layers of its own (a body limit); it must
+    /// serve `method` only.
+    pub fn add_router(mut self, access: Access, method: Method, path: &'static str, route: MethodRouter<S>) -> Self {
+        self.declare(Some(method), path, access);
+        self.router = self.router.route(path, route);
+        self
+    }
+
+    /// A route for every method (fallbacks).
+    pub fn any(mut self, access: Access, path: &'static str, route: MethodRouter<S>) -> Self {
+        self.declare(None, path, access);
+        self.router = self.router.route(path, route);
+        self
+    }
+
+    /// Records every call of the route added last in the audit log as `action`: who, from where, on
+    /// what (the handler may name it with an [`AuditTarget`] response extension, else the path), and
+    /// the outcome.
+    pub fn audited(mut self, action: &'static str) -> Self {
+        let last = self.table.routes.last_mut().expect("a route to audit");
+        assert!(last.access != Access::Public, "{} is public: there is nobody to record", last.path);
+        last.audit = Some(action);
+        self
+    }
+
+    pub fn get<H: Handler<T, S>, T: 'static>(self, access: Access, path: &'static str, h: H) -> Self {
+        self.add(access, Method::GET, path, h)
+    }
+
+    pub fn post<H: Handler<T, S>, T: 'static>(self, access: Access, path: &'static str, h: H) -> Self {
+        self.add(access, Method::POST, path, h)
+    }
+
+    pub fn delete<H: Handler<T, S>, T: 'static>(self, access: Access, path: &'static str, h: H) -> Self {
+        self.add(access, Method::DELETE, path, h)
+    }
+
+    pub fn patch<H: Handler<T, S>, T: 'static>(self, access: Access, path: &'static str, h: H) -> Self {
+        self.add(access, Method::PATCH, path, h)
+    }
+
+    /// The router with the access of every route enforced, and the table of those routes.
+    pub fn finish(self, state: S, guard: Guard) -> (Router, Arc<RouteTable>) {
+        let table = Arc::new(self.table);
+        let guard = Arc::new(GuardState { guard, table: table.clone() });
+        let router = self.router.layer(middleware::from_fn_with_state(guard, enforce)).with_state(state);
+        (router, table)
+    }
+}
+
+/// What the middleware needs: the role's authentication and the names it answers to.
+#[derive(Clone)]
+pub struct Guard {
+    pub auth: Auth,
+    pub hosts: HostPolicy,
+}
+
+struct GuardState {
+    guard: Guard,
+    table: Arc<RouteTable>,
+}
+
+fn unauthenticated(message: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
+}
+
+fn forbidden(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+}
+
+/// Methods that change nothing: they need no CSRF token and pass any `Origin`.
+pub fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+impl Guard {
+    /// The caller of a request from the network: its Host and Origin checked (for requests a browser
+    /// could have sent with its cookies), its credentials resolved. Bad credentials on a public route
+    /// (a stale cookie on the sign-in page) count as none.
+    pub async fn caller(&self, headers: &http::HeaderMap, method: &Method, public: bool) -> Result<Caller, ApiError> {
+        if !headers.contains_key(header::AUTHORIZATION) {
+            self.hosts.check(headers, method)?;
+        }
+        match self.auth.resolve(headers, crate::now_unix()).await.map_err(ApiError::internal)? {
+            Ok(caller) => Ok(caller),
+            Err(_) if public => Ok(Caller::Anonymous),
+            Err(Rejected::Session) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_session", Rejected::Session.to_string())),
+            Err(Rejected::Token) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", Rejected::Token.to_string())),
+        }
+    }
+}
+
+/// Whether `caller` may make a request with `method` to a route of `access`; with a session cookie a
+/// write must also carry the session's CSRF token.
+pub fn authorize(caller: &Caller, access: Access, method: &Method, csrf: Option<&str>) -> Result<(), ApiError> {
+    match (access, caller) {
+        (Access::Public, _) => Ok(()),
+        (Access::Cluster, Caller::Cluster { .. }) => Ok(()),
+        (Access::Cluster, Caller::Anonymous) => {
+            Err(unauthenticated("This call is for the cluster's own roles: it needs the cluster token."))
+        }
+        (Access::Cluster, Caller::User(_)) => Err(forbidden("This call is for the cluster's own roles, not for users.")),
+        (Access::Role(_), Caller::Anonymous) => {
+            Err(unauthenticated("Sign in first (POST /api/v1/auth/login), or send an API token (Authorization: Bearer …)."))
+        }
+        (Access::Role(_), Caller::Cluster { .. }) => Err(forbidden("The cluster token is not a user's credential.")),
+        (Access::Role(min), Caller::User(u)) => {
+            if u.role < min {
+                return Err(forbidden(format!(
+                    "This needs the {min} role; {} is signed in as {}.",
+                    u.username, u.role
+                )));
+            }
+            if let Via::Session { csrf_token, .. } = &u.via
+                && !is_safe(method)
+            {
+                let presented = csrf.unwrap_or_default();
+                if presented.is_empty() {
+                    return Err(ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "csrf_token_missing",
+                        format!("A change made with the session cookie must carry the {CSRF_HEADER} header (from sign-in or GET /api/v1/auth/me)."),
+                    ));
+                }
+                if !super::secret::same(presented.as_bytes(), csrf_token.as_bytes()) {
+                    return Err(ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "csrf_token_invalid",
+                        format!("The {CSRF_HEADER} header does not belong to this session; reload the page."),
+                    ));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn enforce(State(g): State<Arc<GuardState>>, mut req: Request, next: Next) -> Response {
+    let path = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_default();
+    let Some(route) = g.table.route(req.method(), &path) else {
+        if g.table.knows_path(&path) {
+            return next.run(req).await;
+        }
+        tracing::error!(method = %req.method(), path, "a route without a declared access was called");
+        return forbidden("This route declares no access, so it answers nobody.").into_response();
+    };
+    let access = route.access;
+    // A page rendering on the server calls the API in-process with the caller it already resolved.
+    let caller = match req.extensions().get::<Caller>() {
+        Some(c) => c.clone(),
+        None => match g.guard.caller(req.headers(), req.method(), access == Access::Public).await {
+            Ok(c) => c,
+            Err(e) => return e.into_response(),
+        },
+    };
+    let csrf = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+    if let Err(e) = authorize(&caller, access, req.method(), csrf) {
+        return e.into_response();
+    }
+    let Some(action) = route.audit else {
+        req.extensions_mut().insert(caller);
+        return next.run(req).await;
+    };
+    let source = super::api::source_of(&caller, peer(req.extensions()));
+    let uri_target = match req.uri().query() {
+        Some(q) => format!("{}?{q}", req.uri().path()),
+        None => req.uri().path().to_owned(),
+    };
+    let user = caller.name();
+    req.extensions_mut().insert(caller);
+    let response = next.run(req).await;
+    let status = response.status();
+    let target = response.extensions().get::<AuditTarget>().map_or(uri_target, |t| t.0.clone());
+    let outcome = if status.is_success() { "success".to_owned() } else { format!("failed: {status}") };
+    let entry = AuditEntry { at: crate::now_unix(), user, source, action: action.into(), target: Some(target), outcome };
+    g.guard.auth.audit(entry).await;
+    response
+}
+
+/// What a handler of an audited route names as the target of its call (a file name rather than an id).
+#[derive(Debug, Clone)]
+pub struct AuditTarget(pub String);
+
+/// The client's address, when the request came over the network.
+pub fn peer(req_extensions: &http::Extensions) -> Option<SocketAddr> {
+    req_extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0)
+}
