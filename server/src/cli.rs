@@ -51,10 +51,10 @@ pub enum NodeAction {
     /// Manage the node's users (in its database, under --data-dir).
     User {
         /// The node's TOML config file (for its data_dir).
-        #[arg(long, env = "QUANTIX_NODE_CONFIG", value_name = "FILE")]
+        #[arg(long, global = true, env = "QUANTIX_NODE_CONFIG", value_name = "FILE")]
         config: Option<PathBuf>,
         /// The node's data directory (the all-in-one's is data/node). [default: ./data/node]
-        #[arg(long, env = "QUANTIX_NODE_DATA_DIR", value_name = "DIR")]
+        #[arg(long, global = true, env = "QUANTIX_NODE_DATA_DIR", value_name = "DIR")]
         data_dir: Option<PathBuf>,
         #[command(subcommand)]
         command: UserCommand,
@@ -75,10 +75,10 @@ pub enum VdcAction {
     /// Manage the vdc's users (in its catalogue database).
     User {
         /// The vdc's TOML config file (for its database_url).
-        #[arg(long, env = "QUANTIX_VDC_CONFIG", value_name = "FILE")]
+        #[arg(long, global = true, env = "QUANTIX_VDC_CONFIG", value_name = "FILE")]
         config: Option<PathBuf>,
         /// The catalogue database. [default: sqlite://data/vdc/catalogue.db]
-        #[arg(long, env = "QUANTIX_DATABASE_URL", value_name = "URL")]
+        #[arg(long, global = true, env = "QUANTIX_DATABASE_URL", value_name = "URL")]
         database_url: Option<String>,
         #[command(subcommand)]
         command: UserCommand,

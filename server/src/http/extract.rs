@@ -17,6 +17,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(Json(v)),
+            Err(rejection) if rejection.status() == http::StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
+                rejection.status(),
+                "body_too_large",
+                "The request body is larger than this endpoint accepts.",
+            )),
             Err(rejection) => Err(ApiError::bad_request("invalid_body", sentence(rejection.body_text()))),
         }
     }

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod auth;
 mod node_api;
 mod node_upload;
 mod node_watcher;

@@ -332,7 +332,7 @@ async fn nodes_are_listed_with_counts_and_contact_times(db: &TestDb) {
 }
 
 /// A real node whose image the vdc knows (as the node's sync would report it).
-async fn node_with_image(vdc: &TestVdc) -> (TestNode, IsoMetadata, NodeRef) {
+pub(crate) async fn node_with_image(vdc: &TestVdc) -> (TestNode, IsoMetadata, NodeRef) {
     let root = tempfile::tempdir().unwrap();
     let mut config = node_config(&root, &[pool("local")]);
     config.cluster_token = Some(token());

@@ -43,6 +43,8 @@ pub struct TestNode {
     /// Signed in as the first admin, with [`token`](Self::token).
     pub client: reqwest::Client,
     pub token: String,
+    /// Every API route with its declared access.
+    pub routes: std::sync::Arc<server::auth::routes::RouteTable>,
     pub root: TempDir,
     pub config: NodeConfig,
     shutdown: CancellationToken,
@@ -163,6 +165,7 @@ impl TestNode {
         init_logs();
         let server = NodeServer::build(config.clone()).await.expect("node starts");
         let addr = server.local_addr();
+        let routes = server.route_table();
         let shutdown = CancellationToken::new();
         let token = shutdown.clone();
         let task = tokio::spawn(async move {
@@ -170,7 +173,7 @@ impl TestNode {
         });
         let url = format!("http://{addr}");
         let token = admin_token(&url).await;
-        TestNode { url, addr, client: bearer_client(&token), token, root, config, shutdown, task }
+        TestNode { url, addr, client: bearer_client(&token), token, routes, root, config, shutdown, task }
     }
 
     /// Stops the node and waits until it has let go of its database.

@@ -89,7 +89,10 @@ macro_rules! on_both_backends {
 
 pub struct TestVdc {
     pub url: String,
+    /// Signed in as the first admin.
     pub client: reqwest::Client,
+    /// Every API route with its declared access.
+    pub routes: std::sync::Arc<server::auth::routes::RouteTable>,
     shutdown: CancellationToken,
     task: tokio::task::JoinHandle<()>,
 }
@@ -115,11 +118,12 @@ impl TestVdc {
         adjust(&mut config);
         let server = VdcServer::build(config).await.expect("vdc starts");
         let url = format!("http://{}", server.local_addr());
+        let routes = server.route_table();
         let shutdown = CancellationToken::new();
         let token = shutdown.clone();
         let task = tokio::spawn(async move { server.run(token).await.expect("vdc runs") });
         let client = super::bearer_client(&super::admin_token(&url).await);
-        TestVdc { url, client, shutdown, task }
+        TestVdc { url, client, routes, shutdown, task }
     }
 
     pub async fn stop(self) {
