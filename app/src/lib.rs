@@ -24,7 +24,11 @@ use leptos_router::{
 use components::layout::{Layout, NavLink};
 use routes::{
     account::{audit::AuditPage, login::LoginPage},
-    library::LibraryPage, node_images::NodeImagesPage, not_found::NotFound, vm_wizard::VmWizardPage, vms::VmsPage,
+    library::LibraryPage,
+    node_images::NodeImagesPage,
+    not_found::NotFound,
+    vm_wizard::VmWizardPage,
+    vms::VmsPage,
 };
 
 /// Which part of the system serves the page; the browser learns it from `<html data-role>`.
@@ -252,7 +256,11 @@ mod tests {
             use crate::model::{Me, SignedIn, UserRole};
             let external = |b| vdc_nav(b).into_iter().map(|l| (l.href, l.external)).collect::<Vec<_>>();
             assert!(external(Bundle::Library).is_empty(), "no navigation before sign-in");
-            provide_context(SignedIn(Me { username: "ann".into(), role: UserRole::Operator, csrf_token: String::new() }));
+            provide_context(SignedIn(Me {
+                username: "ann".into(),
+                role: UserRole::Operator,
+                csrf_token: String::new(),
+            }));
             assert_eq!(external(Bundle::Library), [("/images", false), ("/vms", true), ("/vms/new", true)]);
             assert_eq!(external(Bundle::Vms), [("/images", true), ("/vms", false), ("/vms/new", false)]);
             provide_context(SignedIn(Me { username: "root".into(), role: UserRole::Admin, csrf_token: String::new() }));

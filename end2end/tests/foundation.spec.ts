@@ -1,7 +1,7 @@
 // Every page renders on the server, hydrates in the browser, and loads without errors.
 import { expect, test } from "@playwright/test";
 
-import { AllInOne, startAllInOne } from "./support/cluster";
+import { AllInOne, signIn, startAllInOne } from "./support/cluster";
 import { hydrated, watchPage } from "./support/pagecheck";
 
 let aio: AllInOne;
@@ -16,6 +16,7 @@ test.afterAll(async () => {
 
 test("the node's images page hydrates", async ({ page }) => {
   const watch = watchPage(page);
+  await signIn(page, aio.node);
   await page.goto(`${aio.node}/`);
   await expect(page).toHaveURL(/\/images$/);
   await expect(page.locator("h1")).toHaveText("Images");
@@ -27,6 +28,7 @@ test("the node's images page hydrates", async ({ page }) => {
 
 test("the vdc's image library hydrates", async ({ page }) => {
   const watch = watchPage(page);
+  await signIn(page, aio.vdc);
   await page.goto(`${aio.vdc}/`);
   await expect(page).toHaveURL(/\/images$/);
   await expect(page.locator("h1")).toHaveText("Image library");
@@ -37,6 +39,7 @@ test("the vdc's image library hydrates", async ({ page }) => {
 
 test("the vdc's VM wizard hydrates", async ({ page }) => {
   const watch = watchPage(page);
+  await signIn(page, aio.vdc);
   await page.goto(`${aio.vdc}/vms/new`);
   await hydrated(page);
   await page.getByTestId("vm-name").fill("web-01");
@@ -51,6 +54,7 @@ test("each page group loads its own WASM; the navigation crosses between them", 
     const p = new URL(r.url()).pathname;
     if (p.endsWith(".wasm") && !wasm.includes(p)) wasm.push(p);
   });
+  await signIn(page, aio.vdc);
   await page.goto(`${aio.vdc}/images`);
   await hydrated(page);
   expect(wasm).toEqual(["/pkg/quantix-iso.wasm"]);
@@ -74,6 +78,7 @@ test("each page group loads its own WASM; the navigation crosses between them", 
   await hydrated(page);
   await expect(page.getByTestId("search")).toBeEnabled();
 
+  await signIn(page, aio.node);
   await page.goto(`${aio.node}/images`);
   await hydrated(page);
   expect(wasm.at(-1)).toBe("/pkg/quantix-host.wasm");
@@ -94,6 +99,7 @@ test("the bundles are served compressed to browsers that accept it", async () =>
 });
 
 test("an unknown page answers 404 with the app's frame", async ({ page }) => {
+  await signIn(page, aio.vdc);
   const resp = await page.goto(`${aio.vdc}/no/such/page`);
   expect(resp?.status()).toBe(404);
   await expect(page.locator("h1")).toHaveText("Page not found");

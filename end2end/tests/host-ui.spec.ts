@@ -2,7 +2,7 @@
 // drag and drop and by the keyboard dialog, validation messages, deletion.
 import { Page, expect, test } from "@playwright/test";
 
-import { NodeProc, startNode } from "./support/cluster";
+import { NodeProc, signIn, startNode } from "./support/cluster";
 import { hydrated, watchPage } from "./support/pagecheck";
 import { api, fileOf, images, poolFiles, shot, throttleUploads, until } from "./support/ui";
 
@@ -24,6 +24,7 @@ test.afterAll(async () => {
 });
 
 async function open(page: Page, folder = "/"): Promise<void> {
+  await signIn(page, node.url);
   await page.goto(`${node.url}/images${folder === "/" ? "" : `?folder=${encodeURIComponent(folder)}`}`);
   await hydrated(page);
 }

@@ -2,7 +2,7 @@
 // updates without a reload, node states, moves forwarded to the owning node, new folders.
 import { Page, expect, test } from "@playwright/test";
 
-import { NodeProc, Proc, startNode, startVdc } from "./support/cluster";
+import { NodeProc, Proc, signIn, startNode, startVdc } from "./support/cluster";
 import { hydrated, watchPage } from "./support/pagecheck";
 import { fileOf, images, shot, until } from "./support/ui";
 
@@ -37,6 +37,7 @@ test.afterAll(async () => {
 });
 
 async function open(page: Page, query = ""): Promise<void> {
+  await signIn(page, vdc.url);
   await page.goto(`${vdc.url}/images${query}`);
   await hydrated(page);
 }

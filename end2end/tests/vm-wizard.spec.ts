@@ -6,7 +6,7 @@ import { Page, expect, test } from "@playwright/test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { NodeProc, Proc, startNode, startVdc } from "./support/cluster";
+import { NodeProc, Proc, signIn, startNode, startVdc } from "./support/cluster";
 import { hydrated, watchPage } from "./support/pagecheck";
 import { api, fileOf, images, shot, until } from "./support/ui";
 
@@ -38,6 +38,7 @@ test.afterAll(async () => {
 });
 
 async function open(page: Page, url: string): Promise<void> {
+  await signIn(page, url);
   await page.goto(url);
   await hydrated(page);
 }

@@ -77,7 +77,8 @@ pub async fn run(args: AllInOneArgs, shutdown: CancellationToken) -> Result<(), 
     let token = cluster_token(&data)?;
     let password_file = data.join(PASSWORD_FILE);
     let (password, fresh) = initial_password(&password_file)?;
-    let access = |dir: &Path| AccessConfig { initial_admin: InitialAdmin::Given(password.clone()), ..AccessConfig::local(dir) };
+    let access =
+        |dir: &Path| AccessConfig { initial_admin: InitialAdmin::Given(password.clone()), ..AccessConfig::local(dir) };
     let site_root = args.site_root.unwrap_or_else(crate::config::default_site_root);
     let sync_interval = args.sync_interval.unwrap_or(crate::config::node::DEFAULT_SYNC_INTERVAL);
     let vdc = VdcServer::build(VdcConfig {
@@ -115,7 +116,8 @@ pub async fn run(args: AllInOneArgs, shutdown: CancellationToken) -> Result<(), 
     })
     .await?;
     if fresh && (vdc.created_admin() || node.created_admin()) {
-        write_password_file(&password_file, &password).map_err(|e| StartError::open("the first admin's password file", e))?;
+        write_password_file(&password_file, &password)
+            .map_err(|e| StartError::open("the first admin's password file", e))?;
     }
     if password_file.exists() {
         tracing::warn!(

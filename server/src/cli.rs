@@ -7,9 +7,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::allinone::{self, AllInOneArgs};
 use crate::auth::{self, cli::UserCommand, store::AuthStore};
-use crate::vdc::catalogue::Catalogue;
 use crate::config::{NodeArgs, VdcArgs};
 use crate::startup::StartError;
+use crate::vdc::catalogue::Catalogue;
 use crate::{http, node::NodeServer, telemetry, vdc::VdcServer};
 
 /// Quantix ISO: ISO/OVA image management for KVM clusters.

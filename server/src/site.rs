@@ -14,7 +14,7 @@ use app::{
 };
 use axum::{
     Router,
-    extract::{Request, State},
+    extract::{ConnectInfo, Request, State},
     middleware::{self, Next},
     response::{IntoResponse, Redirect, Response},
 };
@@ -37,9 +37,18 @@ pub fn options(site_root: &Path) -> LeptosOptions {
 /// role's own REST router, in-process.
 pub fn router(role: Role, options: LeptosOptions, api: ApiService) -> Router {
     let context = move || {
-        let extensions = use_context::<Parts>().map(|p| p.extensions).unwrap_or_default();
-        if let Some(me) = extensions.get::<Caller>().and_then(Caller::me) {
-            provide_context(SignedIn(me));
+        // Only who is calling and from where travel into the in-process API calls: the page request's
+        // other extensions (its matched route among them) belong to the page.
+        let page = use_context::<Parts>().map(|p| p.extensions).unwrap_or_default();
+        let mut extensions = http::Extensions::new();
+        if let Some(caller) = page.get::<Caller>() {
+            if let Some(me) = caller.me() {
+                provide_context(SignedIn(me));
+            }
+            extensions.insert(caller.clone());
+        }
+        if let Some(peer) = page.get::<ConnectInfo<std::net::SocketAddr>>() {
+            extensions.insert(*peer);
         }
         provide_context(role);
         provide_context(Api::new(api.clone(), extensions));

@@ -8,9 +8,9 @@ mod transport;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::model::{
-    AuditList, AuditQuery, LoginRequest, Me,
-    CreateFolderRequest, CreateVmRequest, ErrorBody, FolderListing, ImageList, ImageQuery, IsoMetadata,
-    MoveImageRequest, NodeList, NodeSyncStatus, PoolList, RenameFolderRequest, VmDefinition, VmList,
+    AuditList, AuditQuery, CreateFolderRequest, CreateVmRequest, ErrorBody, FolderListing, ImageList, ImageQuery,
+    IsoMetadata, LoginRequest, Me, MoveImageRequest, NodeList, NodeSyncStatus, PoolList, RenameFolderRequest,
+    VmDefinition, VmList,
 };
 
 pub use transport::Api;

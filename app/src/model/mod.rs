@@ -11,9 +11,9 @@ mod pool;
 mod sync;
 mod vm;
 
-pub use auth::{SignedIn, 
+pub use auth::{
     AuditEntry, AuditList, AuditQuery, CSRF_HEADER, CreateTokenRequest, CreateUserRequest, LoginRequest, MAX_USERNAME,
-    Me, TokenCreated, TokenInfo, TokenList, UpdateUserRequest, UserInfo, UserList, UserRole, check_username,
+    Me, SignedIn, TokenCreated, TokenInfo, TokenList, UpdateUserRequest, UserInfo, UserList, UserRole, check_username,
 };
 pub use error::ErrorBody;
 pub use folder::{DEFAULT_FOLDERS, FORBIDDEN_CHARS, FolderPath, FolderPathError, MAX_BYTES, MAX_DEPTH};

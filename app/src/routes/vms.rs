@@ -11,6 +11,7 @@ use crate::components::{
 };
 use crate::format;
 use crate::model::VmDefinition;
+use crate::session::can_write;
 
 #[component]
 pub fn VmsPage() -> impl IntoView {
@@ -24,12 +25,13 @@ pub fn VmsPage() -> impl IntoView {
             async move { api.vms().await }
         },
     );
+    let writable = can_write();
     view! {
         <Title text="Virtual machines" />
         <section class="page">
             <div class="page-head">
                 <h1>"Virtual machines"</h1>
-                <a class="btn btn-primary" href="/vms/new" data-testid="new-vm">"New VM"</a>
+                {writable.then(|| view! { <a class="btn btn-primary" href="/vms/new" data-testid="new-vm">"New VM"</a> })}
             </div>
             <Notice notice=actions.notice />
             <Transition fallback=loading>
@@ -53,8 +55,10 @@ pub fn VmsPage() -> impl IntoView {
                                                 <td>{vm.iso_filename.clone().unwrap_or_else(|| "(no longer in the catalogue)".into())}<div class="cell-sub">{vm.iso_path.clone()}</div></td>
                                                 <td class="cell-actions">
                                                     <a class="btn btn-small" href=format!("/api/v1/vms/{}/domain.xml", vm.id) data-testid="vm-xml">"Domain XML"</a>
-                                                    " "
-                                                    <button class="btn btn-small btn-danger" type="button" on:click=move |_| { actions.reset(); deleting.set(Some(for_delete.clone())) }>"Delete"</button>
+                                                    {writable.then(|| view! {
+                                                        " "
+                                                        <button class="btn btn-small btn-danger" type="button" on:click=move |_| { actions.reset(); deleting.set(Some(for_delete.clone())) }>"Delete"</button>
+                                                    })}
                                                 </td>
                                             </tr>
                                         }

@@ -5,11 +5,77 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import type { Page } from "@playwright/test";
 
 const ROOT = path.resolve(__dirname, "../../..");
 export const BIN = process.env.QUANTIX_BIN ?? path.join(ROOT, "target/release/quantix-iso");
 export const SITE_ROOT = process.env.QUANTIX_SITE_ROOT ?? path.join(ROOT, "target/site");
 export const TOKEN = "e2e-cluster-token-0123456789";
+/** The first admin's password of every role these tests start (the all-in-one's is generated). */
+export const ADMIN_PASSWORD = "e2e-admin-password-0123";
+
+/** A file holding ADMIN_PASSWORD, for --initial-admin-password-file. */
+function adminPasswordFile(): string {
+  const file = path.join(os.tmpdir(), `quantix-e2e-admin-password-${process.pid}`);
+  if (!fs.existsSync(file)) fs.writeFileSync(file, `${ADMIN_PASSWORD}\n`, { mode: 0o600 });
+  return file;
+}
+
+/** A signed-in session: the cookie and the CSRF token its writes carry. */
+export interface Session {
+  cookie: { name: string; value: string };
+  csrf: string;
+}
+
+/** Signs in through the API; throws with the server's answer when refused. */
+export async function signInApi(base: string, username: string, password: string): Promise<Session> {
+  const r = await realFetch(`${base}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username, password }),
+  });
+  if (r.status !== 200) throw new Error(`sign-in as ${username} on ${base}: ${r.status} ${await r.text()}`);
+  const [name, value] = (r.headers.get("set-cookie") ?? "").split(";")[0].split("=");
+  const me = await r.json();
+  return { cookie: { name, value }, csrf: me.csrf_token };
+}
+
+// Every role a test started, by origin: the admin's API token (for the test's own fetch calls) and a
+// browser session (for its pages).
+const admins = new Map<string, { token: string; session: Session }>();
+const realFetch: typeof fetch = globalThis.fetch.bind(globalThis);
+
+/**
+ * The tests' own `fetch` calls (uploads, API checks) act as the first admin of the role they call, with
+ * an API token, unless they bring their own Authorization or cookie.
+ */
+globalThis.fetch = (async (input: RequestInfo | URL, init: RequestInit = {}) => {
+  const url = new URL(input instanceof Request ? input.url : input.toString());
+  const admin = admins.get(url.origin);
+  const headers = new Headers(init.headers);
+  if (admin && !headers.has("authorization") && !headers.has("cookie")) headers.set("authorization", `Bearer ${admin.token}`);
+  return realFetch(input, { ...init, headers });
+}) as typeof fetch;
+
+/** Signs in as the first admin of the role at `base` and remembers it (see `fetch` above). */
+export async function registerAdmin(base: string, password = ADMIN_PASSWORD): Promise<void> {
+  const session = await signInApi(base, "admin", password);
+  const r = await realFetch(`${base}/api/v1/tokens`, {
+    method: "POST",
+    headers: { "content-type": "application/json", cookie: `${session.cookie.name}=${session.cookie.value}`, "x-csrf-token": session.csrf },
+    body: JSON.stringify({ name: "e2e", role: "admin" }),
+  });
+  if (r.status !== 201) throw new Error(`token on ${base}: ${r.status} ${await r.text()}`);
+  admins.set(new URL(base).origin, { token: (await r.json()).token, session });
+}
+
+/** Puts a session of the role at `url` (the admin's, or `session`) into the page's browser. */
+export async function signIn(page: Page, url: string, session?: Session): Promise<void> {
+  const origin = new URL(url).origin;
+  const s = session ?? admins.get(origin)?.session;
+  if (!s) throw new Error(`no session for ${origin}: was the role started by these helpers?`);
+  await page.context().addCookies([{ name: s.cookie.name, value: s.cookie.value, url: origin }]);
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -50,6 +116,8 @@ export class Proc {
     readonly name: string,
     readonly args: string[],
     readonly url: string,
+    /** Started with ADMIN_PASSWORD (all but the all-in-one, whose password is generated). */
+    readonly knownPassword = true,
   ) {}
 
   async start(): Promise<void> {
@@ -65,6 +133,7 @@ export class Proc {
     child.stdout?.on("data", keep);
     child.stderr?.on("data", keep);
     await this.waitHealthy();
+    if (this.knownPassword) await registerAdmin(this.url);
   }
 
   private async waitHealthy(): Promise<void> {
@@ -108,10 +177,14 @@ export async function startAllInOne(): Promise<AllInOne> {
     "all-in-one",
     ["all-in-one", "--data-dir", dataDir, "--vdc-listen", `127.0.0.1:${vdcPort}`, "--node-listen", `127.0.0.1:${nodePort}`],
     vdc,
+    false,
   );
   await proc.start();
-  // Both roles answer before the test begins.
+  // Both roles answer before the test begins, and share the generated first password.
   await waitHealthy(node);
+  const password = fs.readFileSync(path.join(dataDir, "initial-admin-password"), "utf8").trim();
+  await registerAdmin(vdc, password);
+  await registerAdmin(node, password);
   return { vdc, node, dataDir, proc };
 }
 
@@ -128,6 +201,8 @@ export async function startVdc(opts: VdcOptions = {}): Promise<Proc> {
     "--listen", `127.0.0.1:${port}`,
     "--database-url", `sqlite://${dir}/catalogue.db`,
     "--cluster-token", TOKEN,
+    "--initial-admin-password-file", adminPasswordFile(),
+    "--login-max-failures", "50",
   ];
   if (opts.offlineAfter) args.push("--offline-after", opts.offlineAfter);
   if (opts.syncInterval) args.push("--sync-interval", opts.syncInterval);
@@ -156,7 +231,10 @@ export async function startNode(opts: NodeOptions): Promise<NodeProc> {
   const port = await freePort();
   const dir = opts.dataDir ?? tempDir(`node-${opts.id}`);
   const poolDirs: Record<string, string> = {};
-  const args = ["node", "--listen", `127.0.0.1:${port}`, "--node-id", opts.id, "--data-dir", path.join(dir, "db")];
+  const args = [
+    "node", "--listen", `127.0.0.1:${port}`, "--node-id", opts.id, "--data-dir", path.join(dir, "db"),
+    "--initial-admin-password-file", adminPasswordFile(), "--login-max-failures", "50",
+  ];
   const pools = (opts.pools ?? ["local"]).map((spec) => {
     const [id, name] = spec.split(":");
     return { id, name: name ?? id, quota: undefined as number | undefined };

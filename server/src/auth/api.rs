@@ -106,10 +106,11 @@ pub async fn login(State(auth): State<Auth>, actor: Actor, Json(req): Json<Login
     if let Err(m) = check_username(&req.username) {
         return ApiError::bad_request("invalid_username", m).into_response();
     }
-    let keys: Vec<String> = [Some(format!("user:{}", req.username)), actor.source.as_ref().map(|a| format!("addr:{a}"))]
-        .into_iter()
-        .flatten()
-        .collect();
+    let keys: Vec<String> =
+        [Some(format!("user:{}", req.username)), actor.source.as_ref().map(|a| format!("addr:{a}"))]
+            .into_iter()
+            .flatten()
+            .collect();
     let result: Result<Result<Option<(String, UserRole)>, i64>, AuthError> = async {
         let locked_until = auth.store.locked_until(&keys).await?;
         if locked_until > now {
@@ -213,7 +214,10 @@ pub async fn create_token(
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
-                format!("A token cannot have more rights than its creator: {} is {}, not {}.", user.username, user.role, req.role),
+                format!(
+                    "A token cannot have more rights than its creator: {} is {}, not {}.",
+                    user.username, user.role, req.role
+                ),
             ));
         }
         let now = crate::now_unix();
@@ -221,7 +225,9 @@ pub async fn create_token(
             return Err(ApiError::bad_request("invalid_expiry", "The token's expiry is in the past."));
         }
         let (id, token) = (Uuid::new_v4(), Auth::new_token_secret());
-        auth.store.create_token(id, &secret::digest(&token), &name, &user.username, req.role, now, req.expires_at).await?;
+        auth.store
+            .create_token(id, &secret::digest(&token), &name, &user.username, req.role, now, req.expires_at)
+            .await?;
         Ok(TokenCreated { id, name: name.clone(), role: req.role, token })
     }
     .await;
@@ -309,7 +315,11 @@ pub async fn update_user(
     actor.record(&auth, "user_update", what, result).await
 }
 
-pub async fn remove_user(State(auth): State<Auth>, actor: Actor, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn remove_user(
+    State(auth): State<Auth>,
+    actor: Actor,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
     let result = auth.store.remove_user(&name).await.map(|()| StatusCode::NO_CONTENT).map_err(ApiError::from);
     actor.record(&auth, "user_remove", format!("user {name}"), result).await
 }

@@ -1,7 +1,10 @@
 //! The first start of a role: with no user at all, it creates `admin` with a random password, written
 //! once to a file only its owner can read, and logs where that file is (never the password).
 
-use std::{io::Write, path::{Path, PathBuf}};
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+};
 
 use app::model::UserRole;
 

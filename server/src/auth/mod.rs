@@ -79,7 +79,9 @@ pub enum Caller {
     User(User),
     /// The other role of the cluster, with the cluster token; a forwarded change names the vdc user who
     /// asked for it.
-    Cluster { on_behalf_of: Option<String> },
+    Cluster {
+        on_behalf_of: Option<String>,
+    },
 }
 
 /// A signed-in user, and how they proved it.
@@ -93,8 +95,13 @@ pub struct User {
 #[derive(Debug, Clone)]
 pub enum Via {
     /// The session cookie; writes must carry this CSRF token.
-    Session { id_hash: String, csrf_token: String },
-    Token { id: Uuid },
+    Session {
+        id_hash: String,
+        csrf_token: String,
+    },
+    Token {
+        id: Uuid,
+    },
     /// A page rendered on the server, calling the API in-process for the user whose request it renders.
     Page,
 }

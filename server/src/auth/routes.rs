@@ -188,8 +188,12 @@ impl Guard {
         match self.auth.resolve(headers, crate::now_unix()).await.map_err(ApiError::internal)? {
             Ok(caller) => Ok(caller),
             Err(_) if public => Ok(Caller::Anonymous),
-            Err(Rejected::Session) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_session", Rejected::Session.to_string())),
-            Err(Rejected::Token) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", Rejected::Token.to_string())),
+            Err(Rejected::Session) => {
+                Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_session", Rejected::Session.to_string()))
+            }
+            Err(Rejected::Token) => {
+                Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", Rejected::Token.to_string()))
+            }
         }
     }
 }
@@ -203,10 +207,12 @@ pub fn authorize(caller: &Caller, access: Access, method: &Method, csrf: Option<
         (Access::Cluster, Caller::Anonymous) => {
             Err(unauthenticated("This call is for the cluster's own roles: it needs the cluster token."))
         }
-        (Access::Cluster, Caller::User(_)) => Err(forbidden("This call is for the cluster's own roles, not for users.")),
-        (Access::Role(_), Caller::Anonymous) => {
-            Err(unauthenticated("Sign in first (POST /api/v1/auth/login), or send an API token (Authorization: Bearer …)."))
+        (Access::Cluster, Caller::User(_)) => {
+            Err(forbidden("This call is for the cluster's own roles, not for users."))
         }
+        (Access::Role(_), Caller::Anonymous) => Err(unauthenticated(
+            "Sign in first (POST /api/v1/auth/login), or send an API token (Authorization: Bearer …).",
+        )),
         (Access::Role(_), Caller::Cluster { .. }) => Err(forbidden("The cluster token is not a user's credential.")),
         (Access::Role(min), Caller::User(u)) => {
             if u.role < min {
@@ -223,7 +229,9 @@ pub fn authorize(caller: &Caller, access: Access, method: &Method, csrf: Option<
                     return Err(ApiError::new(
                         StatusCode::FORBIDDEN,
                         "csrf_token_missing",
-                        format!("A change made with the session cookie must carry the {CSRF_HEADER} header (from sign-in or GET /api/v1/auth/me)."),
+                        format!(
+                            "A change made with the session cookie must carry the {CSRF_HEADER} header (from sign-in or GET /api/v1/auth/me)."
+                        ),
                     ));
                 }
                 if !super::secret::same(presented.as_bytes(), csrf_token.as_bytes()) {
@@ -276,7 +284,8 @@ async fn enforce(State(g): State<Arc<GuardState>>, mut req: Request, next: Next)
     let status = response.status();
     let target = response.extensions().get::<AuditTarget>().map_or(uri_target, |t| t.0.clone());
     let outcome = if status.is_success() { "success".to_owned() } else { format!("failed: {status}") };
-    let entry = AuditEntry { at: crate::now_unix(), user, source, action: action.into(), target: Some(target), outcome };
+    let entry =
+        AuditEntry { at: crate::now_unix(), user, source, action: action.into(), target: Some(target), outcome };
     g.guard.auth.audit(entry).await;
     response
 }

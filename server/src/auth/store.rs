@@ -80,7 +80,13 @@ impl AuthStore {
 
     /// Creates `username` only if there is no user at all. Returns whether this call created it: on a
     /// PostgreSQL shared by replicas starting at once, exactly one of them does.
-    pub async fn create_first_user(&self, username: &str, hash: &str, role: UserRole, now: i64) -> Result<bool, AuthError> {
+    pub async fn create_first_user(
+        &self,
+        username: &str,
+        hash: &str,
+        role: UserRole,
+        now: i64,
+    ) -> Result<bool, AuthError> {
         let mut sql = Sql::new("INSERT INTO users (username, password_hash, role, created_at, updated_at) SELECT ");
         sql.bind(username.to_owned()).push(", ").bind(hash.to_owned()).push(", ").bind(role.as_str().to_owned());
         sql.push(", ").bind(now).push(", ").bind(now);
@@ -107,13 +113,19 @@ impl AuthStore {
     pub async fn users(&self) -> Result<Vec<UserInfo>, AuthError> {
         let rows: Vec<(String, String, i64)> =
             Sql::new("SELECT username, role, created_at FROM users ORDER BY username").fetch_all(&self.db).await?;
-        rows.into_iter().map(|(username, role, created_at)| Ok(UserInfo { username, role: role_of(&role)?, created_at })).collect()
+        rows.into_iter()
+            .map(|(username, role, created_at)| Ok(UserInfo { username, role: role_of(&role)?, created_at }))
+            .collect()
     }
 
     /// Sets a new password; every session of the user ends (a changed password is often a stolen one).
     pub async fn set_password(&self, username: &str, hash: &str, now: i64) -> Result<(), AuthError> {
         let mut sql = Sql::new("UPDATE users SET password_hash = ");
-        sql.bind(hash.to_owned()).push(", updated_at = ").bind(now).push(" WHERE username = ").bind(username.to_owned());
+        sql.bind(hash.to_owned())
+            .push(", updated_at = ")
+            .bind(now)
+            .push(" WHERE username = ")
+            .bind(username.to_owned());
         if sql.execute(&self.db).await?.rows_affected() == 0 {
             return Err(AuthError::NoSuchUser(username.to_owned()));
         }
@@ -133,7 +145,8 @@ impl AuthStore {
     /// Removes a user with their sessions and tokens. The last admin cannot be removed.
     pub async fn remove_user(&self, username: &str) -> Result<(), AuthError> {
         let mut tx = self.db.begin().await?;
-        let admins: Vec<(String,)> = Sql::new("SELECT username FROM users WHERE role = 'admin'").fetch_all(&mut *tx).await?;
+        let admins: Vec<(String,)> =
+            Sql::new("SELECT username FROM users WHERE role = 'admin'").fetch_all(&mut *tx).await?;
         if admins.len() == 1 && admins[0].0 == username {
             return Err(AuthError::LastAdmin);
         }
@@ -229,9 +242,8 @@ impl AuthStore {
         now: i64,
         expires_at: Option<i64>,
     ) -> Result<(), AuthError> {
-        let mut sql = Sql::new(
-            "INSERT INTO api_tokens (id, secret_hash, name, username, role, created_at, expires_at) VALUES (",
-        );
+        let mut sql =
+            Sql::new("INSERT INTO api_tokens (id, secret_hash, name, username, role, created_at, expires_at) VALUES (");
         sql.bind(id.to_string()).push(", ").bind(secret_hash.to_owned()).push(", ").bind(name.to_owned());
         sql.push(", ").bind(username.to_owned()).push(", ").bind(role.as_str().to_owned()).push(", ").bind(now);
         sql.push(", ").bind(expires_at).push(")");
@@ -269,10 +281,19 @@ impl AuthStore {
             sql.push(" WHERE username = ").bind(owner.to_owned());
         }
         sql.push(" ORDER BY created_at, id");
-        let rows: Vec<(String, String, String, String, i64, Option<i64>, Option<i64>)> = sql.fetch_all(&self.db).await?;
+        let rows: Vec<(String, String, String, String, i64, Option<i64>, Option<i64>)> =
+            sql.fetch_all(&self.db).await?;
         rows.into_iter()
             .map(|(id, name, username, role, created_at, expires_at, last_used_at)| {
-                Ok(TokenInfo { id: uuid_of(&id)?, name, username, role: role_of(&role)?, created_at, expires_at, last_used_at })
+                Ok(TokenInfo {
+                    id: uuid_of(&id)?,
+                    name,
+                    username,
+                    role: role_of(&role)?,
+                    created_at,
+                    expires_at,
+                    last_used_at,
+                })
             })
             .collect()
     }
@@ -299,7 +320,8 @@ impl AuthStore {
 
     /// The latest `locked_until` among `keys` (0 when none is locked).
     pub async fn locked_until(&self, keys: &[String]) -> Result<i64, AuthError> {
-        let mut sql = Sql::new("SELECT CAST(COALESCE(MAX(locked_until), 0) AS BIGINT) FROM login_failures WHERE key IN ");
+        let mut sql =
+            Sql::new("SELECT CAST(COALESCE(MAX(locked_until), 0) AS BIGINT) FROM login_failures WHERE key IN ");
         sql.bind_list(keys.iter().cloned());
         let rows: Vec<(i64,)> = sql.fetch_all(&self.db).await?;
         Ok(rows.first().map(|(n,)| *n).unwrap_or(0))

@@ -2,9 +2,16 @@
 //! throttling and the first admin. Each is a flag, an environment variable and a key of the config file,
 //! like every setting; [`access_args!`] adds the same fields to both roles' flag structs.
 
-use std::{net::SocketAddr, path::{Path, PathBuf}, time::Duration};
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
-use crate::auth::{AuthSettings, bootstrap::{InitialAdmin, PASSWORD_FILE}};
+use crate::auth::{
+    AuthSettings,
+    bootstrap::{InitialAdmin, PASSWORD_FILE},
+};
 use crate::http::{hosts::HostPolicy, tls::TlsSource};
 
 use super::ConfigError;
@@ -140,7 +147,8 @@ pub struct AccessValues {
 pub fn read_initial_password(file: &Path) -> Result<String, ConfigError> {
     let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Read { path: file.to_owned(), source })?;
     let password = text.lines().next().unwrap_or("").to_owned();
-    crate::auth::api::check_password(&password).map_err(|m| ConfigError::Invalid(format!("{}: {m}", file.display())))?;
+    crate::auth::api::check_password(&password)
+        .map_err(|m| ConfigError::Invalid(format!("{}: {m}", file.display())))?;
     Ok(password)
 }
 
@@ -162,7 +170,9 @@ impl AccessValues {
             }
             (None, None, false) => None,
             (Some(_), Some(_), true) => {
-                return Err(ConfigError::Invalid("give --tls-cert and --tls-key, or --tls-self-signed, not both".into()));
+                return Err(ConfigError::Invalid(
+                    "give --tls-cert and --tls-key, or --tls-self-signed, not both".into(),
+                ));
             }
             _ => return Err(ConfigError::Invalid("--tls-cert and --tls-key go together".into())),
         };

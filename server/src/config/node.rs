@@ -7,9 +7,9 @@ use clap::Args;
 use serde::Deserialize;
 
 use super::access::{AccessConfig, access_args};
-use crate::http::client::PeerTrust;
 use super::file::{self, ConfigError, prefer_cli};
 use super::values::{ClusterToken, PoolSpec, de_duration, parse_duration};
+use crate::http::client::PeerTrust;
 
 access_args! {
 /// Flags of `quantix-iso node`. Each is also an environment variable and a key of the `--config` file.

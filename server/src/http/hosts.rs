@@ -2,7 +2,11 @@
 //! of them in `Host`, so a page on another site cannot reach the role through a rebinding DNS name; a
 //! write from a browser must come from a page of the role itself (`Origin`), whatever its cookies say.
 
-use std::{collections::BTreeSet, net::{IpAddr, SocketAddr}, sync::Arc};
+use std::{
+    collections::BTreeSet,
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+};
 
 use http::{HeaderMap, Method, StatusCode, header};
 
@@ -148,7 +152,11 @@ mod tests {
 
     #[test]
     fn hosts_are_checked_by_name_and_origins_on_writes() {
-        let p = HostPolicy::new("127.0.0.1:3000".parse().unwrap(), &["https://vdc.example:8443/".into()], &["alias.lan".into()]);
+        let p = HostPolicy::new(
+            "127.0.0.1:3000".parse().unwrap(),
+            &["https://vdc.example:8443/".into()],
+            &["alias.lan".into()],
+        );
         for ok in ["127.0.0.1:3000", "localhost:3000", "LOCALHOST", "[::1]:3000", "vdc.example:8443", "alias.lan"] {
             assert!(p.check(&headers(&[("host", ok)]), &Method::GET).is_ok(), "{ok}");
         }

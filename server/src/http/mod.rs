@@ -1,9 +1,9 @@
 //! What both roles share at the HTTP boundary: the error type and body, JSON extractors, health, the
 //! names a role answers to, serving (HTTP or HTTPS) with graceful shutdown.
 
+pub mod client;
 mod error;
 mod extract;
-pub mod client;
 pub mod health;
 pub mod hosts;
 pub mod serve;
@@ -46,7 +46,11 @@ pub fn finish<S: Clone + Send + Sync + 'static>(
     let routes = health::mount(routes, role).any(Access::Public, "/api/{*rest}", not_found);
     let (router, table) = routes.finish(state, guard);
     let router = router.method_not_allowed_fallback(|| async {
-        ApiError::new(http::StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "This endpoint does not accept that method.")
+        ApiError::new(
+            http::StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "This endpoint does not accept that method.",
+        )
     });
     (router, table)
 }

@@ -1,7 +1,10 @@
 //! HTTPS for both roles: a certificate and key given as PEM files, or a self-signed certificate made once
 //! and kept in the role's data directory (its SHA-256 fingerprint is logged, for pinning on nodes).
 
-use std::{path::{Path, PathBuf}, sync::Arc};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use rustls::ServerConfig;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
@@ -10,9 +13,15 @@ use sha2::{Digest, Sha256};
 /// Where a role's certificate comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TlsSource {
-    Files { cert: PathBuf, key: PathBuf },
+    Files {
+        cert: PathBuf,
+        key: PathBuf,
+    },
     /// Generated into `dir` (`tls-cert.pem`, `tls-key.pem`) on first start, for these names.
-    SelfSigned { dir: PathBuf, names: Vec<String> },
+    SelfSigned {
+        dir: PathBuf,
+        names: Vec<String>,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +77,8 @@ fn ensure_self_signed(dir: &Path, names: &[String]) -> Result<(PathBuf, PathBuf)
         f.write_all(text.as_bytes())?;
         f.sync_all()
     };
-    write(&key, made.signing_key.serialize_pem(), 0o600).map_err(|source| TlsError::Write { path: key.clone(), source })?;
+    write(&key, made.signing_key.serialize_pem(), 0o600)
+        .map_err(|source| TlsError::Write { path: key.clone(), source })?;
     write(&cert, made.cert.pem(), 0o644).map_err(|source| TlsError::Write { path: cert.clone(), source })?;
     tracing::info!(cert = %cert.display(), "made a self-signed certificate");
     Ok((cert, key))

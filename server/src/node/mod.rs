@@ -147,7 +147,13 @@ impl NodeServer {
         let created_admin = bootstrap::ensure_admin(&auth, &config.access.initial_admin)
             .await
             .map_err(|e| StartError::open("the node's first admin", e))?;
-        let tls = config.access.tls.as_ref().map(tls::server_config).transpose().map_err(|e| StartError::open("the TLS certificate", e))?;
+        let tls = config
+            .access
+            .tls
+            .as_ref()
+            .map(tls::server_config)
+            .transpose()
+            .map_err(|e| StartError::open("the TLS certificate", e))?;
         let reservations = Reservations::default();
         let state = NodeState {
             auth,
@@ -207,8 +213,9 @@ impl NodeServer {
         .map_err(|e| StartError::open("a watch on the storage pools", e))?;
         let syncing = match &self.config.vdc_url {
             Some(url) => {
-                let transport = sync::HttpTransport::new(url, self.config.cluster_token.clone(), &self.config.vdc_trust)
-                    .map_err(|e| StartError::open("the vdc's certificate trust", e))?;
+                let transport =
+                    sync::HttpTransport::new(url, self.config.cluster_token.clone(), &self.config.vdc_trust)
+                        .map_err(|e| StartError::open("the vdc's certificate trust", e))?;
                 let client = sync::SyncClient::new(
                     state.store.clone(),
                     state.pools.clone(),

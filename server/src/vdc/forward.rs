@@ -51,7 +51,12 @@ impl NodeClient {
     }
 
     /// Deletes an image on its node, for the vdc user `user`.
-    pub async fn delete_image(&self, node: &NodeRecord, id: Uuid, user: Option<&str>) -> Result<IsoMetadata, ForwardError> {
+    pub async fn delete_image(
+        &self,
+        node: &NodeRecord,
+        id: Uuid,
+        user: Option<&str>,
+    ) -> Result<IsoMetadata, ForwardError> {
         let path = sync_paths::with_id(sync_paths::INTERNAL_IMAGE, id);
         self.call::<()>(node, reqwest::Method::DELETE, &path, None, user).await
     }

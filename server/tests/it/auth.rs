@@ -84,8 +84,12 @@ async fn every_route_is_guarded(url: &str, table: &RouteTable, viewer: &str) {
                         assert!(s != 401 && s != 403, "{what}: a viewer is refused ({s} {b})");
                     }
                     if method != Method::GET {
-                        assert!(min > app::model::UserRole::Viewer || route.path.contains("auth") || route.path.contains("tokens"),
-                            "{what} lets a viewer change something");
+                        assert!(
+                            min > app::model::UserRole::Viewer
+                                || route.path.contains("auth")
+                                || route.path.contains("tokens"),
+                            "{what} lets a viewer change something"
+                        );
                     }
                     let (s, b) = call(&cluster, &method, target).await;
                     assert_error(s, &b, 403, "forbidden");
@@ -141,7 +145,10 @@ async fn sessions_and_csrf(db: &TestDb) {
     assert!(id.len() >= 32, "at least 128 random bits");
     let me: Value = resp.json().await.unwrap();
     assert_eq!((me["username"].as_str(), me["role"].as_str()), (Some("admin"), Some("admin")));
-    let session = Session { cookie: cookie.split(';').next().unwrap().to_owned(), csrf: me["csrf_token"].as_str().unwrap().into() };
+    let session = Session {
+        cookie: cookie.split(';').next().unwrap().to_owned(),
+        csrf: me["csrf_token"].as_str().unwrap().into(),
+    };
 
     let c = reqwest::Client::new();
     let write = |csrf: Option<&str>| {
@@ -160,7 +167,15 @@ async fn sessions_and_csrf(db: &TestDb) {
     assert_eq!(write(Some(&session.csrf)).send().await.unwrap().status(), 201);
 
     // `me` gives a reloaded page the token again; reads need none.
-    let me: Value = c.get(format!("{}/api/v1/auth/me", vdc.url)).header("cookie", &session.cookie).send().await.unwrap().json().await.unwrap();
+    let me: Value = c
+        .get(format!("{}/api/v1/auth/me", vdc.url))
+        .header("cookie", &session.cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["csrf_token"].as_str(), Some(session.csrf.as_str()));
 
     // After sign-out the cookie is worth nothing, here and on every replica (the session row is gone).
@@ -176,7 +191,12 @@ async fn sessions_and_csrf(db: &TestDb) {
     let resp = c.get(format!("{}/api/v1/images", vdc.url)).header("cookie", &session.cookie).send().await.unwrap();
     assert_error(resp.status().as_u16(), &resp.json().await.unwrap(), 401, "invalid_session");
     // A forged cookie: the same answer.
-    let resp = c.get(format!("{}/api/v1/images", vdc.url)).header("cookie", "quantix_vdc_session=forged").send().await.unwrap();
+    let resp = c
+        .get(format!("{}/api/v1/images", vdc.url))
+        .header("cookie", "quantix_vdc_session=forged")
+        .send()
+        .await
+        .unwrap();
     assert_error(resp.status().as_u16(), &resp.json().await.unwrap(), 401, "invalid_session");
 }
 
@@ -216,7 +236,10 @@ async fn sign_in_is_throttled(db: &TestDb) {
     let known = timed("admin").await;
     let unknown = timed("nobody").await;
     let ratio = known.as_secs_f64() / unknown.as_secs_f64();
-    assert!((0.5..2.0).contains(&ratio), "an unknown user answers as slowly as a wrong password: {known:?} vs {unknown:?}");
+    assert!(
+        (0.5..2.0).contains(&ratio),
+        "an unknown user answers as slowly as a wrong password: {known:?} vs {unknown:?}"
+    );
     for _ in 0..3 {
         timed("admin").await;
     }
@@ -254,7 +277,12 @@ async fn api_tokens(db: &TestDb) {
     let token = create_token(&vdc.url, &op, "operator").await;
     assert!(token.starts_with("qx_"));
     let otto = bearer_client(&token);
-    let resp = otto.post(format!("{}/api/v1/images/folders", vdc.url)).json(&json!({ "path": "/by-token" })).send().await.unwrap();
+    let resp = otto
+        .post(format!("{}/api/v1/images/folders", vdc.url))
+        .json(&json!({ "path": "/by-token" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 201, "a token needs no CSRF header");
     let resp = otto.get(format!("{}/api/v1/users", vdc.url)).send().await.unwrap();
     assert_error(resp.status().as_u16(), &resp.json().await.unwrap(), 403, "forbidden");
@@ -326,13 +354,25 @@ async fn foreign_origins_and_hosts_are_refused(db: &TestDb) {
         .await
         .unwrap();
     assert_error(resp.status().as_u16(), &resp.json().await.unwrap(), 403, "forbidden_origin");
-    let resp = c.get(format!("{}/api/v1/images", vdc.url)).header("cookie", &admin.cookie).header("host", "attacker.example").send().await.unwrap();
+    let resp = c
+        .get(format!("{}/api/v1/images", vdc.url))
+        .header("cookie", &admin.cookie)
+        .header("host", "attacker.example")
+        .send()
+        .await
+        .unwrap();
     assert_error(resp.status().as_u16(), &resp.json().await.unwrap(), 400, "invalid_host");
     let resp = c.get(format!("{}/images", vdc.url)).header("host", "attacker.example").send().await.unwrap();
     assert_eq!(resp.status(), 400, "pages too");
     // The role's own names work.
     let port = vdc.url.rsplit(':').next().unwrap();
-    let resp = c.get(format!("{}/api/v1/images", vdc.url)).header("cookie", &admin.cookie).header("host", format!("localhost:{port}")).send().await.unwrap();
+    let resp = c
+        .get(format!("{}/api/v1/images", vdc.url))
+        .header("cookie", &admin.cookie)
+        .header("host", format!("localhost:{port}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
 }
 
@@ -345,8 +385,14 @@ async fn pages_send_visitors_to_sign_in(db: &TestDb) {
     assert_eq!(resp.headers()["location"], "/login?next=/vms/new%3Fiso%3D1");
     let admin = sign_in(&vdc.url, "admin", ADMIN_PASSWORD).await.unwrap();
     let resp = c.get(format!("{}/vms", vdc.url)).header("cookie", &admin.cookie).send().await.unwrap();
-    assert_ne!(resp.status(), 303);
+    assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["cache-control"], "no-store");
+    // The page read its data in-process as the signed-in user, and says who that is.
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("No VM yet"), "the page's data arrived: {html}");
+    assert!(html.contains(r#"<meta name="quantix-user" content="admin""#), "{html}");
+    // The sign-in page answers anyone.
+    assert_eq!(c.get(format!("{}/login?next=/vms", vdc.url)).send().await.unwrap().status(), 200);
 }
 
 /// A session unused for longer than the idle timeout ends.
@@ -354,7 +400,12 @@ async fn idle_sessions_end(db: &TestDb) {
     let vdc = TestVdc::spawn_with(db, |c| c.access.session_idle = Duration::from_secs(1)).await;
     let admin = sign_in(&vdc.url, "admin", ADMIN_PASSWORD).await.unwrap();
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    let resp = reqwest::Client::new().get(format!("{}/api/v1/images", vdc.url)).header("cookie", &admin.cookie).send().await.unwrap();
+    let resp = reqwest::Client::new()
+        .get(format!("{}/api/v1/images", vdc.url))
+        .header("cookie", &admin.cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 401);
 }
 
@@ -418,7 +469,11 @@ async fn replicas_share_users_sessions_and_revocations() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 204);
-    assert_eq!(t.get(format!("{url_b}/api/v1/images")).send().await.unwrap().status(), 401, "revoked on A, refused on B");
+    assert_eq!(
+        t.get(format!("{url_b}/api/v1/images")).send().await.unwrap().status(),
+        401,
+        "revoked on A, refused on B"
+    );
     // Signing out on B ends the session on A.
     let resp = c
         .post(format!("{url_b}/api/v1/auth/logout"))
@@ -468,7 +523,10 @@ async fn users_are_managed_from_the_shell() {
             .arg(&config.data_dir)
             .output()
             .unwrap();
-        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+        )
     };
     let (ok, out) = run(&["add", "sam", "--role", "operator", "--password-file", pw.to_str().unwrap()]);
     assert!(ok, "{out}");
@@ -482,6 +540,14 @@ async fn users_are_managed_from_the_shell() {
     assert!(!ok && out.contains("last admin"), "{out}");
     let node = TestNode::spawn_with(root, config).await;
     let s = sign_in(&node.url, "sam", "shell-made-password").await.expect("sam signs in");
-    let me: Value = reqwest::Client::new().get(format!("{}/api/v1/auth/me", node.url)).header("cookie", &s.cookie).send().await.unwrap().json().await.unwrap();
+    let me: Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/auth/me", node.url))
+        .header("cookie", &s.cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["role"], "operator");
 }

@@ -140,7 +140,8 @@ async fn the_vdc_survives_kill_9_and_a_wiped_database() {
             }
             _ => {
                 let (k, id) = uploaded.remove(0);
-                let resp = nodes[k].client().delete(format!("{}/api/v1/images/{id}", nodes[k].url)).send().await.unwrap();
+                let resp =
+                    nodes[k].client().delete(format!("{}/api/v1/images/{id}", nodes[k].url)).send().await.unwrap();
                 assert_eq!(resp.status(), 200);
             }
         }

@@ -15,8 +15,20 @@ const WITHIN: [(&str, &str, i64); 4] =
 
 /// The actions the log records, for the filter.
 const ACTIONS: [&str; 15] = [
-    "sign_in", "sign_out", "image_upload", "image_move", "image_delete", "folder_create", "folder_rename",
-    "folder_delete", "vm_create", "vm_delete", "token_create", "token_revoke", "user_create", "user_update",
+    "sign_in",
+    "sign_out",
+    "image_upload",
+    "image_move",
+    "image_delete",
+    "folder_create",
+    "folder_rename",
+    "folder_delete",
+    "vm_create",
+    "vm_delete",
+    "token_create",
+    "token_revoke",
+    "user_create",
+    "user_update",
     "user_remove",
 ];
 
@@ -48,7 +60,7 @@ pub fn AuditPage() -> impl IntoView {
         <section class="page">
             <div class="page-head"><h1>"Audit log"</h1></div>
             // A plain GET form: the filters are the page's URL, so a filtered view can be bookmarked.
-            <form class="filters" method="get" action="/audit" data-testid="audit-filters">
+            <form class="audit-filters" method="get" action="/audit" data-testid="audit-filters">
                 <label>"User" <input type="text" name="user" value=selected("user") data-testid="audit-user" /></label>
                 <label>"Action"
                     <select name="action" data-testid="audit-action">

@@ -23,7 +23,8 @@ pub fn LoginPage() -> impl IntoView {
         if busy.get_untracked() {
             return;
         }
-        let req = LoginRequest { username: username.get_untracked().trim().to_owned(), password: password.get_untracked() };
+        let req =
+            LoginRequest { username: username.get_untracked().trim().to_owned(), password: password.get_untracked() };
         let next = safe_next(query.get_untracked().get("next").as_deref());
         let api = api.clone();
         busy.set(true);

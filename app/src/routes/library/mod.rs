@@ -24,6 +24,7 @@ use crate::components::{
     status::{empty_state, error_notice, loading},
 };
 use crate::model::{FolderListing, FolderPath, IsoMetadata, NodeList};
+use crate::session::can_write;
 use filters::Filters;
 use groups::GroupedTable;
 use hosts::HostPanel;
@@ -108,16 +109,20 @@ pub fn LibraryPage() -> impl IntoView {
     let total = Signal::derive(move || latest.with(|o| o.as_ref().map(|o| o.folders.count(&current.get()).total)));
     let on_search = Callback::new(move |q: String| go.run(ListView { q, ..view_state.get_untracked() }));
 
+    // A viewer gets no move, delete or folder controls (the API refuses them anyway).
+    let writable = can_write();
     view! {
         <Title text="Image library" />
         <section class="page">
             <div class="page-head">
                 <h1>"Image library"</h1>
                 {search_box(view_state.get_untracked().q, "Search all images", on_search, hydrated)}
-                <button class="btn" type="button" data-testid="new-folder" disabled=move || !hydrated.get()
-                    on:click=move |_| open(LibraryDialog::NewFolder)>
-                    "New folder"
-                </button>
+                {writable.then(|| view! {
+                    <button class="btn" type="button" data-testid="new-folder" disabled=move || !hydrated.get()
+                        on:click=move |_| open(LibraryDialog::NewFolder)>
+                        "New folder"
+                    </button>
+                })}
             </div>
             <Notice notice=actions.notice />
             <div class="columns">
@@ -157,7 +162,7 @@ pub fn LibraryPage() -> impl IntoView {
                                 } else {
                                     view! {
                                         <ImageTable images context columns=&[Column::Folder, Column::Location]
-                                            writable=true on_move on_delete />
+                                            writable on_move on_delete />
                                     }.into_any()
                                 };
                                 view! { {list} {count} }.into_any()

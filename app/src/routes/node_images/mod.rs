@@ -24,6 +24,7 @@ use crate::components::{
 };
 use crate::format;
 use crate::model::{DEFAULT_FOLDERS, FolderListing, FolderPath, ImageList, IsoMetadata, NodeSyncStatus, PoolList};
+use crate::session::can_write;
 use sidebar::{pool_list, sync_badge};
 
 /// Inside a folder the host page lists that folder's own images; at the top level, everything.
@@ -68,6 +69,9 @@ pub fn NodeImagesPage() -> impl IntoView {
         Callback::new(move |v: ListView| navigate(&v.href("/images", SUBFOLDERS_INSIDE_FOLDERS), Default::default()));
     let current = Signal::derive(move || view_state.get().folder);
     let hydrated = use_hydrated();
+    // A viewer gets no upload, move, delete or folder controls (the API refuses them anyway).
+    let writable = can_write();
+    let drops = Signal::derive(move || writable && hydrated.get());
 
     let uploads = Uploads::new();
     let dialog = RwSignal::new(None::<Dialog>);
@@ -128,16 +132,18 @@ pub fn NodeImagesPage() -> impl IntoView {
 
     view! {
         <Title text="Images" />
-        <PageDropZone on_files=upload_files enabled=hydrated>
+        <PageDropZone on_files=upload_files enabled=drops>
             <section class="page">
                 <div class="page-head">
                     <h1>"Images"</h1>
                     {move || latest.get().map(|d| sync_badge(d.status))}
                     {search_box(view_state.get_untracked().q, "Search images by name", on_search, hydrated)}
-                    <button class="btn" type="button" data-testid="new-folder" disabled=move || !hydrated.get()
-                        on:click=move |_| open(Dialog::NewFolder)>
-                        "New folder"
-                    </button>
+                    {writable.then(|| view! {
+                        <button class="btn" type="button" data-testid="new-folder" disabled=move || !hydrated.get()
+                            on:click=move |_| open(Dialog::NewFolder)>
+                            "New folder"
+                        </button>
+                    })}
                 </div>
                 <Notice notice=actions.notice />
                 <div class="columns">
@@ -159,9 +165,9 @@ pub fn NodeImagesPage() -> impl IntoView {
                                     on:change=move |ev| go.run(ListView { subfolders: event_target_checked(&ev), ..view_state.get_untracked() }) />
                                 " Include subfolders"
                             </label>
-                            {folder_buttons(current, latest, hydrated, Callback::new(open))}
+                            {writable.then(|| folder_buttons(current, latest, hydrated, Callback::new(open)))}
                         </div>
-                        <UploadPanel uploads pools folders current enabled=hydrated pool folder=upload_folder />
+                        {writable.then(|| view! { <UploadPanel uploads pools folders current enabled=hydrated pool folder=upload_folder /> })}
                         <Transition fallback=loading>
                             {move || data.get().map(|r| match r {
                                 Err(error) => error_notice(error).into_any(),
@@ -186,7 +192,7 @@ pub fn NodeImagesPage() -> impl IntoView {
                                             &[Column::Pool, Column::Checksum]
                                         };
                                         view! {
-                                            <ImageTable images context columns draggable=true writable=true
+                                            <ImageTable images context columns draggable=writable writable
                                                 on_move=Callback::new(move |i| open(Dialog::Move(i)))
                                                 on_delete=Callback::new(move |i| open(Dialog::Delete(i))) />
                                         }.into_any()

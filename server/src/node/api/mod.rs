@@ -8,8 +8,8 @@ mod pools;
 mod upload;
 
 use app::model::sync_paths;
-use axum::{Router, extract::DefaultBodyLimit, routing::post};
 use axum::http::Method;
+use axum::{Router, extract::DefaultBodyLimit, routing::post};
 
 use super::NodeState;
 use crate::auth::{

@@ -48,7 +48,12 @@ pub fn routes(state: VdcState, guard: Guard) -> (Router, Arc<RouteTable>) {
         (sync_paths::SYNC_NODE_IMAGES, post(sync::full_sync)),
         (sync_paths::HEARTBEAT, post(sync::heartbeat)),
     ] {
-        routes = routes.add_router(Access::Cluster, Method::POST, path, handler.layer(DefaultBodyLimit::max(SYNC_BODY_LIMIT)));
+        routes = routes.add_router(
+            Access::Cluster,
+            Method::POST,
+            path,
+            handler.layer(DefaultBodyLimit::max(SYNC_BODY_LIMIT)),
+        );
     }
     http::finish(crate::auth::api::mount(routes), "vdc", state, guard)
 }

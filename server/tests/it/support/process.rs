@@ -23,7 +23,10 @@ pub fn free_addr() -> SocketAddr {
 impl Process {
     /// Starts `quantix-iso <args>` listening on `addr` and waits until it answers.
     pub async fn start(addr: SocketAddr, args: Vec<String>) -> Process {
-        let args = args.into_iter().chain(["--initial-admin-password-file".into(), super::admin_password_file().display().to_string()]).collect();
+        let args = args
+            .into_iter()
+            .chain(["--initial-admin-password-file".into(), super::admin_password_file().display().to_string()])
+            .collect();
         let mut p = Process { child: None, args, url: format!("http://{addr}"), client: None };
         p.restart().await;
         p
