@@ -20,17 +20,32 @@ const freePort = () =>
     });
   });
 
+const ADMIN_PASSWORD = "ui-bench-admin-password";
+
+/** The first admin's session cookie (`name=value`). */
+async function signIn(url) {
+  const r = await fetch(`${url}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username: "admin", password: ADMIN_PASSWORD }),
+  });
+  if (r.status !== 200) throw new Error(`sign-in: ${r.status} ${await r.text()}`);
+  return r.headers.get("set-cookie").split(";")[0];
+}
+
 async function startVdc() {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "quantix-ui-bench-"));
-  const child = spawn(BIN, ["vdc", "--listen", `127.0.0.1:${port}`, "--database-url", `sqlite://${dir}/c.db`, "--cluster-token", TOKEN], {
+  fs.writeFileSync(path.join(dir, "password"), ADMIN_PASSWORD);
+  const child = spawn(BIN, ["vdc", "--listen", `127.0.0.1:${port}`, "--database-url", `sqlite://${dir}/c.db`, "--cluster-token", TOKEN,
+    "--data-dir", dir, "--initial-admin-password-file", path.join(dir, "password")], {
     stdio: ["ignore", "ignore", "inherit"],
     env: { ...process.env, RUST_LOG: "warn" },
   });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
     try {
-      if ((await fetch(`${url}/healthz`)).ok) return { url, child };
+      if ((await fetch(`${url}/healthz`)).ok) return { url, child, cookie: await signIn(url) };
     } catch {}
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -71,11 +86,13 @@ async function load(url, count) {
   }
 }
 
-async function timeToInteractive(browser, url) {
+async function timeToInteractive(browser, { url, cookie }) {
   const times = [];
   for (let i = 0; i < RUNS; i++) {
     // A new context each time: no HTTP cache, like a first visit.
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const [name, value] = cookie.split("=");
+    await context.addCookies([{ name, value, url }]);
     const page = await context.newPage();
     const t0 = performance.now();
     await page.goto(`${url}/images`, { waitUntil: "commit" });
@@ -96,9 +113,9 @@ const full = await startVdc();
 const empty = await startVdc();
 try {
   await load(full.url, IMAGES);
-  const shown = await (await fetch(`${full.url}/api/v1/images/folders`)).json();
-  const base = await timeToInteractive(browser, empty.url);
-  const big = await timeToInteractive(browser, full.url);
+  const shown = await (await fetch(`${full.url}/api/v1/images/folders`, { headers: { cookie: full.cookie } })).json();
+  const base = await timeToInteractive(browser, empty);
+  const big = await timeToInteractive(browser, full);
   const kib = (n) => (Number(n) / 1024).toFixed(1);
   console.log(`\nimage library in headless Chromium, ${RUNS} cold loads each`);
   console.log(`catalogue                         median     p90`);

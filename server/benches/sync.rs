@@ -39,6 +39,35 @@ fn generate(path: &Path, size: u64) {
     assert!(status.success());
 }
 
+/// A client with an API token of the all-in-one's first admin.
+async fn signed_in(vdc: &str, password_file: &std::path::Path) -> reqwest::Client {
+    let password = std::fs::read_to_string(password_file).unwrap().trim().to_owned();
+    let anonymous = reqwest::Client::new();
+    let resp = anonymous
+        .post(format!("{vdc}/api/v1/auth/login"))
+        .json(&serde_json::json!({ "username": "admin", "password": password }))
+        .send()
+        .await
+        .unwrap();
+    let cookie = resp.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let me: serde_json::Value = resp.json().await.unwrap();
+    let created: serde_json::Value = anonymous
+        .post(format!("{vdc}/api/v1/tokens"))
+        .header("cookie", cookie)
+        .header("x-csrf-token", me["csrf_token"].as_str().unwrap())
+        .json(&serde_json::json!({ "name": "bench", "role": "viewer" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut headers = reqwest::header::HeaderMap::new();
+    let bearer = format!("Bearer {}", created["token"].as_str().unwrap());
+    headers.insert(reqwest::header::AUTHORIZATION, bearer.parse().unwrap());
+    reqwest::Client::builder().default_headers(headers).build().unwrap()
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
@@ -56,13 +85,14 @@ fn main() {
                 .unwrap(),
         );
         let vdc = format!("http://127.0.0.1:{vdc_port}");
-        let client = reqwest::Client::new();
+        let anonymous = reqwest::Client::new();
         for _ in 0..200 {
-            if client.get(format!("{vdc}/api/v1/nodes")).send().await.is_ok() {
+            if anonymous.get(format!("{vdc}/healthz")).send().await.is_ok() {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        let client = signed_in(&vdc, &dir.path().join("data/initial-admin-password")).await;
         let pool = dir.path().join("data/pools/local/iso");
         let sizes: Vec<u64> = std::env::var("SIZES_MIB")
             .ok()

@@ -37,6 +37,13 @@ pub struct TokenRow {
     pub last_used_at: Option<i64>,
 }
 
+/// Rows as the `Any` driver returns them: id, user, token role, user role, expiry, last use.
+type TokenLookupRow = (String, String, String, String, Option<i64>, Option<i64>);
+/// id, name, user, role, created, expires, last used.
+type TokenListRow = (String, String, String, String, i64, Option<i64>, Option<i64>);
+/// at, user, source, action, target, outcome.
+type AuditRow = (i64, Option<String>, Option<String>, String, Option<String>, String);
+
 fn role_of(s: &str) -> Result<UserRole, AuthError> {
     UserRole::parse(s).ok_or_else(|| AuthError::Corrupt(format!("role {s:?}")))
 }
@@ -257,7 +264,7 @@ impl AuthStore {
              JOIN users u ON u.username = t.username WHERE t.secret_hash = ",
         );
         sql.bind(secret_hash.to_owned());
-        let rows: Vec<(String, String, String, String, Option<i64>, Option<i64>)> = sql.fetch_all(&self.db).await?;
+        let rows: Vec<TokenLookupRow> = sql.fetch_all(&self.db).await?;
         rows.into_iter()
             .next()
             .map(|(id, username, token_role, user_role, expires_at, last_used_at)| {
@@ -281,8 +288,7 @@ impl AuthStore {
             sql.push(" WHERE username = ").bind(owner.to_owned());
         }
         sql.push(" ORDER BY created_at, id");
-        let rows: Vec<(String, String, String, String, i64, Option<i64>, Option<i64>)> =
-            sql.fetch_all(&self.db).await?;
+        let rows: Vec<TokenListRow> = sql.fetch_all(&self.db).await?;
         rows.into_iter()
             .map(|(id, name, username, role, created_at, expires_at, last_used_at)| {
                 Ok(TokenInfo {
@@ -376,8 +382,7 @@ impl AuthStore {
             sql.push(" AND at >= ").bind(since);
         }
         sql.push(" ORDER BY seq DESC LIMIT ").bind(limit as i64);
-        let rows: Vec<(i64, Option<String>, Option<String>, String, Option<String>, String)> =
-            sql.fetch_all(&self.db).await?;
+        let rows: Vec<AuditRow> = sql.fetch_all(&self.db).await?;
         Ok(rows
             .into_iter()
             .map(|(at, user, source, action, target, outcome)| AuditEntry { at, user, source, action, target, outcome })
