@@ -3,7 +3,10 @@
 
 use std::{io, net::SocketAddr, path::PathBuf};
 
-use crate::config::ConfigError;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::{Auth, bootstrap, routes::Guard};
+use crate::config::{AccessConfig, ConfigError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -30,4 +33,63 @@ impl StartError {
 
 pub fn ensure_dir(path: &std::path::Path) -> Result<(), StartError> {
     std::fs::create_dir_all(path).map_err(|source| StartError::Dir { path: path.to_owned(), source })
+}
+
+/// What every role puts in front of its routes: the bound listener, TLS, and who it lets in (its
+/// authentication and the names it answers to). Opened once its account store exists; the first admin is
+/// made here.
+pub struct Front {
+    role: &'static str,
+    listener: tokio::net::TcpListener,
+    tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+    guard: Guard,
+    created_admin: bool,
+}
+
+impl Front {
+    pub async fn open(
+        role: &'static str,
+        listener: tokio::net::TcpListener,
+        auth: Auth,
+        access: &AccessConfig,
+    ) -> Result<Front, StartError> {
+        let created_admin = bootstrap::ensure_admin(&auth, &access.initial_admin)
+            .await
+            .map_err(|e| StartError::open(format!("the {role}'s first admin"), e))?;
+        let tls = access
+            .tls
+            .as_ref()
+            .map(crate::http::tls::server_config)
+            .transpose()
+            .map_err(|e| StartError::open("the TLS certificate", e))?;
+        let local = listener.local_addr().map_err(StartError::Serve)?;
+        let guard = Guard { auth, hosts: access.host_policy(local) };
+        Ok(Front { role, listener, tls, guard, created_admin })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("bound listener")
+    }
+
+    /// Whether this start created the first admin.
+    pub fn created_admin(&self) -> bool {
+        self.created_admin
+    }
+
+    pub fn guard(&self) -> Guard {
+        self.guard.clone()
+    }
+
+    /// Serves `router` until `shutdown`; plain HTTP on a network address is warned about first.
+    pub async fn serve(self, router: axum::Router, shutdown: CancellationToken) -> Result<(), StartError> {
+        let addr = self.local_addr();
+        if self.tls.is_none() && !addr.ip().is_loopback() {
+            tracing::warn!(
+                %addr,
+                "the {} serves plain HTTP on a non-loopback address: passwords, session cookies and the cluster token cross the network in clear; use --tls-cert/--tls-key or --tls-self-signed",
+                self.role
+            );
+        }
+        crate::http::serve::serve(self.listener, router, shutdown, self.tls).await.map_err(StartError::Serve)
+    }
 }

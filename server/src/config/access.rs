@@ -233,14 +233,4 @@ impl AccessConfig {
         let urls: Vec<String> = self.public_url.iter().cloned().collect();
         HostPolicy::new(listen, &urls, &self.allowed_hosts)
     }
-
-    /// Warns when passwords and the cluster token would cross a network in clear.
-    pub fn warn_if_plain(&self, role: &str, listen: SocketAddr) {
-        if self.tls.is_none() && !listen.ip().is_loopback() {
-            tracing::warn!(
-                %listen,
-                "the {role} serves plain HTTP on a non-loopback address: passwords, session cookies and the cluster token cross the network in clear; use --tls-cert/--tls-key or --tls-self-signed"
-            );
-        }
-    }
 }

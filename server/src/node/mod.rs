@@ -14,7 +14,6 @@ pub mod watcher;
 use std::{net::SocketAddr, sync::Arc};
 
 use app::model::{IsoMetadata, NodeRef, NodeSyncStatus};
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use identity::Identity;
@@ -22,10 +21,10 @@ use ingest::{Ingest, Reservations};
 use pools::Pools;
 use store::{NodeStore, StoreError};
 
-use crate::auth::{Auth, bootstrap, routes::Guard, store::AuthStore};
+use crate::auth::{Auth, store::AuthStore};
 use crate::config::{ClusterToken, NodeConfig};
-use crate::http::{self, tls};
-use crate::startup::{StartError, ensure_dir};
+use crate::http;
+use crate::startup::{Front, StartError, ensure_dir};
 
 /// What every node request handler can reach.
 #[derive(Clone)]
@@ -107,11 +106,9 @@ impl axum::extract::FromRef<NodeState> for Auth {
 
 /// A node ready to serve: listener bound, database open, pools prepared, first admin made.
 pub struct NodeServer {
-    listener: TcpListener,
+    front: Front,
     state: NodeState,
     config: NodeConfig,
-    tls: Option<Arc<rustls::ServerConfig>>,
-    created_admin: bool,
 }
 
 impl NodeServer {
@@ -144,16 +141,7 @@ impl NodeServer {
             config.access.auth_settings("quantix_node_session"),
             config.cluster_token.clone(),
         );
-        let created_admin = bootstrap::ensure_admin(&auth, &config.access.initial_admin)
-            .await
-            .map_err(|e| StartError::open("the node's first admin", e))?;
-        let tls = config
-            .access
-            .tls
-            .as_ref()
-            .map(tls::server_config)
-            .transpose()
-            .map_err(|e| StartError::open("the TLS certificate", e))?;
+        let front = Front::open("node", listener, auth.clone(), &config.access).await?;
         let reservations = Reservations::default();
         let state = NodeState {
             auth,
@@ -166,35 +154,31 @@ impl NodeServer {
             vdc_url: config.vdc_url.clone(),
             sync: Default::default(),
         };
-        Ok(NodeServer { listener, state, config, tls, created_admin })
+        Ok(NodeServer { front, state, config })
     }
 
     /// Whether this start created the first admin.
     pub fn created_admin(&self) -> bool {
-        self.created_admin
+        self.front.created_admin()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("bound listener")
+        self.front.local_addr()
     }
 
     pub fn state(&self) -> &NodeState {
         &self.state
     }
 
-    fn guard(&self) -> Guard {
-        Guard { auth: self.state.auth.clone(), hosts: self.config.access.host_policy(self.local_addr()) }
-    }
-
     /// The REST API and the host UI.
     pub fn router(&self) -> axum::Router {
-        let (api, _) = api::routes(self.state.clone(), self.guard());
-        crate::site::with_ui(app::Role::Node, api, &self.config.site_root, self.guard())
+        let (api, _) = api::routes(self.state.clone(), self.front.guard());
+        crate::site::with_ui(app::Role::Node, api, &self.config.site_root, self.front.guard())
     }
 
     /// Every API route with its declared access.
     pub fn route_table(&self) -> Arc<crate::auth::routes::RouteTable> {
-        api::routes(self.state.clone(), self.guard()).1
+        api::routes(self.state.clone(), self.front.guard()).1
     }
 
     /// Serves until `shutdown` is cancelled, with the pool watcher and the sync to the vdc running.
@@ -234,12 +218,11 @@ impl NodeServer {
             vdc = self.config.vdc_url.as_deref().unwrap_or("none (standalone)"),
             "node serving"
         );
-        self.config.access.warn_if_plain("node", self.local_addr());
-        let served = http::serve::serve(self.listener, router, shutdown.clone(), self.tls).await;
+        let served = self.front.serve(router, shutdown.clone()).await;
         shutdown.cancel();
         let _ = tokio::join!(watching, syncing);
         state.store.close().await;
         state.auth.store.close().await;
-        served.map_err(StartError::Serve)
+        served
     }
 }

@@ -9,16 +9,15 @@ pub mod live;
 
 use std::{net::SocketAddr, sync::Arc};
 
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use catalogue::{Catalogue, NodeTimings};
 use forward::NodeClient;
 
-use crate::auth::{Auth, bootstrap, routes::Guard, store::AuthStore};
+use crate::auth::{Auth, store::AuthStore};
 use crate::config::VdcConfig;
-use crate::http::{self, tls};
-use crate::startup::{StartError, ensure_dir};
+use crate::http;
+use crate::startup::{Front, StartError, ensure_dir};
 
 #[derive(Clone)]
 pub struct VdcState {
@@ -36,11 +35,9 @@ impl axum::extract::FromRef<VdcState> for Auth {
 }
 
 pub struct VdcServer {
-    listener: TcpListener,
+    front: Front,
     state: VdcState,
     config: VdcConfig,
-    tls: Option<Arc<rustls::ServerConfig>>,
-    created_admin: bool,
 }
 
 impl VdcServer {
@@ -56,16 +53,7 @@ impl VdcServer {
             config.access.auth_settings("quantix_vdc_session"),
             Some(config.cluster_token.clone()),
         );
-        let created_admin = bootstrap::ensure_admin(&auth, &config.access.initial_admin)
-            .await
-            .map_err(|e| StartError::open("the vdc's first admin", e))?;
-        let tls = config
-            .access
-            .tls
-            .as_ref()
-            .map(tls::server_config)
-            .transpose()
-            .map_err(|e| StartError::open("the TLS certificate", e))?;
+        let front = Front::open("vdc", listener, auth.clone(), &config.access).await?;
         let nodes = NodeClient::new(config.cluster_token.clone(), &config.node_trust)
             .map_err(|e| StartError::open("the nodes' certificate trust", e))?;
         let state = VdcState {
@@ -75,35 +63,31 @@ impl VdcServer {
             timings: NodeTimings { offline_after: config.offline_after, sync_interval: config.sync_interval },
             live: live::Live::default(),
         };
-        Ok(VdcServer { listener, state, config, tls, created_admin })
+        Ok(VdcServer { front, state, config })
     }
 
     /// Whether this start created the first admin.
     pub fn created_admin(&self) -> bool {
-        self.created_admin
+        self.front.created_admin()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("bound listener")
+        self.front.local_addr()
     }
 
     pub fn state(&self) -> &VdcState {
         &self.state
     }
 
-    fn guard(&self) -> Guard {
-        Guard { auth: self.state.auth.clone(), hosts: self.config.access.host_policy(self.local_addr()) }
-    }
-
     /// The REST API and the library UI.
     pub fn router(&self) -> axum::Router {
-        let (api, _) = api::routes(self.state.clone(), self.guard());
-        crate::site::with_ui(app::Role::Vdc, api, &self.config.site_root, self.guard())
+        let (api, _) = api::routes(self.state.clone(), self.front.guard());
+        crate::site::with_ui(app::Role::Vdc, api, &self.config.site_root, self.front.guard())
     }
 
     /// Every API route with its declared access.
     pub fn route_table(&self) -> Arc<crate::auth::routes::RouteTable> {
-        api::routes(self.state.clone(), self.guard()).1
+        api::routes(self.state.clone(), self.front.guard()).1
     }
 
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), StartError> {
@@ -121,11 +105,10 @@ impl VdcServer {
                 live.close();
             }
         });
-        self.config.access.warn_if_plain("vdc", self.local_addr());
-        let served = http::serve::serve(self.listener, router, shutdown.clone(), self.tls).await;
+        let served = self.front.serve(router, shutdown.clone()).await;
         shutdown.cancel();
         let _ = maintenance.await;
         catalogue.close().await;
-        served.map_err(StartError::Serve)
+        served
     }
 }
