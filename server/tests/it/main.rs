@@ -9,6 +9,7 @@ mod node_upload;
 mod node_watcher;
 mod sync_convergence;
 mod sync_processes;
+mod tls;
 mod vdc_catalogue;
 mod vdc_model;
 mod vdc_vms;

@@ -102,7 +102,16 @@ impl TestVdc {
         Self::spawn_with(db, |_| {}).await
     }
 
+    /// A vdc serving HTTPS; its own client trusts its certificate without checking it.
+    pub async fn spawn_tls(db: &TestDb, tls: server::http::tls::TlsSource) -> TestVdc {
+        Self::start(db, |c| c.access.tls = Some(tls), "https").await
+    }
+
     pub async fn spawn_with(db: &TestDb, adjust: impl FnOnce(&mut VdcConfig)) -> TestVdc {
+        Self::start(db, adjust, "http").await
+    }
+
+    async fn start(db: &TestDb, adjust: impl FnOnce(&mut VdcConfig), scheme: &str) -> TestVdc {
         super::init_logs();
         let mut config = VdcConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
@@ -117,7 +126,7 @@ impl TestVdc {
         };
         adjust(&mut config);
         let server = VdcServer::build(config).await.expect("vdc starts");
-        let url = format!("http://{}", server.local_addr());
+        let url = format!("{scheme}://{}", server.local_addr());
         let routes = server.route_table();
         let shutdown = CancellationToken::new();
         let token = shutdown.clone();
