@@ -27,7 +27,7 @@ pub use nodes::{Health, NodeInfo, NodeList, NodeSyncState, NodeSyncStatus};
 pub use pool::{PoolList, StoragePool};
 pub use sync::{
     HeartbeatRequest, HeartbeatResponse, ImageChange, ImageEventType, NodeRef, NotifyImageChangeRequest,
-    NotifyImageChangeResponse, NotifyImageChangesRequest, SyncNodeImagesRequest, SyncNodeImagesResponse,
+    NotifyImageChangeResponse, NotifyImageChangesRequest, SyncNodeImagesRequest, SyncNodeImagesResponse, is_http_url,
     paths as sync_paths,
 };
 pub use vm::{CreateVmRequest, VmDefinition, VmList, limits as vm_limits};

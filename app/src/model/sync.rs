@@ -86,9 +86,31 @@ pub struct NodeRef {
     pub node_id: NodeId,
     #[serde(default)]
     pub node_name: Option<String>,
-    /// Base URL of the node's API, used by the vdc to forward moves and deletes.
-    #[serde(default)]
+    /// Base URL of the node's API, used by the vdc to forward moves and deletes: http(s) only.
+    #[serde(default, deserialize_with = "de_http_url")]
     pub node_api_url: Option<String>,
+}
+
+/// Whether `s` is a plain `http://` or `https://` URL with a host: the only URLs from the wire a page may
+/// put in an `href` (a `javascript:` one would run in the reader's session).
+pub fn is_http_url(s: &str) -> bool {
+    let rest = s.strip_prefix("http://").or_else(|| s.strip_prefix("https://"));
+    rest.is_some_and(|r| {
+        let host = r.split(['/', '?', '#']).next().unwrap_or("");
+        !host.is_empty() && !host.contains('@')
+    }) && s.len() <= 2048
+        && !s.chars().any(|c| c.is_control() || c.is_whitespace() || matches!(c, '"' | '<' | '>' | '\\' | '`'))
+}
+
+fn de_http_url<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let url = Option::<String>::deserialize(d)?;
+    match url {
+        Some(u) if !is_http_url(&u) => Err(serde::de::Error::custom(format!(
+            "node_api_url must be an http:// or https:// URL with a host, not {:?}",
+            u.chars().take(100).collect::<String>()
+        ))),
+        u => Ok(u),
+    }
 }
 
 /// `POST /limiquantix.storage.v1.ImageService/NotifyImageChange`: one change on one node.
@@ -166,4 +188,32 @@ pub struct HeartbeatResponse {
     /// The vdc has no full inventory of this node (it is new to the vdc, or the vdc lost its data):
     /// send one now rather than at the next period.
     pub full_sync_wanted: bool,
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::*;
+
+    #[test]
+    fn only_http_urls_with_a_host_come_from_the_wire() {
+        for ok in ["http://10.0.0.7:3001", "https://hv-07.example/", "http://[fe80::1]:3001"] {
+            assert!(is_http_url(ok), "{ok}");
+        }
+        for bad in [
+            "javascript:alert(document.domain)//",
+            "JAVASCRIPT:alert(1)",
+            "data:text/html,x",
+            "http://",
+            "https:///path",
+            "http://user@evil.example",
+            "http://a b",
+            "http://a\"onmouseover=x",
+            "//evil.example",
+        ] {
+            assert!(!is_http_url(bad), "{bad}");
+        }
+        let body = r#"{"node_id":"hv1","node_api_url":"javascript:alert(1)//"}"#;
+        let e = serde_json::from_str::<NodeRef>(body).unwrap_err().to_string();
+        assert!(e.contains("node_api_url must be an http"), "{e}");
+    }
 }

@@ -36,10 +36,18 @@ pub enum FilterError {
     Limit,
     #[error("The cursor is not valid for this list; start again from the first page.")]
     Cursor,
+    #[error("The {0} parameter holds a control character; remove it and try again.")]
+    Control(&'static str),
 }
 
 impl ImageFilter {
     pub fn parse(q: ImageQuery) -> Result<ImageFilter, FilterError> {
+        // A NUL or another control character matches nothing a person typed, and some databases refuse it.
+        for (name, value) in [("q", &q.q), ("os_family", &q.os_family), ("folder", &q.folder), ("cursor", &q.cursor)] {
+            if value.as_deref().is_some_and(|v| v.chars().any(char::is_control)) {
+                return Err(FilterError::Control(name));
+            }
+        }
         let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
         let folder = nonempty(q.folder).map(|f| FolderPath::parse(&f)).transpose()?;
         let limit = q.limit.unwrap_or(DEFAULT_LIMIT);

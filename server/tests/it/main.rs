@@ -4,6 +4,7 @@
 mod support;
 
 mod auth;
+mod hostile;
 mod node_api;
 mod node_upload;
 mod node_watcher;

@@ -23,7 +23,7 @@ pub fn HostPanel(nodes: Vec<NodeInfo>) -> impl IntoView {
                             <span class=format!("badge state-{}", n.state.as_str())>{n.state.label()}</span>
                         </div>
                         <span class="small muted">{format!("{} images · {contact}", n.image_count)}</span>
-                        {n.api_url.clone().map(|u| view! { <a class="small" href=format!("{u}/images")>"Open host UI"</a> })}
+                        {n.api_url.clone().filter(|u| crate::model::is_http_url(u)).map(|u| view! { <a class="small" href=format!("{u}/images")>"Open host UI"</a> })}
                     </li>
                 }
             }).collect_view()}
