@@ -31,7 +31,7 @@ pub enum AuthError {
     UserExists(String),
     #[error("There is no user named \"{0}\".")]
     NoSuchUser(String),
-    #[error("The last admin cannot be removed; make another user admin first.")]
+    #[error("The last admin cannot be removed or given another role; make another user admin first.")]
     LastAdmin,
     #[error("stored account data is not valid: {0}")]
     Corrupt(String),

@@ -139,22 +139,32 @@ impl AuthStore {
         self.end_sessions_of(username).await
     }
 
+    /// Changes a user's role; the last admin cannot be made anything else (nobody could manage users then).
     pub async fn set_role(&self, username: &str, role: UserRole, now: i64) -> Result<(), AuthError> {
+        let mut tx = self.db.begin().await?;
+        if role != UserRole::Admin && Self::is_last_admin(&mut tx, username).await? {
+            return Err(AuthError::LastAdmin);
+        }
         let mut sql = Sql::new("UPDATE users SET role = ");
         sql.bind(role.as_str().to_owned()).push(", updated_at = ").bind(now);
         sql.push(" WHERE username = ").bind(username.to_owned());
-        if sql.execute(&self.db).await?.rows_affected() == 0 {
+        if sql.execute(&mut *tx).await?.rows_affected() == 0 {
             return Err(AuthError::NoSuchUser(username.to_owned()));
         }
+        tx.commit().await?;
         Ok(())
+    }
+
+    async fn is_last_admin(tx: &mut sqlx::Transaction<'_, sqlx::Any>, username: &str) -> Result<bool, AuthError> {
+        let admins: Vec<(String,)> =
+            Sql::new("SELECT username FROM users WHERE role = 'admin'").fetch_all(&mut **tx).await?;
+        Ok(admins.len() == 1 && admins[0].0 == username)
     }
 
     /// Removes a user with their sessions and tokens. The last admin cannot be removed.
     pub async fn remove_user(&self, username: &str) -> Result<(), AuthError> {
         let mut tx = self.db.begin().await?;
-        let admins: Vec<(String,)> =
-            Sql::new("SELECT username FROM users WHERE role = 'admin'").fetch_all(&mut *tx).await?;
-        if admins.len() == 1 && admins[0].0 == username {
+        if Self::is_last_admin(&mut tx, username).await? {
             return Err(AuthError::LastAdmin);
         }
         for table in ["sessions", "api_tokens", "users"] {

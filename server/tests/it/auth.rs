@@ -304,6 +304,21 @@ async fn api_tokens(db: &TestDb) {
         .await
         .unwrap();
     assert_error(resp.status().as_u16(), &resp.json().await.unwrap(), 400, "invalid_expiry");
+    // A token that expires while in use is refused from then on.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let resp = c
+        .post(format!("{}/api/v1/tokens", vdc.url))
+        .header("cookie", &op.cookie)
+        .header("x-csrf-token", &op.csrf)
+        .json(&json!({ "name": "short", "role": "viewer", "expires_at": now + 2 }))
+        .send()
+        .await
+        .unwrap();
+    let short = bearer_client(resp.json::<Value>().await.unwrap()["token"].as_str().unwrap());
+    assert_eq!(short.get(format!("{}/api/v1/images", vdc.url)).send().await.unwrap().status(), 200);
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    let resp = short.get(format!("{}/api/v1/images", vdc.url)).send().await.unwrap();
+    assert_error(resp.status().as_u16(), &resp.json().await.unwrap(), 401, "invalid_token");
 }
 
 /// Changes are recorded with who, from where, what and how it ended; a delete made through the vdc
@@ -535,6 +550,12 @@ async fn users_are_managed_from_the_shell() {
     assert!(ok && out.contains("sam") && out.contains("operator") && out.contains("admin"), "{out}");
     let (ok, out) = run(&["remove", "admin"]);
     assert!(!ok && out.contains("last admin"), "{out}");
+    let (ok, out) = run(&["role", "admin", "viewer"]);
+    assert!(!ok && out.contains("last admin"), "{out}");
+    let (ok, out) = run(&["role", "sam", "admin"]);
+    assert!(ok, "{out}");
+    let (ok, out) = run(&["role", "sam", "operator"]);
+    assert!(ok, "{out}");
     let node = TestNode::spawn_with(root, config).await;
     let s = sign_in(&node.url, "sam", "shell-made-password").await.expect("sam signs in");
     let me: Value = reqwest::Client::new()
