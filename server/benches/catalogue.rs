@@ -291,14 +291,31 @@ async fn timed_get(client: &reqwest::Client, url: &str) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
 }
 
+/// Registers every node with the cluster token; their credentials by node id.
+async fn register_nodes<'a>(
+    sync: &str,
+    nodes: impl Iterator<Item = &'a NodeRef>,
+) -> std::collections::HashMap<String, String> {
+    let client = reqwest::Client::new();
+    let mut out = std::collections::HashMap::new();
+    for node in nodes {
+        let r = client.post(format!("{sync}/RegisterNode")).bearer_auth(TOKEN).json(node).send().await.unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        let v: serde_json::Value = r.json().await.unwrap();
+        out.insert(node.node_id.to_string(), v["credential"].as_str().unwrap().to_owned());
+    }
+    out
+}
+
 async fn bench_backend(backend: &'static str, url: &str, data: &Dataset, samples: usize) -> Report {
     eprintln!("[{backend}] baseline: plain INSERTs…");
     let raw_rows_per_s = raw_insert_rate(url, data).await;
     let vdc = VdcProcess::start(url).await;
     let signed_in = sign_in(&vdc.url).await;
-    // Queries as a user with an API token; the sync endpoints with the cluster token.
+    // Queries as a user with an API token; the sync endpoints with each node's own credential.
     let client = signed_in.token.clone();
     let sync = format!("{}/limiquantix.storage.v1.ImageService", vdc.url);
+    let credentials = register_nodes(&sync, data.nodes.iter().map(|(n, _)| n)).await;
 
     // Batched ingest: one NotifyImageChanges per node, 8 in flight.
     eprintln!("[{backend}] ingest through NotifyImageChanges…");
@@ -315,8 +332,9 @@ async fn bench_backend(backend: &'static str, url: &str, data: &Dataset, samples
         };
         events += images.len();
         let (client, url) = (client.clone(), format!("{sync}/NotifyImageChanges"));
+        let credential = credentials[node.node_id.as_str()].clone();
         inflight.spawn(async move {
-            let r = client.post(url).bearer_auth(TOKEN).json(&body).send().await.unwrap();
+            let r = client.post(url).bearer_auth(credential).json(&body).send().await.unwrap();
             assert!(r.status().is_success(), "{}", r.text().await.unwrap());
         });
         while inflight.len() >= 8 {
@@ -343,10 +361,11 @@ async fn bench_backend(backend: &'static str, url: &str, data: &Dataset, samples
     let start = Instant::now();
     let count = singles.len();
     for (node, image) in singles {
+        let credential = credentials[node.node_id.as_str()].clone();
         let body = NotifyImageChangeRequest { node, image, event_type: ImageEventType::Updated, timestamp: 1 };
         let (client, url) = (client.clone(), format!("{sync}/NotifyImageChange"));
         inflight.spawn(async move {
-            let r = client.post(url).bearer_auth(TOKEN).json(&body).send().await.unwrap();
+            let r = client.post(url).bearer_auth(credential).json(&body).send().await.unwrap();
             assert!(r.status().is_success());
         });
         while inflight.len() >= 8 {

@@ -91,6 +91,7 @@ pub async fn run(args: AllInOneArgs, shutdown: CancellationToken) -> Result<(), 
         access: access(&data.join("vdc")),
         data_dir: data.join("vdc"),
         node_trust: PeerTrust::default(),
+        live: Default::default(),
     })
     .await?;
     let vdc_addr = vdc.local_addr();

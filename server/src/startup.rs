@@ -44,6 +44,7 @@ pub struct Front {
     tls: Option<std::sync::Arc<rustls::ServerConfig>>,
     guard: Guard,
     created_admin: bool,
+    body_idle_timeout: std::time::Duration,
 }
 
 impl Front {
@@ -64,7 +65,7 @@ impl Front {
             .map_err(|e| StartError::open("the TLS certificate", e))?;
         let local = listener.local_addr().map_err(StartError::Serve)?;
         let guard = Guard { auth, hosts: access.host_policy(local) };
-        Ok(Front { role, listener, tls, guard, created_admin })
+        Ok(Front { role, listener, tls, guard, created_admin, body_idle_timeout: access.body_idle_timeout })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -90,6 +91,7 @@ impl Front {
                 self.role
             );
         }
-        crate::http::serve::serve(self.listener, router, shutdown, self.tls).await.map_err(StartError::Serve)
+        let options = crate::http::serve::ServeOptions { tls: self.tls, body_idle_timeout: self.body_idle_timeout };
+        crate::http::serve::serve(self.listener, router, shutdown, options).await.map_err(StartError::Serve)
     }
 }

@@ -31,7 +31,7 @@ pub enum FolderPathError {
     #[error("\"{0}\" cannot be used as a folder name.")]
     DotSegment(String),
     #[error(
-        "The folder name \"{name}\" contains {what}, which is not allowed in folder names (not allowed: / \\ < > : \" | ? * and control characters)."
+        "The folder name \"{name}\" contains {what}, which is not allowed in folder names (not allowed: / \\ < > : \" | ? *, control, bidirectional and zero-width characters)."
     )]
     ForbiddenChar { name: String, what: String },
     #[error("The folder name \"{0}\" starts or ends with a space.")]
@@ -164,19 +164,16 @@ fn check_segment(segment: &str, whole: &str) -> Result<(), FolderPathError> {
     if segment == "." || segment == ".." {
         return Err(FolderPathError::DotSegment(segment.to_owned()));
     }
-    if let Some(c) = segment.chars().find(|c| c.is_control() || FORBIDDEN_CHARS.contains(c)) {
-        let what = if c.is_control() { "a control character".to_owned() } else { format!("'{c}'") };
-        return Err(FolderPathError::ForbiddenChar { name: printable(segment), what });
+    if let Some((_, why)) = super::text::find_hidden(segment) {
+        return Err(FolderPathError::ForbiddenChar { name: super::text::shown(segment), what: why.to_owned() });
+    }
+    if let Some(c) = segment.chars().find(|c| FORBIDDEN_CHARS.contains(c)) {
+        return Err(FolderPathError::ForbiddenChar { name: segment.to_owned(), what: format!("'{c}'") });
     }
     if segment.starts_with(char::is_whitespace) || segment.ends_with(char::is_whitespace) {
         return Err(FolderPathError::EdgeWhitespace(segment.to_owned()));
     }
     Ok(())
-}
-
-/// Control characters would garble an error message; show them escaped.
-fn printable(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
 }
 
 impl fmt::Display for FolderPath {

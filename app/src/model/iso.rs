@@ -112,3 +112,26 @@ pub mod os_family {
     pub const OTHER: &str = "other";
     pub const ALL: [&str; 4] = [WINDOWS, LINUX, BSD, OTHER];
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_checksum_is_cut_by_characters_never_inside_one() {
+        let mut image: IsoMetadata = serde_json::from_value(serde_json::json!({
+            "id": uuid::Uuid::nil(), "name": "a", "filename": "a.iso", "folder_path": "/", "size_bytes": 1,
+            "format": "iso", "storage_pool_id": null, "path": "/p/a.iso", "checksum": null, "os_family": null,
+            "os_distribution": null, "os_version": null, "created_at": 0, "updated_at": 0, "revision": 1,
+            "node_id": null
+        }))
+        .unwrap();
+        image.checksum = Some(format!("sha256:{}", "ab".repeat(32)));
+        assert_eq!(image.short_checksum(), Some("abababababab"));
+        // Multi-byte characters (a peer's garbage) are counted as characters; slicing by bytes panicked.
+        image.checksum = Some("sha256:é".into());
+        assert_eq!(image.short_checksum(), Some("é"));
+        image.checksum = Some(format!("sha256:{}", "日本".repeat(10)));
+        assert_eq!(image.short_checksum(), Some("日本日本日本日本日本日本"));
+    }
+}

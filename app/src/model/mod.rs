@@ -7,8 +7,10 @@ mod ids;
 mod iso;
 mod listing;
 mod nodes;
+mod peer_check;
 mod pool;
 mod sync;
+pub mod text;
 mod vm;
 
 pub use auth::{
@@ -23,10 +25,11 @@ pub use listing::{
     CreateFolderRequest, FolderCount, FolderListing, ImageList, ImageQuery, MoveImageRequest, RenameFolderRequest,
     SortKey, SortOrder,
 };
+pub use peer_check::{PeerFieldError, is_sha256_checksum};
 pub use nodes::{Health, NodeInfo, NodeList, NodeSyncState, NodeSyncStatus};
 pub use pool::{PoolList, StoragePool};
 pub use sync::{
-    HeartbeatRequest, HeartbeatResponse, ImageChange, ImageEventType, NodeRef, NotifyImageChangeRequest,
+    HeartbeatRequest, HeartbeatResponse, ImageChange, ImageEventType, IsoPin, NodeRef, NodeRegistered, PinRequest, NotifyImageChangeRequest,
     NotifyImageChangeResponse, NotifyImageChangesRequest, SyncNodeImagesRequest, SyncNodeImagesResponse, is_http_url,
     paths as sync_paths,
 };

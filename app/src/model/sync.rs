@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use uuid::Uuid;
+
 use super::{IsoMetadata, NodeId};
 
 /// Where each party of the sync protocol listens: the one spelling both roles use.
@@ -12,10 +14,15 @@ pub mod paths {
     pub const NOTIFY_IMAGE_CHANGES: &str = "/limiquantix.storage.v1.ImageService/NotifyImageChanges";
     pub const SYNC_NODE_IMAGES: &str = "/limiquantix.storage.v1.ImageService/SyncNodeImages";
     pub const HEARTBEAT: &str = "/limiquantix.storage.v1.ImageService/Heartbeat";
+    /// A node's first call: with the cluster token, it gets its own credential, which every later sync
+    /// call carries instead.
+    pub const REGISTER_NODE: &str = "/limiquantix.storage.v1.ImageService/RegisterNode";
 
     /// What the vdc forwards to the node that owns an image (route templates: `{id}` is the image id).
     pub const INTERNAL_IMAGE: &str = "/internal/v1/images/{id}";
     pub const INTERNAL_MOVE: &str = "/internal/v1/images/{id}/move";
+    pub const INTERNAL_PINS: &str = "/internal/v1/images/{id}/pins";
+    pub const INTERNAL_PIN: &str = "/internal/v1/images/{id}/pins/{vm_id}";
 
     /// A route template with its `{id}` filled in.
     pub fn with_id(template: &str, id: impl std::fmt::Display) -> String {
@@ -26,9 +33,13 @@ pub mod paths {
     mod tests {
         #[test]
         fn methods_live_under_the_service() {
-            for method in
-                [super::NOTIFY_IMAGE_CHANGE, super::NOTIFY_IMAGE_CHANGES, super::SYNC_NODE_IMAGES, super::HEARTBEAT]
-            {
+            for method in [
+                super::NOTIFY_IMAGE_CHANGE,
+                super::NOTIFY_IMAGE_CHANGES,
+                super::SYNC_NODE_IMAGES,
+                super::HEARTBEAT,
+                super::REGISTER_NODE,
+            ] {
                 assert!(method.starts_with(&format!("{}/", super::SERVICE)), "{method}");
             }
             assert_eq!(super::with_id(super::INTERNAL_MOVE, 7), "/internal/v1/images/7/move");
@@ -183,11 +194,50 @@ pub struct HeartbeatRequest {
 }
 
 /// The vdc's answer to a heartbeat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct HeartbeatResponse {
     /// The vdc has no full inventory of this node (it is new to the vdc, or the vdc lost its data):
     /// send one now rather than at the next period.
     pub full_sync_wanted: bool,
+    /// The highest revision of this node the vdc has seen. A node whose counter is below it issued that
+    /// revision in a past life: its database went back in time (restored from a backup, or lost), so it
+    /// raises its counter above this and sends a full inventory. Absent from older vdcs.
+    #[serde(default)]
+    pub node_revision: Option<u64>,
+    /// The images of this node that the vdc's VM definitions boot from: the node's pins follow this
+    /// list. Absent from older vdcs (then pins are left alone).
+    #[serde(default)]
+    pub pins: Option<Vec<IsoPin>>,
+}
+
+/// The answer to `RegisterNode`: the node's own credential, shown once (the vdc keeps only its digest).
+/// Sent as `Authorization: Bearer <credential>` on every later sync call.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeRegistered {
+    pub node_id: NodeId,
+    pub credential: String,
+}
+
+impl std::fmt::Debug for NodeRegistered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeRegistered").field("node_id", &self.node_id).field("credential", &"<redacted>").finish()
+    }
+}
+
+/// A VM definition that boots from an image of the node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IsoPin {
+    pub image_id: Uuid,
+    pub vm_id: Uuid,
+    pub vm_name: String,
+}
+
+/// `POST /internal/v1/images/{id}/pins`: the vdc is about to commit a VM definition booting from the
+/// image; until it is unpinned the node refuses to delete it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinRequest {
+    pub vm_id: Uuid,
+    pub vm_name: String,
 }
 
 #[cfg(test)]

@@ -252,7 +252,18 @@ fn node_shapes() {
     assert_eq!(keys(&round_trip(&beat)), ["node_api_url", "node_id", "node_name", "pending", "pools"]);
     let old_node: HeartbeatRequest = serde_json::from_value(json!({ "node_id": "n", "pending": 0 })).unwrap();
     assert!(old_node.pools.is_empty());
-    assert_eq!(keys(&round_trip(&HeartbeatResponse { full_sync_wanted: true })), ["full_sync_wanted"]);
+    let pin = IsoPin { image_id: Uuid::nil(), vm_id: Uuid::nil(), vm_name: "web-01".into() };
+    let answer = HeartbeatResponse { full_sync_wanted: true, node_revision: Some(7), pins: Some(vec![pin.clone()]) };
+    assert_eq!(keys(&round_trip(&answer)), ["full_sync_wanted", "node_revision", "pins"]);
+    assert_eq!(keys(&round_trip(&pin)), ["image_id", "vm_id", "vm_name"]);
+    // From an older vdc: no revision, and pins left alone.
+    let old_vdc: HeartbeatResponse = serde_json::from_value(json!({ "full_sync_wanted": false })).unwrap();
+    assert_eq!((old_vdc.node_revision, old_vdc.pins), (None, None));
+    let registered = NodeRegistered { node_id: "n".parse().unwrap(), credential: "qxn_secret".into() };
+    assert_eq!(keys(&round_trip(&registered)), ["credential", "node_id"]);
+    assert!(!format!("{registered:?}").contains("qxn_secret"), "the credential is redacted in logs");
+    let pin_req = PinRequest { vm_id: Uuid::nil(), vm_name: "web-01".into() };
+    assert_eq!(keys(&round_trip(&pin_req)), ["vm_id", "vm_name"]);
     let h = Health { status: "ok".into(), role: "node".into(), version: "0.1.0".into() };
     assert_eq!(keys(&round_trip(&h)), ["role", "status", "version"]);
 }

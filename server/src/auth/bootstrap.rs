@@ -1,10 +1,7 @@
 //! The first start of a role: with no user at all, it creates `admin` with a random password, written
 //! once to a file only its owner can read, and logs where that file is (never the password).
 
-use std::{
-    io::Write,
-    path::{Path, PathBuf},
-};
+use std::path::{Path, PathBuf};
 
 use app::model::UserRole;
 
@@ -36,15 +33,8 @@ pub enum BootstrapError {
 /// Writes `password` to `path`, readable by its owner only, replacing a file left from an earlier
 /// database (its password is no longer anyone's).
 pub fn write_password_file(path: &Path, password: &str) -> Result<(), BootstrapError> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let err = |source| BootstrapError::File { path: path.to_owned(), source };
-    let tmp = path.with_extension("tmp");
-    let _ = std::fs::remove_file(&tmp);
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp).map_err(err)?;
-    f.write_all(format!("{password}\n").as_bytes()).map_err(err)?;
-    f.sync_all().map_err(err)?;
-    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600)).map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(err)
+    secret::write_private_file(path, &format!("{password}\n"))
+        .map_err(|source| BootstrapError::File { path: path.to_owned(), source })
 }
 
 /// Creates the first admin if the role has no user. Returns whether this call created it (of several

@@ -82,6 +82,10 @@ pub enum Caller {
     Cluster {
         on_behalf_of: Option<String>,
     },
+    /// A node, with the credential the vdc issued to it (the vdc only): it may speak for itself alone.
+    Node {
+        node_id: app::model::NodeId,
+    },
 }
 
 /// A signed-in user, and how they proved it.
@@ -119,6 +123,7 @@ impl Caller {
         match self {
             Caller::User(u) => Some(u.username.clone()),
             Caller::Cluster { on_behalf_of } => on_behalf_of.clone(),
+            Caller::Node { node_id } => Some(format!("node {node_id}")),
             Caller::Anonymous => None,
         }
     }
@@ -143,6 +148,8 @@ pub struct Auth {
     pub store: AuthStore,
     pub settings: Arc<AuthSettings>,
     cluster_token: Option<ClusterToken>,
+    /// The vdc issues nodes their own credentials (kept in its catalogue); a node accepts none.
+    node_credentials: bool,
 }
 
 /// What a request presented.
@@ -177,15 +184,27 @@ pub enum Rejected {
     Session,
     #[error("This API token is not valid: it was revoked, has expired, or never existed.")]
     Token,
+    #[error(
+        "This node credential is not valid (an admin may have reset it): the node registers again with the cluster token."
+    )]
+    NodeCredential,
 }
 
 /// API tokens are `qx_` and 64 hex digits; anything else in a bearer header is the cluster token or
 /// nothing.
 const TOKEN_PREFIX: &str = "qx_";
+/// A node's own credential (issued by the vdc): `qxn_` and 64 hex digits.
+pub const NODE_CREDENTIAL_PREFIX: &str = "qxn_";
 
 impl Auth {
     pub fn new(store: AuthStore, settings: AuthSettings, cluster_token: Option<ClusterToken>) -> Self {
-        Self { store, settings: Arc::new(settings), cluster_token }
+        Self { store, settings: Arc::new(settings), cluster_token, node_credentials: false }
+    }
+
+    /// Accepts the node credentials kept in the account store's database (the vdc's catalogue).
+    pub fn with_node_credentials(mut self) -> Self {
+        self.node_credentials = true;
+        self
     }
 
     /// Who sent `headers`. Sessions and tokens are looked up by the digest of their secret: no password
@@ -204,6 +223,15 @@ impl Auth {
                 }
                 Ok(Ok(Caller::User(User { username: t.username, role: t.role, via: Via::Token { id: t.id } })))
             }
+            Credentials::Bearer(token) if token.starts_with(NODE_CREDENTIAL_PREFIX) => {
+                if !self.node_credentials {
+                    return Ok(Err(Rejected::NodeCredential));
+                }
+                match self.store.node_of_credential(&secret::digest(token)).await? {
+                    Some(node_id) => Ok(Ok(Caller::Node { node_id })),
+                    None => Ok(Err(Rejected::NodeCredential)),
+                }
+            }
             Credentials::Bearer(token) => match &self.cluster_token {
                 Some(c) if c.matches(token) => Ok(Ok(Caller::Cluster {
                     on_behalf_of: headers
@@ -218,7 +246,7 @@ impl Auth {
                 let id_hash = secret::digest(id);
                 let Some(s) = self.store.session(&id_hash).await? else { return Ok(Err(Rejected::Session)) };
                 let idle = self.settings.session_idle.as_secs() as i64;
-                if s.expires_at <= now || now - s.last_seen_at >= idle {
+                if s.expires_at <= now || now - s.last_seen_at > idle {
                     self.store.end_session(&id_hash).await?;
                     return Ok(Err(Rejected::Session));
                 }

@@ -28,6 +28,9 @@ pub enum Access {
     Public,
     /// The other role of the cluster (the cluster token), never a user.
     Cluster,
+    /// A node with its own credential (the vdc's sync endpoints): never a user, nor the cluster token,
+    /// which only registers a node.
+    Node,
     /// A signed-in user with at least this role.
     Role(UserRole),
 }
@@ -194,6 +197,11 @@ impl Guard {
             Err(Rejected::Token) => {
                 Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", Rejected::Token.to_string()))
             }
+            Err(Rejected::NodeCredential) => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_node_credential",
+                Rejected::NodeCredential.to_string(),
+            )),
         }
     }
 }
@@ -210,6 +218,18 @@ pub fn authorize(caller: &Caller, access: Access, method: &Method, csrf: Option<
         (Access::Cluster, Caller::User(_)) => {
             Err(forbidden("This call is for the cluster's own roles, not for users."))
         }
+        (Access::Cluster, Caller::Node { .. }) => {
+            Err(forbidden("A node's own credential does not open this call; it needs the cluster token."))
+        }
+        (Access::Node, Caller::Node { .. }) => Ok(()),
+        (Access::Node, Caller::Anonymous) => Err(unauthenticated(
+            "This call is for nodes: it needs the node's own credential (from RegisterNode, with the cluster token).",
+        )),
+        (Access::Node, Caller::Cluster { .. }) => Err(forbidden(
+            "The cluster token only registers a node (RegisterNode); sync calls carry the node's own credential.",
+        )),
+        (Access::Node, Caller::User(_)) => Err(forbidden("This call is for nodes, not for users.")),
+        (Access::Role(_), Caller::Node { .. }) => Err(forbidden("A node's credential is not a user's.")),
         (Access::Role(_), Caller::Anonymous) => Err(unauthenticated(
             "Sign in first (POST /api/v1/auth/login), or send an API token (Authorization: Bearer …).",
         )),

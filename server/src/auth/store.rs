@@ -284,6 +284,34 @@ impl AuthStore {
             .transpose()
     }
 
+    /// Issues `node_id` its credential (by digest), unless it has one: returns whether it was issued. One
+    /// statement, so two replicas registering the same node at once issue one credential.
+    pub async fn issue_node_credential(&self, node_id: &str, secret_hash: &str, now: i64) -> Result<bool, AuthError> {
+        let mut sql = Sql::new("INSERT INTO node_credentials (node_id, secret_hash, created_at) VALUES (");
+        sql.bind(node_id.to_owned()).push(", ").bind(secret_hash.to_owned()).push(", ").bind(now);
+        sql.push(") ON CONFLICT (node_id) DO NOTHING");
+        Ok(sql.execute(&self.db).await?.rows_affected() == 1)
+    }
+
+    /// The node a credential (by digest) belongs to.
+    pub async fn node_of_credential(&self, secret_hash: &str) -> Result<Option<app::model::NodeId>, AuthError> {
+        let mut sql = Sql::new("SELECT node_id FROM node_credentials WHERE secret_hash = ");
+        sql.bind(secret_hash.to_owned());
+        let rows: Vec<(String,)> = sql.fetch_all(&self.db).await?;
+        rows.into_iter()
+            .next()
+            .map(|(id,)| app::model::NodeId::parse(&id).map_err(|e| AuthError::Corrupt(e.to_string())))
+            .transpose()
+    }
+
+    /// Forgets a node's credential, so that it can register again (its old one is refused at once).
+    /// Returns whether it had one.
+    pub async fn reset_node_credential(&self, node_id: &str) -> Result<bool, AuthError> {
+        let mut sql = Sql::new("DELETE FROM node_credentials WHERE node_id = ");
+        sql.bind(node_id.to_owned());
+        Ok(sql.execute(&self.db).await?.rows_affected() > 0)
+    }
+
     pub async fn touch_token(&self, id: Uuid, now: i64) -> Result<(), AuthError> {
         let mut sql = Sql::new("UPDATE api_tokens SET last_used_at = ");
         sql.bind(now).push(" WHERE id = ").bind(id.to_string());

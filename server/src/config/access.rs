@@ -75,6 +75,12 @@ macro_rules! access_args {
             /// user at all.
             #[arg(long, env = "QUANTIX_INITIAL_ADMIN_PASSWORD_FILE", value_name = "FILE")]
             pub initial_admin_password_file: Option<std::path::PathBuf>,
+
+            /// A request whose body sends nothing for this long is cut off, so a stalled upload gives its
+            /// name and its room back. Generous for slow links, never infinite. [default: 2m]
+            #[arg(long, env = "QUANTIX_BODY_IDLE_TIMEOUT", value_name = "DURATION", value_parser = crate::config::parse_duration)]
+            #[serde(default, deserialize_with = "crate::config::values::de_duration")]
+            pub body_idle_timeout: Option<std::time::Duration>,
         }
 
         impl $name {
@@ -91,6 +97,7 @@ macro_rules! access_args {
                     login_max_failures: self.login_max_failures,
                     login_lockout: self.login_lockout,
                     initial_admin_password_file: self.initial_admin_password_file.clone(),
+                    body_idle_timeout: self.body_idle_timeout,
                 }
             }
 
@@ -110,11 +117,15 @@ macro_rules! access_args {
                 self.login_lockout = self.login_lockout.or(f.login_lockout);
                 self.initial_admin_password_file =
                     self.initial_admin_password_file.take().or(f.initial_admin_password_file);
+                self.body_idle_timeout = self.body_idle_timeout.or(f.body_idle_timeout);
             }
         }
     };
 }
 pub(crate) use access_args;
+
+/// A request body silent this long is cut off.
+pub const DEFAULT_BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The resolved access settings of a role.
 #[derive(Debug, Clone)]
@@ -127,6 +138,8 @@ pub struct AccessConfig {
     pub max_failures: u32,
     pub lockout: Duration,
     pub initial_admin: InitialAdmin,
+    /// How long a request body may send nothing before the request is cut off.
+    pub body_idle_timeout: Duration,
 }
 
 /// The raw values, as the flag structs hold them.
@@ -141,6 +154,7 @@ pub struct AccessValues {
     pub login_max_failures: Option<u32>,
     pub login_lockout: Option<Duration>,
     pub initial_admin_password_file: Option<PathBuf>,
+    pub body_idle_timeout: Option<Duration>,
 }
 
 /// Reads the first admin's password from `file`.
@@ -189,6 +203,7 @@ impl AccessValues {
             max_failures: self.login_max_failures.unwrap_or(5),
             lockout: self.login_lockout.unwrap_or(Duration::from_secs(30)),
             initial_admin,
+            body_idle_timeout: self.body_idle_timeout.unwrap_or(DEFAULT_BODY_IDLE_TIMEOUT),
         };
         if access.max_failures == 0 {
             return Err(ConfigError::Invalid("--login-max-failures must be at least 1".into()));
@@ -211,6 +226,7 @@ impl AccessConfig {
             login_max_failures: None,
             login_lockout: None,
             initial_admin_password_file: None,
+            body_idle_timeout: None,
         }
         .resolve(data_dir)
         .expect("the defaults are valid")

@@ -11,7 +11,7 @@ pub use access::AccessConfig;
 pub use file::ConfigError;
 pub use node::{NodeArgs, NodeConfig};
 pub use values::{ClusterToken, PoolSpec, parse_duration, parse_size};
-pub use vdc::{VdcArgs, VdcConfig};
+pub use vdc::{LiveLimits, VdcArgs, VdcConfig};
 
 use std::path::PathBuf;
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::access::{AccessConfig, access_args};
 use super::file::{self, ConfigError, prefer_cli};
-use super::values::{ClusterToken, PoolSpec, de_duration, parse_duration};
+use super::values::{ClusterToken, PoolSpec, de_duration, de_short_duration, parse_duration, parse_short_duration};
 use crate::http::client::PeerTrust;
 
 access_args! {
@@ -67,8 +67,8 @@ pub struct NodeArgs {
 
     /// How long a file copied into a pool must stay unchanged after its writer closed it before it is
     /// registered (a file nobody closed waits 20 times as long). [default: 500ms]
-    #[arg(long, env = "QUANTIX_WATCH_SETTLE", value_name = "DURATION", value_parser = parse_duration)]
-    #[serde(default, deserialize_with = "de_duration")]
+    #[arg(long, env = "QUANTIX_WATCH_SETTLE", value_name = "DURATION", value_parser = parse_short_duration)]
+    #[serde(default, deserialize_with = "de_short_duration")]
     pub watch_settle: Option<Duration>,
 
     /// Directory holding the built web UI (pkg/, favicon.ico). [default: $LEPTOS_SITE_ROOT or target/site]

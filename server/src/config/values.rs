@@ -101,19 +101,43 @@ fn de_size<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     }
 }
 
-/// `300`, `300s`, `5m`, `2h`, `1500ms`.
+/// The shortest period a setting may name: a loop with a shorter one spins (`--sync-interval 0` once sent
+/// thousands of inventories a second).
+pub const MIN_PERIOD: Duration = Duration::from_secs(1);
+/// The longest duration any setting may name (about a year): beyond it a typo, not an intent.
+const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
+
+/// `300`, `300s`, `5m`, `2h`, `1500ms`: a period of at least [`MIN_PERIOD`].
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    parse_duration_at_least(s, MIN_PERIOD)
+}
+
+/// Like [`parse_duration`], for the few settings measured in milliseconds (the watcher's settling time):
+/// at least 10 ms.
+pub fn parse_short_duration(s: &str) -> Result<Duration, String> {
+    parse_duration_at_least(s, Duration::from_millis(10))
+}
+
+fn parse_duration_at_least(s: &str, min: Duration) -> Result<Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     let n: u64 = num.parse().map_err(|_| format!("{s:?} is not a duration such as 30s, 5m or 1h"))?;
-    let d = match unit.trim() {
-        "" | "s" => Duration::from_secs(n),
-        "ms" => Duration::from_millis(n),
-        "m" | "min" => Duration::from_secs(n * 60),
-        "h" => Duration::from_secs(n * 3600),
+    let (per_unit_ms, unit) = match unit.trim() {
+        "" | "s" => (1_000, "s"),
+        "ms" => (1, "ms"),
+        "m" | "min" => (60_000, "m"),
+        "h" => (3_600_000, "h"),
         other => return Err(format!("unknown duration unit {other:?} in {s:?} (use ms, s, m or h)")),
     };
+    let d = n
+        .checked_mul(per_unit_ms)
+        .map(Duration::from_millis)
+        .filter(|d| *d <= MAX_DURATION)
+        .ok_or_else(|| format!("{s:?} is too long a duration (at most {} days)", MAX_DURATION.as_secs() / 86_400))?;
+    if d < min {
+        return Err(format!("{n}{unit} is too short: the shortest allowed is {min:?}"));
+    }
     Ok(d)
 }
 
@@ -138,19 +162,32 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     n.checked_mul(mult).ok_or_else(|| format!("{s:?} is too large"))
 }
 
-/// Deserialises a duration written as in [`parse_duration`] (or plain seconds).
+/// Deserialises a duration written as in [`parse_duration`] (or plain seconds), with its minimum.
 pub fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    de_duration_with(d, parse_duration)
+}
+
+/// Deserialises a duration written as in [`parse_short_duration`].
+pub fn de_short_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    de_duration_with(d, parse_short_duration)
+}
+
+fn de_duration_with<'de, D: Deserializer<'de>>(
+    d: D,
+    parse: fn(&str) -> Result<Duration, String>,
+) -> Result<Option<Duration>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Raw {
         Secs(u64),
         Text(String),
     }
-    match Option::<Raw>::deserialize(d)? {
-        None => Ok(None),
-        Some(Raw::Secs(n)) => Ok(Some(Duration::from_secs(n))),
-        Some(Raw::Text(t)) => parse_duration(&t).map(Some).map_err(serde::de::Error::custom),
-    }
+    let text = match Option::<Raw>::deserialize(d)? {
+        None => return Ok(None),
+        Some(Raw::Secs(n)) => n.to_string(),
+        Some(Raw::Text(t)) => t,
+    };
+    parse(&text).map(Some).map_err(serde::de::Error::custom)
 }
 
 #[cfg(test)]
@@ -173,11 +210,37 @@ mod tests {
     fn durations_and_sizes() {
         assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
         assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("1500ms").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_short_duration("250ms").unwrap(), Duration::from_millis(250));
         assert!(parse_duration("5 parsecs").is_err());
         assert_eq!(parse_size("64MiB").unwrap(), 64 << 20);
         assert_eq!(parse_size("2GB").unwrap(), 2_000_000_000);
         assert!(parse_size("lots").is_err());
+    }
+
+    #[test]
+    fn durations_too_short_or_too_long_are_refused() {
+        for zero in ["0", "0s", "999ms", "0m"] {
+            let e = parse_duration(zero).unwrap_err();
+            assert!(e.contains("too short"), "{zero}: {e}");
+        }
+        assert!(parse_short_duration("5ms").unwrap_err().contains("too short"));
+        // n * 3600 once overflowed (a panic in debug builds, a wrapped value in release).
+        for huge in ["18446744073709551615h", "5124095576030431h", "400000000s", "9999999999999999999"] {
+            let e = parse_duration(huge).unwrap_err();
+            assert!(e.contains("too long") || e.contains("not a duration"), "{huge}: {e}");
+        }
+        let e = toml::from_str::<Periods>("every = 0").unwrap_err().to_string();
+        assert!(e.contains("too short"), "{e}");
+        let e = toml::from_str::<Periods>("every = \"0s\"").unwrap_err().to_string();
+        assert!(e.contains("too short"), "{e}");
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Periods {
+        #[allow(dead_code)]
+        #[serde(default, deserialize_with = "de_duration")]
+        every: Option<Duration>,
     }
 
     #[test]

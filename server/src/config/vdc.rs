@@ -59,6 +59,15 @@ pub struct VdcArgs {
     /// CA certificate (PEM) the vdc trusts for nodes that serve HTTPS, besides the system's roots.
     #[arg(long, env = "QUANTIX_NODE_CA", value_name = "FILE")]
     pub node_ca: Option<PathBuf>,
+
+    /// Most live-update streams (open library pages) this replica holds; beyond, 503. [default: 2000]
+    #[arg(long, env = "QUANTIX_SSE_MAX_CLIENTS", value_name = "N")]
+    pub sse_max_clients: Option<usize>,
+
+    /// Most live-update streams from one client address; beyond, 429. A load test from one address
+    /// raises it. [default: 32]
+    #[arg(long, env = "QUANTIX_SSE_MAX_PER_ADDRESS", value_name = "N")]
+    pub sse_max_per_address: Option<usize>,
 }
 }
 
@@ -75,6 +84,20 @@ pub struct VdcConfig {
     pub access: AccessConfig,
     /// How the vdc trusts the nodes' certificates when it forwards a change.
     pub node_trust: PeerTrust,
+    pub live: LiveLimits,
+}
+
+/// How many live-update streams a replica holds: each is an open connection and a file descriptor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveLimits {
+    pub max_clients: usize,
+    pub max_per_address: usize,
+}
+
+impl Default for LiveLimits {
+    fn default() -> Self {
+        Self { max_clients: 2000, max_per_address: 32 }
+    }
 }
 
 pub const DEFAULT_DATA_DIR: &str = "data/vdc";
@@ -93,7 +116,18 @@ impl VdcArgs {
         let mut a = prefer_cli!(
             self,
             file,
-            [listen, database_url, cluster_token, sync_interval, offline_after, site_root, data_dir, node_ca]
+            [
+                listen,
+                database_url,
+                cluster_token,
+                sync_interval,
+                offline_after,
+                site_root,
+                data_dir,
+                node_ca,
+                sse_max_clients,
+                sse_max_per_address
+            ]
         );
         a.prefer_access(access);
         let Some(cluster_token) = a.cluster_token.clone() else {
@@ -114,6 +148,10 @@ impl VdcArgs {
             sync_interval: a.sync_interval.unwrap_or(super::node::DEFAULT_SYNC_INTERVAL),
             offline_after: a.offline_after.unwrap_or(Duration::from_secs(45)),
             site_root: a.site_root.unwrap_or_else(super::default_site_root),
+            live: LiveLimits {
+                max_clients: a.sse_max_clients.unwrap_or(LiveLimits::default().max_clients).max(1),
+                max_per_address: a.sse_max_per_address.unwrap_or(LiveLimits::default().max_per_address).max(1),
+            },
         })
     }
 }

@@ -69,6 +69,13 @@ impl From<crate::db::FilterError> for ApiError {
     }
 }
 
+/// A field a peer (a node) sent that the vdc does not accept.
+impl From<app::model::PeerFieldError> for ApiError {
+    fn from(e: app::model::PeerFieldError) -> Self {
+        ApiError::bad_request("invalid_body", format!("{e}."))
+    }
+}
+
 impl From<app::model::FolderPathError> for ApiError {
     fn from(e: app::model::FolderPathError) -> Self {
         ApiError::bad_request("invalid_folder", e.to_string())

@@ -1,8 +1,9 @@
 //! Serving a router until shutdown (plain HTTP or HTTPS), and the process-wide shutdown signal.
 //!
 //! One accept loop for both: each connection's handler sees the client's address (`ConnectInfo`), slow
-//! or silent clients are cut off (a request head must arrive within [`HEADER_TIMEOUT`]), and a graceful
-//! shutdown lets requests in flight finish.
+//! or silent clients are cut off (a request head must arrive within [`HEADER_TIMEOUT`], which also ends
+//! a kept-alive connection idle that long; a body must not stall longer than its idle timeout), and a
+//! graceful shutdown lets requests in flight finish.
 
 use std::{convert::Infallible, net::SocketAddr, sync::Arc, time::Duration};
 
@@ -16,6 +17,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
+use tower_http::timeout::TimeoutBody;
 
 /// A client has this long to send a request's head (and a TLS handshake) before it is disconnected.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
@@ -27,14 +29,25 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr).await
 }
 
-/// Serves until `shutdown` is cancelled, then lets requests in flight finish. With `tls`, over HTTPS.
+/// How a role serves its connections.
+#[derive(Clone)]
+pub struct ServeOptions {
+    /// HTTPS with this configuration; plain HTTP without.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// A request body that sends nothing for this long fails (the handler sees an error and ends): a
+    /// client that stalls mid-upload cannot hold a name, a staging file and its room for ever.
+    pub body_idle_timeout: Duration,
+}
+
+/// Serves until `shutdown` is cancelled, then lets requests in flight finish.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: CancellationToken,
-    tls: Option<Arc<rustls::ServerConfig>>,
+    options: ServeOptions,
 ) -> std::io::Result<()> {
-    let acceptor = tls.map(TlsAcceptor::from);
+    let acceptor = options.tls.map(TlsAcceptor::from);
+    let body_idle = options.body_idle_timeout;
     let graceful = GracefulShutdown::new();
     loop {
         let (stream, peer) = tokio::select! {
@@ -54,7 +67,8 @@ pub async fn serve(
         let service = service_fn(move |mut req: hyper::Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));
             let router = router.clone();
-            async move { Ok::<_, Infallible>(router.oneshot(req.map(Body::new)).await.unwrap_or_else(|e| match e {})) }
+            let req = req.map(|body| Body::new(TimeoutBody::new(body_idle, body)));
+            async move { Ok::<_, Infallible>(router.oneshot(req).await.unwrap_or_else(|e| match e {})) }
         });
         let mut http = http1::Builder::new();
         http.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT).keep_alive(true);

@@ -2,6 +2,7 @@
 //! metadata in SQLite, and the host UI.
 
 pub mod api;
+pub mod file_tags;
 mod identity;
 pub mod ingest;
 pub mod names;
@@ -38,6 +39,9 @@ pub struct NodeState {
     pub cluster_token: Option<ClusterToken>,
     pub vdc_url: Option<String>,
     pub sync: sync::SharedSyncState,
+    /// Held while an image is pinned or deleted, so a delete and a VM creation that pins its ISO cannot
+    /// both succeed.
+    pub pin_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Why an image could not be deleted.
@@ -45,6 +49,8 @@ pub struct NodeState {
 pub enum DeleteError {
     #[error("\"{0}\" is being written right now; try again shortly.")]
     Busy(String),
+    #[error("\"{filename}\" is the installation ISO of {}; delete {} on the vdc first.", vm_list(.vms), if .vms.len() == 1 { "that VM definition" } else { "those VM definitions" })]
+    Pinned { filename: String, vms: Vec<String> },
     /// The file could not be removed (its row is kept, so nothing is lost track of).
     #[error("cannot delete {path}: {source}")]
     Io { path: String, source: std::io::Error },
@@ -52,14 +58,26 @@ pub enum DeleteError {
     Store(#[from] StoreError),
 }
 
+fn vm_list(vms: &[String]) -> String {
+    let quoted: Vec<String> = vms.iter().take(5).map(|v| format!("VM \"{v}\"")).collect();
+    let more = vms.len().saturating_sub(5);
+    if more > 0 { format!("{} and {more} more", quoted.join(", ")) } else { quoted.join(", ") }
+}
+
 impl NodeState {
-    /// Removes an image's file and then its row, holding its name so the watcher does not race us.
+    /// Removes an image's file and then its row, holding its name so the watcher does not race us. A
+    /// pinned image (a VM definition boots from it) is refused.
     #[tracing::instrument(skip(self, meta), fields(id = %meta.id, file = %meta.filename))]
     pub async fn delete_image(&self, meta: IsoMetadata) -> Result<IsoMetadata, DeleteError> {
+        let _serial = self.pin_lock.lock().await;
+        let vms = self.store.pinned_by(meta.id).await?;
+        if !vms.is_empty() {
+            return Err(DeleteError::Pinned { filename: meta.filename, vms });
+        }
         let pool = meta.storage_pool_id.as_ref().and_then(|id| self.pools.get(id.as_str()));
         // A row whose pool is no longer configured has no file this node may touch: only the row goes.
         if let Some(pool) = pool {
-            let name = names::ImageFileName::parse(&meta.filename)
+            let name = names::ImageFileName::on_disk(&meta.filename)
                 .map_err(|e| StoreError::Corrupt(format!("file name of image {}: {e}", meta.id)))?;
             let _held =
                 self.reservations.reserve(&pool.id, &name).ok_or_else(|| DeleteError::Busy(meta.filename.clone()))?;
@@ -153,6 +171,7 @@ impl NodeServer {
             cluster_token: config.cluster_token.clone(),
             vdc_url: config.vdc_url.clone(),
             sync: Default::default(),
+            pin_lock: Default::default(),
         };
         Ok(NodeServer { front, state, config })
     }
@@ -186,20 +205,26 @@ impl NodeServer {
         let router = self.router().layer(tower_http::trace::TraceLayer::new_for_http());
         let state = self.state.clone();
         let timing = watcher::WatchTiming { settle: self.config.watch_settle, unclosed: self.config.watch_settle * 20 };
+        let scanned = CancellationToken::new();
         let watching = watcher::spawn(
             state.pools.clone(),
             state.store.clone(),
             state.reservations.clone(),
             timing,
+            scanned.clone(),
             shutdown.clone(),
         )
         .await
         .map_err(|e| StartError::open("a watch on the storage pools", e))?;
         let syncing = match &self.config.vdc_url {
             Some(url) => {
-                let transport =
-                    sync::HttpTransport::new(url, self.config.cluster_token.clone(), &self.config.vdc_trust)
-                        .map_err(|e| StartError::open("the vdc's certificate trust", e))?;
+                let transport = sync::HttpTransport::new(
+                    url,
+                    self.config.cluster_token.clone(),
+                    &self.config.vdc_trust,
+                    &self.config.data_dir,
+                )
+                .map_err(|e| StartError::open("the vdc's certificate trust", e))?;
                 let client = sync::SyncClient::new(
                     state.store.clone(),
                     state.pools.clone(),
@@ -207,7 +232,16 @@ impl NodeServer {
                     state.node_ref(),
                     state.sync.clone(),
                 );
-                tokio::spawn(client.run(self.config.sync_interval, shutdown.clone()))
+                let (shutdown, period) = (shutdown.clone(), self.config.sync_interval);
+                tokio::spawn(async move {
+                    // The first inventory waits for the pools' scan: sent before, it would lack what the scan
+                    // registers, and the vdc would drop those images for a moment.
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        _ = scanned.cancelled() => {}
+                    }
+                    client.run(period, shutdown).await
+                })
             }
             None => tokio::spawn(sync::discard_outbox(state.store.clone(), shutdown.clone())),
         };

@@ -1,8 +1,9 @@
-//! Image filenames that came from a request: one plain name ending `.iso`, `.img` or `.ova`.
+//! Image filenames: one plain name ending `.iso`, `.img` or `.ova`, from a request or found on disk.
 
 use std::fmt;
 
-use app::model::{FORBIDDEN_CHARS, ImageFormat};
+use app::model::{FORBIDDEN_CHARS, ImageFormat, text};
+use unicode_normalization::UnicodeNormalization;
 
 /// A filename that is safe to join to a pool's `iso/` directory.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -16,6 +17,8 @@ pub enum NameError {
     TooLong(usize),
     #[error("The file name \"{name}\" contains {what}; it must be one plain file name.")]
     Forbidden { name: String, what: &'static str },
+    #[error("The file name \"{name}\" contains {what}, which hides what the name says; remove it.")]
+    Invisible { name: String, what: &'static str },
     #[error("The file name \"{0}\" starts with a dot; hidden files are not accepted.")]
     Hidden(String),
     #[error("The file name \"{0}\" starts or ends with a space.")]
@@ -25,8 +28,16 @@ pub enum NameError {
 }
 
 impl ImageFileName {
+    /// A name from a request, in Unicode NFC: `café.iso` typed on one system and on another is one name.
     pub fn parse(raw: &str) -> Result<Self, NameError> {
-        let shown = || raw.chars().map(|c| if c.is_control() { '?' } else { c }).collect::<String>();
+        let nfc: String = raw.nfc().collect();
+        Self::on_disk(&nfc)
+    }
+
+    /// A name as a file in a pool has it, byte for byte (a name written in NFD stays NFD: it is the
+    /// file's), with the same rules as a request's.
+    pub fn on_disk(raw: &str) -> Result<Self, NameError> {
+        let shown = || text::shown(raw);
         let forbidden = |what| Err(NameError::Forbidden { name: shown(), what });
         if raw.is_empty() {
             return Err(NameError::Empty);
@@ -40,8 +51,11 @@ impl ImageFileName {
         if raw.contains("..") {
             return forbidden("\"..\"");
         }
-        if raw.chars().any(char::is_control) {
-            return forbidden("a control character");
+        if let Some((c, why)) = text::find_hidden(raw) {
+            if c.is_control() {
+                return forbidden(why);
+            }
+            return Err(NameError::Invisible { name: shown(), what: why });
         }
         if raw.chars().any(|c| FORBIDDEN_CHARS.contains(&c)) {
             return forbidden("one of < > : \" | ? *");
@@ -65,6 +79,11 @@ impl ImageFileName {
 
     pub fn format(&self) -> ImageFormat {
         ImageFormat::from_filename(&self.0).expect("validated on parse")
+    }
+
+    /// The name in Unicode NFC: two names with the same key are one name.
+    pub fn key(&self) -> String {
+        self.0.nfc().collect()
     }
 
     /// The display name: the filename without its extension.
@@ -122,6 +141,20 @@ mod tests {
             assert!(ImageFileName::parse(bad).is_err(), "{bad:?} should be refused");
         }
         assert!(ImageFileName::parse(&format!("{}.iso", "a".repeat(252))).is_err());
+        for hidden in ["evil\u{202E}osi.exe.iso", "a\u{200B}b.iso", "\u{FEFF}x.iso", "x\u{2066}y.iso"] {
+            let e = ImageFileName::parse(hidden).unwrap_err();
+            assert!(matches!(e, NameError::Invisible { .. }), "{hidden:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn names_from_requests_are_nfc_and_names_on_disk_stay_as_they_are() {
+        let (nfc, nfd) = ("caf\u{e9}.iso", "cafe\u{301}.iso");
+        assert_eq!(ImageFileName::parse(nfd).unwrap().as_str(), nfc);
+        assert_eq!(ImageFileName::parse(nfc).unwrap().as_str(), nfc);
+        let on_disk = ImageFileName::on_disk(nfd).unwrap();
+        assert_eq!(on_disk.as_str(), nfd);
+        assert_eq!(on_disk.key(), nfc);
         assert!(ImageFileName::parse(&format!("{}.iso", "a".repeat(251))).is_ok());
     }
 }

@@ -1,10 +1,13 @@
 //! Storage pools from the node's config: where images live (`<path>/iso/`) and how much room is left.
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, HashMap},
     io,
     path::{Path, PathBuf},
-    sync::Arc,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use app::model::{PoolId, StoragePool};
@@ -23,6 +26,46 @@ pub struct Pool {
     /// `<root>/iso`: the only directory of the pool the node reads or writes.
     pub iso_dir: PathBuf,
     pub quota: Option<u64>,
+    /// Space promised to uploads in progress and not written yet. Free space alone cannot tell: two
+    /// uploads starting together each saw room for themselves (two 20 MiB uploads once both landed in a
+    /// pool with 30 MiB left).
+    claims: Mutex<Claims>,
+}
+
+#[derive(Debug, Default)]
+struct Claims {
+    next_id: u64,
+    /// Per upload: bytes claimed, and bytes written so far (counted in free space already).
+    open: HashMap<u64, (u64, Arc<AtomicU64>)>,
+}
+
+impl Claims {
+    /// Claimed and not yet written, over every upload but `except`.
+    fn outstanding(&self, except: Option<u64>) -> u64 {
+        self.open
+            .iter()
+            .filter(|(id, _)| Some(**id) != except)
+            .map(|(_, (claimed, written))| claimed.saturating_sub(written.load(Ordering::Relaxed)))
+            .sum()
+    }
+}
+
+/// Room an upload holds in its pool; given back when the last clone is dropped (the upload ended,
+/// whichever way).
+#[derive(Debug, Clone)]
+pub struct SpaceClaim(Arc<ClaimInner>);
+
+#[derive(Debug)]
+struct ClaimInner {
+    pool: Arc<Pool>,
+    id: u64,
+    written: Arc<AtomicU64>,
+}
+
+/// Why a claim was refused: the space left for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoRoom {
+    pub available: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +94,7 @@ impl Pool {
             iso_dir: root.join("iso"),
             root,
             quota: spec.quota,
+            claims: Mutex::default(),
         })
     }
 
@@ -70,6 +114,26 @@ impl Pool {
                 Space { capacity: quota, free: quota.saturating_sub(used).min(fs.free) }
             }
         })
+    }
+
+    /// Claims `bytes` for a new upload, if free space minus what other uploads claimed leaves room. Runs
+    /// statvfs (and, with a quota, a directory listing): call it off the async runtime.
+    pub fn claim(self: &Arc<Self>, bytes: u64) -> io::Result<Result<SpaceClaim, NoRoom>> {
+        let mut claims = self.claims.lock().expect("claims lock");
+        let available = self.space()?.free.saturating_sub(claims.outstanding(None));
+        if bytes > available {
+            return Ok(Err(NoRoom { available }));
+        }
+        claims.next_id += 1;
+        let (id, written) = (claims.next_id, Arc::new(AtomicU64::new(0)));
+        claims.open.insert(id, (bytes, written.clone()));
+        Ok(Ok(SpaceClaim(Arc::new(ClaimInner { pool: self.clone(), id, written }))))
+    }
+
+    /// Space a new upload could claim now.
+    pub fn available(&self) -> io::Result<u64> {
+        let claims = self.claims.lock().expect("claims lock");
+        Ok(self.space()?.free.saturating_sub(claims.outstanding(None)))
     }
 
     /// Bytes held by the files of `iso_dir`, temporary uploads included.
@@ -107,6 +171,44 @@ impl Pool {
             }
         }
         Ok(removed)
+    }
+}
+
+impl SpaceClaim {
+    /// Bytes claimed.
+    pub fn claimed(&self) -> u64 {
+        let c = &self.0;
+        c.pool.claims.lock().expect("claims lock").open.get(&c.id).map_or(0, |(claimed, _)| *claimed)
+    }
+
+    /// Counts bytes handed to the disk: they show in free space now, so they no longer count as claimed.
+    pub fn wrote(&self, bytes: u64) {
+        self.0.written.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// Claims `want` more bytes, or failing that at least `need`, if there is room. Blocking, like
+    /// [`Pool::claim`].
+    pub fn extend(&self, want: u64, need: u64) -> io::Result<Result<(), NoRoom>> {
+        let c = &self.0;
+        let mut claims = c.pool.claims.lock().expect("claims lock");
+        let own = claims.open.get(&c.id).map_or(0, |(cl, w)| cl.saturating_sub(w.load(Ordering::Relaxed)));
+        let available = c.pool.space()?.free.saturating_sub(claims.outstanding(Some(c.id)) + own);
+        let more = if want <= available { want } else { need };
+        if more > available {
+            return Ok(Err(NoRoom { available }));
+        }
+        if let Some((claimed, _)) = claims.open.get_mut(&c.id) {
+            *claimed += more;
+        }
+        Ok(Ok(()))
+    }
+}
+
+impl Drop for ClaimInner {
+    fn drop(&mut self) {
+        if let Ok(mut claims) = self.pool.claims.lock() {
+            claims.open.remove(&self.id);
+        }
     }
 }
 

@@ -2,8 +2,22 @@
 
 use app::model::VmDefinition;
 
-/// Escapes text for XML content and attribute values.
-fn esc(s: &str) -> String {
+/// A value XML 1.0 cannot carry: most control characters are not allowed in a document at all, escaped or
+/// not, so a path holding one would make libvirt refuse the whole domain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("The {field} holds the character U+{code:04X}, which an XML document cannot carry; rename it first.", code = *.ch as u32)]
+pub struct XmlError {
+    pub field: &'static str,
+    pub ch: char,
+}
+
+/// Whether XML 1.0 allows `c` in a document (its `Char` production).
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Escapes text for XML content and attribute values; refuses what XML cannot carry.
+fn esc(field: &'static str, s: &str) -> Result<String, XmlError> {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -12,16 +26,17 @@ fn esc(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '\'' => out.push_str("&apos;"),
             '"' => out.push_str("&quot;"),
+            c if !xml_char(c) => return Err(XmlError { field, ch: c }),
             c => out.push(c),
         }
     }
-    out
+    Ok(out)
 }
 
 /// A q35 KVM domain: virtio disk in `disk_path` (qcow2), the ISO as a read-only SATA CD-ROM, booting from
 /// the CD-ROM first, on the default network with a VNC console.
-pub fn render(vm: &VmDefinition, iso_path: &str, disk_path: &str) -> String {
-    format!(
+pub fn render(vm: &VmDefinition, iso_path: &str, disk_path: &str) -> Result<String, XmlError> {
+    Ok(format!(
         r#"<domain type='kvm'>
   <name>{name}</name>
   <uuid>{id}</uuid>
@@ -68,24 +83,23 @@ pub fn render(vm: &VmDefinition, iso_path: &str, disk_path: &str) -> String {
   </devices>
 </domain>
 "#,
-        name = esc(&vm.name),
+        name = esc("VM name", &vm.name)?,
         id = vm.id,
-        node = esc(&vm.node_id),
+        node = esc("node id", &vm.node_id)?,
         iso_id = vm.iso_id,
         mem = vm.memory_mib,
         vcpus = vm.vcpus,
-        disk = esc(disk_path),
-        iso = esc(iso_path),
-    )
+        disk = esc("disk path", disk_path)?,
+        iso = esc("ISO's path", iso_path)?,
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn well_formed_with_the_iso_as_a_cdrom() {
-        let vm = VmDefinition {
+    fn vm() -> VmDefinition {
+        VmDefinition {
             id: uuid::Uuid::nil(),
             name: "web-01".into(),
             vcpus: 2,
@@ -97,8 +111,13 @@ mod tests {
             iso_filename: None,
             iso_path: None,
             created_at: 0,
-        };
-        let xml = render(&vm, "/data/it's <odd> & \"quoted\".iso", "/data/fast/vms/web-01.qcow2");
+        }
+    }
+
+    #[test]
+    fn well_formed_with_the_iso_as_a_cdrom() {
+        let vm = vm();
+        let xml = render(&vm, "/data/it's <odd> & \"quoted\".iso", "/data/fast/vms/web-01.qcow2").unwrap();
         let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
         let cdrom = doc.descendants().find(|n| n.attribute("device") == Some("cdrom")).unwrap();
         let source = cdrom.children().find(|n| n.has_tag_name("source")).unwrap();
@@ -109,5 +128,17 @@ mod tests {
         let boots: Vec<_> =
             doc.descendants().filter(|n| n.has_tag_name("boot")).filter_map(|n| n.attribute("dev")).collect();
         assert_eq!(boots, ["cdrom", "hd"]);
+    }
+
+    #[test]
+    fn what_xml_cannot_carry_is_refused_not_written() {
+        let vm = vm();
+        let e = render(&vm, "/data/\u{1}\u{1b}\u{7}.iso", "/d.qcow2").unwrap_err();
+        assert_eq!(e, XmlError { field: "ISO's path", ch: '\u{1}' });
+        assert!(e.to_string().contains("U+0001"), "{e}");
+        assert!(render(&vm, "/data/\u{FFFE}.iso", "/d.qcow2").is_err());
+        // Tabs, and every printable character, pass (escaped where XML needs it).
+        let xml = render(&vm, "/data/tab\there & ünï.iso", "/d.qcow2").unwrap();
+        roxmltree::Document::parse(&xml).expect("well-formed XML");
     }
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use app::model::{ErrorBody, IsoMetadata, MoveImageRequest, sync_paths};
+use app::model::{ErrorBody, IsoMetadata, MoveImageRequest, PinRequest, sync_paths};
 use uuid::Uuid;
 
 use app::model::NodeId;
@@ -47,7 +47,8 @@ impl NodeClient {
     ) -> Result<IsoMetadata, ForwardError> {
         let body = MoveImageRequest { folder_path: folder.to_owned() };
         let path = sync_paths::with_id(sync_paths::INTERNAL_MOVE, id);
-        self.call(node, reqwest::Method::POST, &path, Some(&body), user).await
+        let answer = self.call(node, reqwest::Method::POST, &path, Some(&body), user).await?;
+        decode(node, &answer)
     }
 
     /// Deletes an image on its node, for the vdc user `user`.
@@ -58,9 +59,24 @@ impl NodeClient {
         user: Option<&str>,
     ) -> Result<IsoMetadata, ForwardError> {
         let path = sync_paths::with_id(sync_paths::INTERNAL_IMAGE, id);
-        self.call::<()>(node, reqwest::Method::DELETE, &path, None, user).await
+        let answer = self.call::<()>(node, reqwest::Method::DELETE, &path, None, user).await?;
+        decode(node, &answer)
     }
 
+    /// Pins image `id` on its node for VM `vm_id`: from then on the node refuses to delete it.
+    pub async fn pin(&self, node: &NodeRecord, id: Uuid, vm_id: Uuid, vm_name: &str) -> Result<(), ForwardError> {
+        let body = PinRequest { vm_id, vm_name: vm_name.to_owned() };
+        let path = sync_paths::with_id(sync_paths::INTERNAL_PINS, id);
+        self.call(node, reqwest::Method::POST, &path, Some(&body), None).await.map(drop)
+    }
+
+    /// Unpins image `id` for VM `vm_id` (the definition is gone).
+    pub async fn unpin(&self, node: &NodeRecord, id: Uuid, vm_id: Uuid) -> Result<(), ForwardError> {
+        let path = sync_paths::with_id(sync_paths::INTERNAL_PIN, id).replace("{vm_id}", &vm_id.to_string());
+        self.call::<()>(node, reqwest::Method::DELETE, &path, None, None).await.map(drop)
+    }
+
+    /// Calls the node; returns the body of a successful answer.
     async fn call<B: serde::Serialize>(
         &self,
         node: &NodeRecord,
@@ -68,7 +84,7 @@ impl NodeClient {
         path: &str,
         body: Option<&B>,
         user: Option<&str>,
-    ) -> Result<IsoMetadata, ForwardError> {
+    ) -> Result<bytes::Bytes, ForwardError> {
         let base = node
             .api_url
             .as_deref()
@@ -91,7 +107,7 @@ impl NodeClient {
         let status = resp.status();
         let bytes = resp.bytes().await.map_err(|e| unreachable(crate::http::error_chain(&e)))?;
         if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|e| unreachable(format!("unreadable answer: {e}")));
+            return Ok(bytes);
         }
         let body = serde_json::from_slice::<ErrorBody>(&bytes).unwrap_or_else(|_| ErrorBody {
             error: "node_error".into(),
@@ -99,4 +115,14 @@ impl NodeClient {
         });
         Err(ForwardError::Refused { status: status.as_u16(), body })
     }
+}
+
+/// The image a node answered with.
+fn decode(node: &NodeRecord, answer: &[u8]) -> Result<IsoMetadata, ForwardError> {
+    serde_json::from_slice(answer).map_err(|e| ForwardError::Unreachable {
+        id: node.id.clone(),
+        name: node.name.clone(),
+        url: node.api_url.clone().unwrap_or_default(),
+        detail: format!("unreadable answer: {e}"),
+    })
 }

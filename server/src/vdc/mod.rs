@@ -52,7 +52,8 @@ impl VdcServer {
             AuthStore::new(catalogue.pool()),
             config.access.auth_settings("quantix_vdc_session"),
             Some(config.cluster_token.clone()),
-        );
+        )
+        .with_node_credentials();
         let front = Front::open("vdc", listener, auth.clone(), &config.access).await?;
         let nodes = NodeClient::new(config.cluster_token.clone(), &config.node_trust)
             .map_err(|e| StartError::open("the nodes' certificate trust", e))?;
@@ -61,7 +62,7 @@ impl VdcServer {
             catalogue,
             nodes,
             timings: NodeTimings { offline_after: config.offline_after, sync_interval: config.sync_interval },
-            live: live::Live::default(),
+            live: live::Live::new(config.live),
         };
         Ok(VdcServer { front, state, config })
     }

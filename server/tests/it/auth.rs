@@ -50,10 +50,12 @@ async fn call(client: &reqwest::Client, method: &Method, url: String) -> (u16, V
     (status, resp.json().await.unwrap_or(Value::Null))
 }
 
-/// Calls every route of `table`: anonymously, as a viewer, and with the cluster token. A route whose
-/// access is not what its class promises fails here, so a route added without a role fails the suite.
-async fn every_route_is_guarded(url: &str, table: &RouteTable, viewer: &str) {
+/// Calls every route of `table`: anonymously, as a viewer, with the cluster token and (on the vdc) with
+/// a node's own credential. A route whose access is not what its class promises fails here, so a route
+/// added without a role fails the suite.
+async fn every_route_is_guarded(url: &str, table: &RouteTable, viewer: &str, node_credential: Option<&str>) {
     let (anonymous, viewer, cluster) = (reqwest::Client::new(), bearer_client(viewer), bearer_client(TOKEN));
+    let node = node_credential.map(bearer_client);
     let public = ["/healthz", "/api/v1/auth/login", "/api/{*rest}"];
     let mut checked = 0;
     for route in table.routes() {
@@ -71,8 +73,23 @@ async fn every_route_is_guarded(url: &str, table: &RouteTable, viewer: &str) {
                     assert_error(s, &b, 401, "unauthenticated");
                     let (s, b) = call(&viewer, &method, target.clone()).await;
                     assert_error(s, &b, 403, "forbidden");
+                    if let Some(node) = &node {
+                        let (s, b) = call(node, &method, target.clone()).await;
+                        assert_error(s, &b, 403, "forbidden");
+                    }
                     let (s, _) = call(&cluster, &method, target).await;
                     assert!(s != 401 && s != 403, "{what}: the cluster token is refused ({s})");
+                }
+                Access::Node => {
+                    let (s, b) = call(&anonymous, &method, target.clone()).await;
+                    assert_error(s, &b, 401, "unauthenticated");
+                    let (s, b) = call(&viewer, &method, target.clone()).await;
+                    assert_error(s, &b, 403, "forbidden");
+                    let (s, b) = call(&cluster, &method, target.clone()).await;
+                    assert_error(s, &b, 403, "forbidden");
+                    let node = node.as_ref().expect("a role with node routes is given a node credential");
+                    let (s, _) = call(node, &method, target).await;
+                    assert!(s != 401 && s != 403, "{what}: the node's own credential is refused ({s})");
                 }
                 Access::Role(min) => {
                     let (s, b) = call(&anonymous, &method, target.clone()).await;
@@ -90,6 +107,10 @@ async fn every_route_is_guarded(url: &str, table: &RouteTable, viewer: &str) {
                                 || route.path.contains("tokens"),
                             "{what} lets a viewer change something"
                         );
+                    }
+                    if let Some(node) = &node {
+                        let (s, b) = call(node, &method, target.clone()).await;
+                        assert_error(s, &b, 403, "forbidden");
                     }
                     let (s, b) = call(&cluster, &method, target).await;
                     assert_error(s, &b, 403, "forbidden");
@@ -112,7 +133,7 @@ async fn every_node_route_declares_its_access() {
     let node = TestNode::spawn_with(root, config).await;
     let viewer = user(&node.url, &node.client, "vera", "viewer").await;
     let token = create_token(&node.url, &viewer, "viewer").await;
-    every_route_is_guarded(&node.url, &node.routes, &token).await;
+    every_route_is_guarded(&node.url, &node.routes, &token, None).await;
     for path in ["/api/v1/storage/upload", "/internal/v1/images/{id}", "/api/v1/audit"] {
         assert!(node.routes.routes().iter().any(|r| r.path == path), "{path} is in the table");
     }
@@ -122,7 +143,8 @@ async fn every_vdc_route_declares_its_access(db: &TestDb) {
     let vdc = TestVdc::spawn(db).await;
     let viewer = user(&vdc.url, &vdc.client, "vera", "viewer").await;
     let token = create_token(&vdc.url, &viewer, "viewer").await;
-    every_route_is_guarded(&vdc.url, &vdc.routes, &token).await;
+    let credential = vdc.node_credential("hv-route-test").await;
+    every_route_is_guarded(&vdc.url, &vdc.routes, &token, Some(&credential)).await;
 }
 
 /// Sign-in: the cookie's attributes, CSRF on writes with the cookie and not with a token, sign-out.
@@ -505,17 +527,7 @@ async fn replicas_share_users_sessions_and_revocations() {
 }
 
 fn test_config(db: &TestDb, adjust: impl FnOnce(&mut server::config::VdcConfig)) -> server::config::VdcConfig {
-    let mut c = server::config::VdcConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database_url: db.url.clone(),
-        cluster_token: crate::support::vdc::token(),
-        sync_interval: Duration::from_secs(300),
-        offline_after: Duration::from_secs(45),
-        site_root: "no-site".into(),
-        access: crate::support::access(&db.dir()),
-        data_dir: db.dir(),
-        node_trust: Default::default(),
-    };
+    let mut c = crate::support::vdc::config(db);
     adjust(&mut c);
     c
 }

@@ -1,13 +1,30 @@
-//! Hostile input that once found defects (issue "Hostile input and restored databases"): each test
-//! reproduces one and pins its fix.
+//! Hostile input and restored databases (issue "Hostile input and restored databases: twelve defects
+//! found by trying to break a running cluster"): each test reproduces one defect and pins its fix.
 
-use serde_json::json;
+use std::{collections::BTreeMap, path::Path, time::Duration};
+
+use app::model::{HeartbeatRequest, ImageEventType::*, IsoMetadata};
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use uuid::Uuid;
 
 use crate::on_both_backends;
 use crate::support::{
-    TestNode, assert_error, pool,
-    vdc::{TestDb, TestVdc},
+    PoolOpt, TestNode, assert_error, eventually,
+    multipart::RawUpload,
+    node_config, pattern, pool,
+    vdc::{TOKEN, TestDb, TestVdc, image, node_ref, token},
 };
+
+on_both_backends!(
+    only_http_node_urls_are_accepted,
+    control_characters_in_queries_are_refused,
+    every_field_a_node_sends_is_checked,
+    idle_heartbeats_are_not_catalogue_changes,
+    live_update_streams_are_capped,
+    an_image_id_belongs_to_the_first_node_that_reports_it,
+    a_node_speaks_only_for_itself,
+);
 
 /// A node's heartbeat cannot plant a `javascript:` URL that the library would render as a link.
 async fn only_http_node_urls_are_accepted(db: &TestDb) {
@@ -34,7 +51,187 @@ async fn control_characters_in_queries_are_refused(db: &TestDb) {
     }
 }
 
-on_both_backends!(only_http_node_urls_are_accepted, control_characters_in_queries_are_refused);
+/// A checksum of `sha256:` and a multi-byte character once made the grouped library panic; a path with
+/// control characters made domain XML ill-formed; a revision above i64::MAX broke the database. Every
+/// field a node sends is checked, and the answer names it; nothing is stored.
+async fn every_field_a_node_sends_is_checked(db: &TestDb) {
+    let vdc = TestVdc::spawn(db).await;
+    let path = "/limiquantix.storage.v1.ImageService/NotifyImageChange";
+    let good = image(Uuid::new_v4(), "debian.iso", "/linux", 3);
+    let cases: Vec<(&str, Value)> = vec![
+        ("image.checksum", json!("sha256:é")),
+        ("image.checksum", json!(format!("sha256:{}", "é".repeat(32)))),
+        ("image.revision", json!(u64::MAX)),
+        ("image.size_bytes", json!(u64::MAX)),
+        ("image.path", json!("/data/iso/\u{1}\u{1b}\u{7}/debian.iso")),
+        ("image.name", json!("debian\u{202e}osi")),
+        ("image.os_version", json!("12\n13")),
+    ];
+    for (field, value) in cases {
+        let mut req = serde_json::to_value(app::model::NotifyImageChangeRequest {
+            node: node_ref("hv1"),
+            image: good.clone(),
+            event_type: Created,
+            timestamp: 1,
+        })
+        .unwrap();
+        req["image"][field.trim_start_matches("image.")] = value;
+        let (s, b) = vdc.post(path, &req).await;
+        assert_error(s, &b, 400, "invalid_body");
+        assert!(b["message"].as_str().unwrap().starts_with(field), "{field}: {b}");
+    }
+    assert!(vdc.list("").await.images.is_empty(), "nothing stored");
+    // The grouped library renders what was accepted (it panicked on a multi-byte checksum).
+    vdc.notify(&node_ref("hv1"), &good, Created).await;
+    let (s, _) = vdc.get("/images?group=1").await;
+    assert_eq!(s, 200);
+}
+
+/// Reads server-sent events until `within` passes; returns their names.
+async fn events_for(resp: reqwest::Response, within: Duration) -> Vec<String> {
+    let mut stream = resp.bytes_stream();
+    let mut text = String::new();
+    let _ = tokio::time::timeout(within, async {
+        while let Some(Ok(chunk)) = stream.next().await {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    })
+    .await;
+    text.lines().filter_map(|l| l.strip_prefix("event: ")).map(str::to_owned).collect()
+}
+
+/// An idle cluster once made every open library reload its list at every heartbeat. A heartbeat that
+/// changes nothing sends no event; a changed node state is a `nodes` event; only the catalogue changing
+/// is a `change`.
+async fn idle_heartbeats_are_not_catalogue_changes(db: &TestDb) {
+    let vdc = TestVdc::spawn(db).await;
+    let path = "/limiquantix.storage.v1.ImageService/Heartbeat";
+    let beat = HeartbeatRequest { node: node_ref("hv1"), pending: 0, pools: vec![] };
+    let (s, _) = vdc.post(path, &beat).await;
+    assert_eq!(s, 200);
+    let events = vdc.client.get(format!("{}/api/v1/events", vdc.url)).send().await.unwrap();
+    assert_eq!(events.status(), 200);
+    let watching = tokio::spawn(events_for(events, Duration::from_millis(2500)));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for _ in 0..5 {
+        let (s, _) = vdc.post(path, &beat).await;
+        assert_eq!(s, 200);
+    }
+    let (s, _) = vdc.post(path, &HeartbeatRequest { pending: 4, ..beat.clone() }).await;
+    assert_eq!(s, 200);
+    vdc.notify(&node_ref("hv1"), &image(Uuid::new_v4(), "a.iso", "/x", 1), Created).await;
+    let seen: Vec<String> = watching.await.unwrap().into_iter().filter(|e| e != "tick").collect();
+    assert_eq!(seen, ["nodes", "change"], "only the pending count and the new image are news");
+}
+
+/// Each stream holds a connection: a replica holds a bounded number of them, and one address fewer.
+async fn live_update_streams_are_capped(db: &TestDb) {
+    let vdc = TestVdc::spawn_with(db, |c| c.live = server::config::LiveLimits { max_clients: 5, max_per_address: 3 }).await;
+    let token = crate::support::admin_token(&vdc.url).await;
+    let open = |from: [u8; 4]| {
+        let client = crate::support::test_client().local_address(std::net::IpAddr::from(from)).build().unwrap();
+        let req = client.get(format!("{}/api/v1/events", vdc.url)).bearer_auth(&token);
+        async move { req.send().await.unwrap() }
+    };
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let resp = open([127, 0, 0, 1]).await;
+        assert_eq!(resp.status(), 200);
+        held.push(resp);
+    }
+    let resp = open([127, 0, 0, 1]).await;
+    let status = resp.status().as_u16();
+    assert_error(status, &resp.json().await.unwrap(), 429, "too_many_streams");
+    for _ in 0..2 {
+        let resp = open([127, 0, 0, 2]).await;
+        assert_eq!(resp.status(), 200);
+        held.push(resp);
+    }
+    let resp = open([127, 0, 0, 3]).await;
+    let status = resp.status().as_u16();
+    assert_error(status, &resp.json().await.unwrap(), 503, "too_many_streams");
+    // A closed page gives its place back.
+    held.truncate(2);
+    // A stream learns its page is gone at its next write (a tick at the latest).
+    eventually(Duration::from_secs(12), "closed streams are given back", || async {
+        open([127, 0, 0, 3]).await.status() == 200
+    })
+    .await;
+}
+
+/// An image id reported by two nodes once made lookups pick one at random. The first node to report an
+/// id keeps it; the other's reports of it are ignored.
+async fn an_image_id_belongs_to_the_first_node_that_reports_it(db: &TestDb) {
+    let vdc = TestVdc::spawn(db).await;
+    let id = Uuid::new_v4();
+    assert_eq!(vdc.notify(&node_ref("hv1"), &image(id, "mine.iso", "/linux", 5), Created).await, 1);
+    assert_eq!(vdc.notify(&node_ref("hv2"), &image(id, "theirs.iso", "/other", 9), Created).await, 0);
+    vdc.full_sync(&node_ref("hv2"), 20, vec![image(id, "theirs.iso", "/other", 9)]).await;
+    let (s, b) = vdc.get(&format!("/api/v1/images/{id}")).await;
+    assert_eq!(s, 200);
+    assert_eq!((b["node_id"].as_str(), b["filename"].as_str()), (Some("hv1"), Some("mine.iso")));
+    assert_eq!(vdc.list("").await.images.len(), 1);
+    // Once the first holder deletes it, the other's next inventory brings its image in.
+    let mut gone = image(id, "mine.iso", "/linux", 6);
+    gone.updated_at += 1;
+    vdc.notify(&node_ref("hv1"), &gone, Deleted).await;
+    let counts = vdc.full_sync(&node_ref("hv2"), 21, vec![image(id, "theirs.iso", "/other", 9)]).await;
+    assert_eq!(counts["added"], 1, "{counts}");
+    let (_, b) = vdc.get(&format!("/api/v1/images/{id}")).await;
+    assert_eq!(b["node_id"].as_str(), Some("hv2"));
+}
+
+/// Any holder of the cluster token once could post under any node's id. A node registers once with the
+/// token and gets its own credential; afterwards only that credential speaks for it, and an admin's reset
+/// lets it register again.
+async fn a_node_speaks_only_for_itself(db: &TestDb) {
+    let vdc = TestVdc::spawn(db).await;
+    let register = |body: Value, bearer: String| {
+        let url = format!("{}{}", vdc.url, app::model::sync_paths::REGISTER_NODE);
+        async move {
+            let resp = reqwest::Client::new().post(url).bearer_auth(bearer).json(&body).send().await.unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+        }
+    };
+    let (s, b) = register(json!({ "node_id": "hv1" }), TOKEN.into()).await;
+    assert_eq!(s, 201, "{b}");
+    let hv1 = b["credential"].as_str().unwrap().to_owned();
+    assert!(hv1.starts_with("qxn_") && hv1.len() > 64, "{hv1}");
+    let (s, b) = register(json!({ "node_id": "hv1" }), TOKEN.into()).await;
+    assert_error(s, &b, 409, "node_registered");
+    let (s, b) = register(json!({ "node_id": "hv3" }), "wrong-token-of-some-length".into()).await;
+    assert_error(s, &b, 401, "invalid_token");
+
+    let notify = |node: &str, bearer: String| {
+        let url = format!("{}/limiquantix.storage.v1.ImageService/NotifyImageChange", vdc.url);
+        let body = app::model::NotifyImageChangeRequest {
+            node: node_ref(node),
+            image: image(Uuid::new_v4(), "a.iso", "/x", 1),
+            event_type: Created,
+            timestamp: 1,
+        };
+        async move {
+            let resp = reqwest::Client::new().post(url).bearer_auth(bearer).json(&body).send().await.unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+        }
+    };
+    let hv2 = vdc.node_credential("hv2").await;
+    let (s, b) = notify("hv1", hv2.clone()).await;
+    assert_error(s, &b, 403, "forbidden");
+    assert!(b["message"].as_str().unwrap().contains("belongs to node hv2"), "{b}");
+    let (s, b) = notify("hv1", TOKEN.into()).await;
+    assert_error(s, &b, 403, "forbidden");
+    assert!(vdc.list("").await.images.is_empty(), "nothing applied");
+    let (s, b) = notify("hv1", hv1.clone()).await;
+    assert_eq!(s, 200, "{b}");
+
+    let (s, _) = vdc.delete("/api/v1/nodes/hv1/credential").await;
+    assert_eq!(s, 204);
+    let (s, b) = notify("hv1", hv1).await;
+    assert_error(s, &b, 401, "invalid_node_credential");
+    let (s, b) = register(json!({ "node_id": "hv1" }), TOKEN.into()).await;
+    assert_eq!(s, 201, "registers again after the reset: {b}");
+}
 
 #[tokio::test]
 async fn the_node_refuses_control_characters_in_queries_too() {
@@ -49,4 +246,254 @@ async fn the_node_refuses_control_characters_in_queries_too() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
+}
+
+/// A 3 MB JSON body is too large (413), not malformed (400).
+#[tokio::test]
+async fn an_oversized_json_body_is_413() {
+    let node = TestNode::spawn(&[pool("local")]).await;
+    let huge = json!({ "path": "x".repeat(3 << 20) });
+    let (s, b) = node.post_json("/api/v1/images/folders", huge).await;
+    assert_error(s, &b, 413, "body_too_large");
+}
+
+/// Names that differ only by Unicode normalisation are one name; bidirectional and zero-width
+/// characters, which hide what a name says, are refused.
+#[tokio::test]
+async fn names_are_one_name_whatever_their_normalisation() {
+    let node = TestNode::spawn(&[pool("local")]).await;
+    let first = node.upload_ok("", "caf\u{e9}.iso", b"one".to_vec()).await;
+    assert_eq!(first.filename, "caf\u{e9}.iso");
+    let (s, b) = node.upload("", "cafe\u{301}.iso", b"two".to_vec()).await;
+    assert_error(s, &b, 409, "name_taken");
+    for hidden in ["evil\u{202e}osi.exe.iso", "zero\u{200b}width.iso", "bom\u{feff}.iso"] {
+        let (s, b) = node.upload("", hidden, b"x".to_vec()).await;
+        assert_error(s, &b, 400, "invalid_filename");
+    }
+    assert_eq!(node.files("local"), ["caf\u{e9}.iso"]);
+    // A file put in the pool by other means under the other spelling is not a second image.
+    std::fs::write(node.iso_dir("local").join("cafe\u{301}.iso"), b"three").unwrap();
+    std::fs::write(node.iso_dir("local").join("barrier.iso"), b"later").unwrap();
+    eventually(Duration::from_secs(10), "the barrier file is registered", || async {
+        node.list("").await.images.iter().any(|i| i.filename == "barrier.iso")
+    })
+    .await;
+    let names: Vec<String> = node.list("").await.images.into_iter().map(|i| i.filename).collect();
+    assert_eq!(names, ["barrier.iso", "caf\u{e9}.iso"]);
+}
+
+/// A symbolic link planted in a pool was registered with the size and checksum of its target
+/// (`/etc/passwd`) and offered to VMs. Links are never followed: not by the watcher, nor at start.
+#[tokio::test]
+async fn symbolic_links_in_a_pool_are_never_followed() {
+    let node = TestNode::spawn(&[pool("local")]).await;
+    let iso = node.iso_dir("local");
+    std::os::unix::fs::symlink("/etc/passwd", iso.join("x.iso")).unwrap();
+    std::os::unix::fs::symlink("/nonexistent", iso.join("dangling.iso")).unwrap();
+    // Files written after the links: once they are registered, the links were looked at.
+    std::fs::write(iso.join("real.iso"), b"a real image").unwrap();
+    eventually(Duration::from_secs(10), "the real file is registered and hashed", || async {
+        node.list("").await.images.iter().any(|i| i.filename == "real.iso" && i.checksum.is_some())
+    })
+    .await;
+    let names = |list: Vec<IsoMetadata>| list.into_iter().map(|i| i.filename).collect::<Vec<_>>();
+    assert_eq!(names(node.list("").await.images), ["real.iso"]);
+    // An upload under a link's name is refused before any byte is stored (the name is taken).
+    let (s, b) = node.upload("", "dangling.iso", b"x".to_vec()).await;
+    assert_error(s, &b, 409, "name_taken");
+    let (root, config) = node.stop().await;
+    let node = TestNode::spawn_with(root, config).await;
+    std::fs::write(iso.join("later.iso"), b"written after the restart").unwrap();
+    eventually(Duration::from_secs(10), "the later file is registered", || async {
+        node.list("").await.images.iter().any(|i| i.filename == "later.iso")
+    })
+    .await;
+    assert_eq!(names(node.list("").await.images), ["later.iso", "real.iso"], "start-up reconciliation ignores links too");
+    assert!(iso.join("x.iso").symlink_metadata().unwrap().file_type().is_symlink(), "the link is left alone");
+}
+
+/// Two concurrent 20 MiB uploads into a pool with a 30 MiB quota both succeeded. Room is claimed
+/// across uploads in progress: one lands, the other is refused, and the pool holds at most its quota.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_uploads_cannot_overshoot_a_quota() {
+    let node = TestNode::spawn(&[PoolOpt { id: "small", quota: Some(30 << 20) }]).await;
+    let upload = |name: &str| {
+        let mut up = RawUpload::new("/api/v1/storage/upload?pool_id=small", name, 20 << 20);
+        up.pace = Some(Duration::from_millis(20));
+        let (addr, token) = (node.addr, node.token.clone());
+        async move { up.send(addr, &token).await.0 }
+    };
+    let (a, b) = tokio::join!(upload("a.iso"), upload("b.iso"));
+    let statuses: Vec<u16> = [a, b].into_iter().map(|r| r.map_or(0, |(s, _)| s)).collect();
+    assert!(statuses.contains(&201) && statuses.contains(&507), "{statuses:?}");
+    // Without a declared size, room is claimed as the bytes arrive: two chunked uploads of 6 MiB into the
+    // 10 MiB left, at once. One lands; the other is refused midway (507, or the connection closed under
+    // the sender when the refusal came before it finished sending).
+    let chunked = |name: &'static str| {
+        let body = reqwest::Body::wrap_stream(futures_util::stream::iter((0..6).map(|k| {
+            std::thread::sleep(Duration::from_millis(30));
+            Ok::<_, std::io::Error>(pattern(k, 1 << 20))
+        })));
+        let part = reqwest::multipart::Part::stream(body).file_name(name);
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let req = node.client.post(format!("{}/api/v1/storage/upload?pool_id=small", node.url)).multipart(form);
+        async move { req.send().await.map(|r| r.status().as_u16()).unwrap_or(0) }
+    };
+    let (c, d) = tokio::join!(chunked("c.iso"), chunked("d.iso"));
+    let mut both = [c, d];
+    both.sort();
+    assert!(matches!(both, [0, 201] | [201, 507]), "exactly one fits: {both:?}");
+    let used: u64 = std::fs::read_dir(node.iso_dir("small")).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
+    assert!(used <= 30 << 20, "{used} bytes in a 30 MiB quota");
+    assert_eq!(node.list("").await.images.len(), 2);
+}
+
+/// An upload whose client stopped sending held its name (409 to everyone else) and its staging file
+/// until the client died. A body silent for the idle timeout ends the upload: the name is free again
+/// and nothing is left behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_upload_gives_its_name_back() {
+    let root = tempfile::tempdir().unwrap();
+    let mut config = node_config(&root, &[pool("local")]);
+    config.access.body_idle_timeout = Duration::from_secs(1);
+    let node = TestNode::spawn_with(root, config).await;
+    let mut stalled = RawUpload::new("/api/v1/storage/upload?pool_id=local", "slow.iso", 8 << 20);
+    stalled.stall_after = Some(2 << 20);
+    let (addr, token) = (node.addr, node.token.clone());
+    let started = std::time::Instant::now();
+    let stalling = tokio::spawn(async move { stalled.send(addr, &token).await.0 });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (s, b) = node.upload("pool_id=local", "slow.iso", b"x".to_vec()).await;
+    assert_error(s, &b, 409, "upload_in_progress");
+    let answer = tokio::time::timeout(Duration::from_secs(10), stalling).await.expect("answered").unwrap();
+    assert!(started.elapsed() < Duration::from_secs(6), "cut off after about the idle timeout");
+    if let Some((s, b)) = answer {
+        assert_error(s, &b, 400, "incomplete_upload");
+    }
+    assert_eq!(node.files("local"), Vec::<String>::new(), "no staging file is left");
+    node.upload_ok("pool_id=local", "slow.iso", b"now it fits".to_vec()).await;
+}
+
+/// Copies the node's database files (SQLite and its WAL) from `from` to `to`.
+fn copy_database(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for suffix in ["", "-wal", "-shm"] {
+        let name = format!("node.db{suffix}");
+        let _ = std::fs::remove_file(to.join(&name));
+        if from.join(&name).exists() {
+            std::fs::copy(from.join(&name), to.join(&name)).unwrap();
+        }
+    }
+}
+
+/// (id, filename, folder) of every image, sorted.
+fn inventory(images: Vec<IsoMetadata>) -> BTreeMap<Uuid, (String, String)> {
+    images.into_iter().map(|i| (i.id, (i.filename, i.folder_path.to_string()))).collect()
+}
+
+/// A node whose database was restored from an old backup lost images for good: the vdc kept stale ids,
+/// new uploads never reached it, and the counts lied. The node brings its rows up to its files' tags
+/// (ids and folders survive), its revisions above what the vdc saw, and the vdc converges to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_restored_from_an_old_backup_converges_and_keeps_its_images() {
+    let db = TestDb::sqlite();
+    let vdc = TestVdc::spawn(&db).await;
+    let root = tempfile::tempdir().unwrap();
+    let mut config = node_config(&root, &[pool("local")]);
+    config.vdc_url = Some(vdc.url.clone());
+    config.cluster_token = Some(token());
+    config.sync_interval = Duration::from_secs(2);
+    let backup = tempfile::tempdir().unwrap();
+    let db_dir = config.data_dir.clone();
+
+    let node = TestNode::spawn_with(root, config).await;
+    let (root, config) = node.stop().await;
+    copy_database(&db_dir, backup.path());
+
+    let node = TestNode::spawn_with(root, config).await;
+    let mut uploaded = Vec::new();
+    for k in 0..3 {
+        uploaded.push(node.upload_ok("folder=/linux", &format!("after-{k}.iso"), pattern(k, 4096)).await);
+    }
+    let moved = uploaded[0].id;
+    for k in 0..30 {
+        let (s, b) = node.post_json(&format!("/api/v1/images/{moved}/move"), json!({ "folder_path": format!("/m/{k}") })).await;
+        assert_eq!(s, 200, "{b}");
+    }
+    async fn synced(node: &TestNode, vdc: &TestVdc) -> bool {
+        inventory(vdc.list("limit=100").await.images) == inventory(node.list("limit=100").await.images)
+    }
+    eventually(Duration::from_secs(20), "the vdc has the node's images", || synced(&node, &vdc)).await;
+    let before_restore = inventory(node.list("limit=100").await.images);
+
+    let (root, config) = node.stop().await;
+    copy_database(backup.path(), &db_dir);
+    let node = TestNode::spawn_with(root, config).await;
+    for k in 0..3 {
+        node.upload_ok("folder=/linux", &format!("later-{k}.iso"), pattern(10 + k, 4096)).await;
+    }
+    eventually(Duration::from_secs(30), "the vdc converges to the restored node", || synced(&node, &vdc)).await;
+    let now = inventory(node.list("limit=100").await.images);
+    for (id, what) in &before_restore {
+        assert_eq!(now.get(id), Some(what), "the image kept its id and folder through the restore");
+    }
+    assert_eq!(now[&moved].1, "/m/29");
+    assert_eq!(now.len(), 6);
+    let (s, b) = node.get("/api/v1/sync/status").await;
+    assert_eq!((s, b["pending"].as_u64()), (200, Some(0)), "{b}");
+    // The vdc forwards to the node what it shows: the ids are the node's.
+    let (s, b) = vdc.post(&format!("/api/v1/images/{moved}/move"), &json!({ "folder_path": "/back" })).await;
+    assert_eq!(s, 200, "{b}");
+    node.stop().await;
+}
+
+/// `--sync-interval 0` sent thousands of inventories a second: durations below a second are refused
+/// where they are read.
+#[test]
+fn a_zero_sync_interval_is_refused_at_start() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_quantix-iso"))
+        .args(["node", "--pool", "local=/tmp/never-used", "--sync-interval", "0", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("too short"), "{err}");
+}
+
+/// SIGTERM closed the node's port while its sync loop went on. Every loop observes shutdown, even one
+/// waiting on a vdc that accepts connections and never answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_stops_a_node_whose_vdc_never_answers() {
+    let black_hole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let vdc = format!("http://{}", black_hole.local_addr().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let addr = crate::support::process::free_addr();
+    let mut node = crate::support::process::Process::start(
+        addr,
+        [
+            "node",
+            "--listen",
+            &addr.to_string(),
+            "--data-dir",
+            &dir.path().join("db").display().to_string(),
+            "--pool",
+            &format!("local={}", dir.path().join("pool").display()),
+            "--vdc-url",
+            &vdc,
+            "--cluster-token",
+            TOKEN,
+            "--sync-interval",
+            "1s",
+            "--site-root",
+            "/nonexistent",
+        ]
+        .map(String::from)
+        .to_vec(),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let started = std::time::Instant::now();
+    node.terminate();
+    assert!(started.elapsed() < Duration::from_secs(10), "stopped in {:?}", started.elapsed());
+    drop(black_hole);
 }

@@ -164,8 +164,7 @@ impl SyncTransport for FaultyTransport {
         }
         let slot = self.vdc.catalogue.lock().await;
         let c = slot.as_ref().ok_or_else(|| TransportError::Unreachable("vdc down".into()))?;
-        let full_sync_wanted = c.heartbeat(&req.node, req.pending, &req.pools, server::now_unix()).await.unwrap();
-        Ok(HeartbeatResponse { full_sync_wanted })
+        Ok(c.answer_heartbeat(req, server::now_unix()).await.unwrap().0)
     }
 }
 

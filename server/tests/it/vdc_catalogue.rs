@@ -180,7 +180,7 @@ async fn malformed_and_unauthenticated_calls_are_refused(db: &TestDb) {
     let resp = vdc
         .client
         .post(format!("{}{path}", vdc.url))
-        .bearer_auth(crate::support::vdc::TOKEN)
+        .bearer_auth(vdc.node_credential("hv1").await)
         .body("{\"node_id\":")
         .header("content-type", "application/json")
         .send()
@@ -188,8 +188,8 @@ async fn malformed_and_unauthenticated_calls_are_refused(db: &TestDb) {
         .unwrap();
     assert_eq!(resp.status(), 400);
 
-    // Without the cluster token, or with a wrong one: 401; with a user's token (even an admin's): 403.
-    // Nothing applied.
+    // Without a credential, or with a wrong one: 401; with a user's token (even an admin's), or the
+    // cluster token (it only registers nodes): 403. Nothing applied.
     let resp = reqwest::Client::new().post(format!("{}{path}", vdc.url)).json(&good).send().await.unwrap();
     let status = resp.status().as_u16();
     assert_error(status, &resp.json().await.unwrap(), 401, "unauthenticated");
@@ -204,6 +204,15 @@ async fn malformed_and_unauthenticated_calls_are_refused(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(resp.status(), 401);
+    let resp = reqwest::Client::new()
+        .post(format!("{}{path}", vdc.url))
+        .bearer_auth(crate::support::vdc::TOKEN)
+        .json(&good)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    assert_error(status, &resp.json().await.unwrap(), 403, "forbidden");
     assert!(vdc.list("").await.images.is_empty());
     assert!(vdc.nodes().await.nodes.is_empty());
 }
@@ -425,16 +434,23 @@ async fn two_replicas_sharing_postgres_converge_on_the_highest_revisions() {
     }
     events.shuffle(&mut rng);
     let mut tasks = Vec::new();
+    // Each node registers on one replica; both accept its credential (they share the database).
+    let credentials: BTreeMap<String, String> = BTreeMap::from([
+        ("hv1".to_owned(), a.node_credential("hv1").await),
+        ("hv2".to_owned(), b.node_credential("hv2").await),
+    ]);
     for (i, chunk) in events.chunks(8).enumerate() {
         let target = if i % 2 == 0 { a.url.clone() } else { b.url.clone() };
         let chunk = chunk.to_vec();
+        let credentials = credentials.clone();
         tasks.push(tokio::spawn(async move {
             let client = reqwest::Client::new();
             for (node, img, ev) in chunk {
+                let credential = &credentials[node.node_id.as_str()];
                 let req = app::model::NotifyImageChangeRequest { node, image: img, event_type: ev, timestamp: 1 };
                 let resp = client
                     .post(format!("{target}/limiquantix.storage.v1.ImageService/NotifyImageChange"))
-                    .bearer_auth(crate::support::vdc::TOKEN)
+                    .bearer_auth(credential)
                     .json(&req)
                     .send()
                     .await

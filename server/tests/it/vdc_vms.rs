@@ -1,60 +1,69 @@
-//! VM definitions on the vdc, on both backends: validation, placement on the ISO's node, the domain XML,
-//! and ISOs in use that cannot be deleted.
+//! VM definitions on the vdc, on both backends, with a real node holding the ISO: validation, placement
+//! on the ISO's node, the domain XML, and ISOs in use that can be deleted neither through the vdc nor on
+//! their node.
 
-use app::model::{HeartbeatRequest, ImageEventType::*, StoragePool, VmDefinition, VmList};
+use std::time::Duration;
+
+use app::model::{IsoMetadata, VmDefinition, VmList};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::on_both_backends;
 use crate::support::{
-    assert_error,
-    vdc::{TestDb, TestVdc, image, node_ref},
+    TestNode, assert_error, eventually, node_config, pool,
+    vdc::{TestDb, TestVdc, token},
 };
 
-on_both_backends!(vms_are_validated_placed_and_rendered);
+on_both_backends!(vms_are_validated_placed_and_rendered, an_iso_in_use_cannot_be_deleted_on_its_node);
 
-fn pool(id: &str, path: &str, free_gib: u64) -> StoragePool {
-    StoragePool {
-        id: id.parse().unwrap(),
-        name: format!("Pool {id}"),
-        path: path.into(),
-        capacity_bytes: 1 << 42,
-        free_bytes: free_gib << 30,
-        image_count: 0,
-    }
+/// A node with pools `local` and `fast`, syncing to `vdc`.
+async fn node_of(vdc: &TestVdc) -> TestNode {
+    let root = tempfile::tempdir().unwrap();
+    let mut config = node_config(&root, &[pool("local"), pool("fast")]);
+    config.vdc_url = Some(vdc.url.clone());
+    config.cluster_token = Some(token());
+    TestNode::spawn_with(root, config).await
+}
+
+/// Uploads `filename` to the node and waits until the vdc has it, hashed, with the node's pools.
+async fn iso_in_catalogue(vdc: &TestVdc, node: &TestNode, filename: &str) -> IsoMetadata {
+    let iso = node.upload_ok("pool_id=local&folder=/linux", filename, b"an installer".to_vec()).await;
+    eventually(Duration::from_secs(20), "the vdc has the ISO and the node's pools", || async {
+        let (_, nodes) = vdc.get("/api/v1/nodes").await;
+        let pools = nodes["nodes"][0]["pools"].as_array().map_or(0, Vec::len);
+        vdc.get(&format!("/api/v1/images/{}", iso.id)).await.0 == 200 && pools == 2
+    })
+    .await;
+    iso
 }
 
 async fn vms_are_validated_placed_and_rendered(db: &TestDb) {
     let vdc = TestVdc::spawn(db).await;
-    let hv2 = node_ref("hv2");
-    let beat = HeartbeatRequest {
-        node: hv2.clone(),
-        pending: 0,
-        pools: vec![pool("local", "/srv/local", 100), pool("fast", "/srv/nvme", 30)],
-    };
-    let (s, b) = vdc.post("/limiquantix.storage.v1.ImageService/Heartbeat", &beat).await;
-    assert_eq!(s, 200, "{b}");
-    let iso_id = Uuid::new_v4();
-    let mut iso = image(iso_id, "debian-12.iso", "/linux", 3);
-    iso.path = "/srv/local/iso/debian-12.iso".into();
-    vdc.notify(&hv2, &iso, Created).await;
-    let unhashed_id = Uuid::new_v4();
-    let mut unhashed = image(unhashed_id, "fresh.iso", "/linux", 4);
-    unhashed.checksum = None;
-    vdc.notify(&hv2, &unhashed, Created).await;
+    let node = node_of(&vdc).await;
+    let iso = iso_in_catalogue(&vdc, &node, "debian-12.iso").await;
+    let iso_id = iso.id;
+    let (_, nodes) = vdc.get("/api/v1/nodes").await;
+    let fast_free_gib = nodes["nodes"][0]["pools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "fast")
+        .map(|p| p["free_bytes"].as_u64().unwrap() >> 30)
+        .unwrap();
 
     let vm = |name: &str| json!({ "name": name, "vcpus": 2, "memory_mib": 2048, "disk_gib": 20, "iso_id": iso_id });
     let (s, b) = vdc.post("/api/v1/vms", &vm("web-01")).await;
     assert_eq!(s, 201, "{b}");
     let web: VmDefinition = serde_json::from_value(b).unwrap();
-    assert_eq!((web.node_id.as_str(), web.disk_pool_id.as_str()), ("hv2", "local"), "placed on the ISO's node");
-    assert_eq!(web.iso_path.as_deref(), Some("/srv/local/iso/debian-12.iso"));
+    assert_eq!(web.node_id.as_str(), "test-node", "placed on the ISO's node");
+    assert_eq!(web.iso_path.as_deref(), Some(iso.path.as_str()));
 
     let mut on_fast = vm("db-01");
     on_fast["disk_pool_id"] = json!("fast");
     let (s, b) = vdc.post("/api/v1/vms", &on_fast).await;
     assert_eq!(s, 201, "{b}");
 
+    let too_big = fast_free_gib + 1;
     for (body, status, code) in [
         (
             json!({ "name": "bad name", "vcpus": 2, "memory_mib": 2048, "disk_gib": 20, "iso_id": iso_id }),
@@ -71,17 +80,12 @@ async fn vms_are_validated_placed_and_rendered(db: &TestDb) {
             "invalid_iso",
         ),
         (
-            json!({ "name": "x", "vcpus": 2, "memory_mib": 2048, "disk_gib": 20, "iso_id": unhashed_id }),
-            409,
-            "iso_not_ready",
-        ),
-        (
             json!({ "name": "x", "vcpus": 2, "memory_mib": 2048, "disk_gib": 20, "iso_id": iso_id, "disk_pool_id": "nope" }),
             400,
             "invalid_pool",
         ),
         (
-            json!({ "name": "x", "vcpus": 2, "memory_mib": 2048, "disk_gib": 31, "iso_id": iso_id, "disk_pool_id": "fast" }),
+            json!({ "name": "x", "vcpus": 2, "memory_mib": 2048, "disk_gib": too_big, "iso_id": iso_id, "disk_pool_id": "fast" }),
             507,
             "insufficient_storage",
         ),
@@ -104,22 +108,71 @@ async fn vms_are_validated_placed_and_rendered(db: &TestDb) {
     let doc = roxmltree::Document::parse(&xml).unwrap();
     let cdrom = doc.descendants().find(|n| n.attribute("device") == Some("cdrom")).unwrap();
     let iso_source = cdrom.children().find(|n| n.has_tag_name("source")).unwrap().attribute("file");
-    assert_eq!(iso_source, Some("/srv/local/iso/debian-12.iso"));
+    assert_eq!(iso_source, Some(iso.path.as_str()));
     let disk = doc.descendants().find(|n| n.attribute("device") == Some("disk")).unwrap();
+    let local_root = node.iso_dir("local").parent().unwrap().canonicalize().unwrap();
     assert_eq!(
         disk.children().find(|n| n.has_tag_name("source")).unwrap().attribute("file"),
-        Some("/srv/local/vms/web-01.qcow2")
+        Some(format!("{}/vms/web-01.qcow2", local_root.display()).as_str())
     );
-    assert!(xml.contains("<quantix:node>hv2</quantix:node>"));
+    assert!(xml.contains("<quantix:node>test-node</quantix:node>"));
 
-    // The ISO cannot be deleted while VMs boot from it; the answer names them.
+    // The ISO cannot be deleted through the vdc while VMs boot from it; the answer names them.
     let (s, b) = vdc.delete(&format!("/api/v1/images/{iso_id}")).await;
     assert_error(s, &b, 409, "iso_in_use");
     assert!(b["message"].as_str().unwrap().contains("db-01, web-01"), "{b}");
-    assert_eq!(vdc.list("").await.images.len(), 2, "nothing was deleted");
+    assert_eq!(vdc.list("").await.images.len(), 1, "nothing was deleted");
 
     let (s, _) = vdc.delete(&format!("/api/v1/vms/{}", web.id)).await;
     assert_eq!(s, 204);
     let (s, b) = vdc.get(&format!("/api/v1/vms/{}", web.id)).await;
     assert_error(s, &b, 404, "vm_not_found");
+    node.stop().await;
+}
+
+/// Creating a VM pins its ISO on the node before the definition exists, so the node's own API refuses to
+/// delete it (409 naming the VM); deleting the definition unpins it. A node that cannot be reached means
+/// no definition, and an ISO gone from its node is refused.
+async fn an_iso_in_use_cannot_be_deleted_on_its_node(db: &TestDb) {
+    let vdc = TestVdc::spawn(db).await;
+    let node = node_of(&vdc).await;
+    let iso = iso_in_catalogue(&vdc, &node, "alpine.iso").await;
+    let body = json!({ "name": "edge-01", "vcpus": 1, "memory_mib": 512, "disk_gib": 1, "iso_id": iso.id });
+    let (s, b) = vdc.post("/api/v1/vms", &body).await;
+    assert_eq!(s, 201, "{b}");
+    let vm: VmDefinition = serde_json::from_value(b).unwrap();
+
+    let (s, b) = node.delete(&format!("/api/v1/images/{}", iso.id)).await;
+    assert_error(s, &b, 409, "image_in_use");
+    assert!(b["message"].as_str().unwrap().contains("\"edge-01\""), "{b}");
+    assert!(node.iso_dir("local").join("alpine.iso").exists(), "the file is kept");
+
+    let (s, _) = vdc.delete(&format!("/api/v1/vms/{}", vm.id)).await;
+    assert_eq!(s, 204);
+    let (s, b) = node.delete(&format!("/api/v1/images/{}", iso.id)).await;
+    assert_eq!(s, 200, "unpinned, it can go: {b}");
+
+    // An ISO the catalogue still lists but its node no longer has: no definition is made.
+    let other = iso_in_catalogue(&vdc, &node, "gone.iso").await;
+    std::fs::remove_file(node.iso_dir("local").join("gone.iso")).unwrap();
+    eventually(Duration::from_secs(10), "the node notices the file is gone", || async {
+        node.get(&format!("/api/v1/images/{}", other.id)).await.0 == 404
+    })
+    .await;
+    let body = json!({ "name": "late-01", "vcpus": 1, "memory_mib": 512, "disk_gib": 1, "iso_id": other.id });
+    let (s, b) = vdc.post("/api/v1/vms", &body).await;
+    // Refused by the catalogue if the node's delete reached it already, else by the node's answer to the pin.
+    match s {
+        400 => assert_error(s, &b, 400, "invalid_iso"),
+        _ => assert_error(s, &b, 409, "iso_missing"),
+    }
+
+    // A node that cannot be reached: no definition is made.
+    let third = iso_in_catalogue(&vdc, &node, "third.iso").await;
+    node.stop().await;
+    let body = json!({ "name": "late-02", "vcpus": 1, "memory_mib": 512, "disk_gib": 1, "iso_id": third.id });
+    let (s, b) = vdc.post("/api/v1/vms", &body).await;
+    assert_error(s, &b, 503, "node_unreachable");
+    let (_, list) = vdc.get("/api/v1/vms").await;
+    assert_eq!(list["vms"].as_array().unwrap().len(), 0, "{list}");
 }

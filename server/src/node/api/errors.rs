@@ -28,6 +28,7 @@ impl From<DeleteError> for ApiError {
     fn from(e: DeleteError) -> Self {
         match e {
             DeleteError::Busy(_) => ApiError::conflict("busy", e.to_string()),
+            DeleteError::Pinned { .. } => ApiError::conflict("image_in_use", e.to_string()),
             DeleteError::Io { .. } => ApiError::internal(e),
             DeleteError::Store(s) => s.into(),
         }

@@ -1,5 +1,7 @@
-use app::model::{FolderPath, ImageList, ImageQuery, IsoMetadata, MoveImageRequest};
+use app::model::{FolderPath, ImageList, ImageQuery, IsoMetadata, MoveImageRequest, PinRequest};
 use axum::{Extension, extract::State};
+use http::StatusCode;
+use uuid::Uuid;
 
 use crate::auth::routes::AuditTarget;
 use crate::db::ImageFilter;
@@ -41,4 +43,34 @@ pub async fn delete_image(
     let meta = s.store.get(id).await?;
     let deleted = s.delete_image(meta).await?;
     Ok((Extension(AuditTarget(deleted.path.clone())), axum::Json(deleted)))
+}
+
+/// `POST /internal/v1/images/{id}/pins`: the vdc is about to commit a VM definition that boots from the
+/// image. 404 if the image is gone (the definition is then not made).
+#[tracing::instrument(skip(s))]
+pub async fn pin(
+    State(s): State<NodeState>,
+    PathId(id): PathId,
+    Json(body): Json<PinRequest>,
+) -> Result<StatusCode, ApiError> {
+    app::model::text::find_hidden(&body.vm_name).map_or(Ok(()), |(_, why)| {
+        Err(ApiError::bad_request("invalid_body", format!("The VM name holds {why}.")))
+    })?;
+    let _serial = s.pin_lock.lock().await;
+    s.store.pin(id, body.vm_id, &body.vm_name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /internal/v1/images/{id}/pins/{vm_id}`: the VM definition is gone. Unpinning what is not
+/// pinned succeeds (a repeat after a lost answer).
+#[tracing::instrument(skip(s))]
+pub async fn unpin(
+    State(s): State<NodeState>,
+    axum::extract::Path((id, vm_id)): axum::extract::Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let parse = |v: &str| {
+        Uuid::parse_str(v).map_err(|_| ApiError::bad_request("invalid_id", format!("\"{}\" is not a valid id (a UUID).", app::model::text::shown(v))))
+    };
+    s.store.unpin(parse(&id)?, parse(&vm_id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -44,6 +44,9 @@ pub fn routes(state: NodeState, guard: Guard) -> (Router, std::sync::Arc<crate::
         .post(Access::Cluster, sync_paths::INTERNAL_MOVE, images::move_image)
         .audited("image_move")
         .delete(Access::Cluster, sync_paths::INTERNAL_IMAGE, images::delete_image)
-        .audited("image_delete");
+        .audited("image_delete")
+        // Pins: the vdc's VM definitions that boot from an image, which then cannot be deleted.
+        .post(Access::Cluster, sync_paths::INTERNAL_PINS, images::pin)
+        .delete(Access::Cluster, sync_paths::INTERNAL_PIN, images::unpin);
     http::finish(crate::auth::api::mount(routes), "node", state, guard)
 }

@@ -43,7 +43,7 @@ pub async fn upload(
     };
     let declared =
         headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    let pool = s.ingest.pool_for(&target, declared)?;
+    let pool = s.ingest.pool_for(&target, declared).await?;
     let mut multipart = multipart.map_err(|r| ApiError::bad_request("not_multipart", sentence(r.body_text())))?;
     loop {
         let mut field = multipart
@@ -53,7 +53,7 @@ pub async fn upload(
             .ok_or(IngestError::NoFile)?;
         // Form fields before the file (a browser may send some) are not needed.
         let Some(filename) = field.file_name().map(str::to_owned) else { continue };
-        let mut session = s.ingest.begin(pool, target, &filename).await?;
+        let mut session = s.ingest.begin(pool, target, &filename, declared).await?;
         while let Some(chunk) = field.chunk().await.map_err(|_| IngestError::Incomplete)? {
             session.write(chunk).await?;
         }

@@ -23,7 +23,7 @@ pub use staging::mtime_ns;
 use super::{
     names::{ImageFileName, NameError},
     os_guess,
-    pools::{Pool, Pools},
+    pools::{Pool, Pools, SpaceClaim},
     store::{NewImage, NodeStore, StoreError},
 };
 
@@ -50,7 +50,7 @@ pub enum IngestError {
     DiskFull { pool: String },
     #[error("The file's SHA-256 is {actual}, not the expected {expected}; nothing was kept.")]
     ChecksumMismatch { expected: String, actual: String },
-    #[error("The upload ended before the file was complete; nothing was kept.")]
+    #[error("The upload ended before the file was complete (the connection closed, or sent nothing for too long); nothing was kept.")]
     Incomplete,
     #[error("The request holds no file.")]
     NoFile,
@@ -85,47 +85,68 @@ impl Ingest {
         Self { pools, store, reservations }
     }
 
-    /// Picks and checks the pool; with a declared size, refuses at once when it cannot fit.
-    pub fn pool_for(&self, target: &IngestTarget, declared_size: Option<u64>) -> Result<Arc<Pool>, IngestError> {
+    /// Picks and checks the pool; with a declared size, refuses at once when it cannot fit (what other
+    /// uploads in progress claimed counts as taken).
+    pub async fn pool_for(&self, target: &IngestTarget, declared_size: Option<u64>) -> Result<Arc<Pool>, IngestError> {
         let pool = match &target.pool_id {
             Some(id) => self.pools.get(id).ok_or_else(|| IngestError::UnknownPool(id.clone()))?,
             None => self.pools.default_pool().ok_or(IngestError::NoPool)?,
-        };
+        }
+        .clone();
         if let Some(needed) = declared_size {
-            let free = pool.space()?.free;
+            let free = blocking({
+                let pool = pool.clone();
+                move || pool.available()
+            })
+            .await?;
             if needed > free {
                 return Err(IngestError::NoSpace { pool: pool.id.to_string(), needed, free });
             }
         }
-        Ok(pool.clone())
+        Ok(pool)
     }
 
-    /// Checks the name and reserves it in `pool`, then opens the staging file.
+    /// Checks the name and reserves it in `pool`, claims room for `declared_size` bytes (an upload of
+    /// unknown size claims as it goes), then opens the staging file.
     pub async fn begin(
         &self,
         pool: Arc<Pool>,
         target: IngestTarget,
         raw_name: &str,
+        declared_size: Option<u64>,
     ) -> Result<IngestSession, IngestError> {
         let name = ImageFileName::parse(raw_name)?;
         let taken = || IngestError::NameTaken { pool: pool.id.to_string(), filename: name.to_string() };
-        if self.store.find_by_name(&pool.id, name.as_str()).await?.is_some() {
+        if self.store.find_by_name(&pool.id, &name).await?.is_some() {
             return Err(taken());
         }
         let reservation = self
             .reservations
             .reserve(&pool.id, &name)
             .ok_or_else(|| IngestError::UploadInProgress { pool: pool.id.to_string(), filename: name.to_string() })?;
-        if tokio::fs::try_exists(pool.path_of(&name)).await? {
+        // Anything at the name counts, a dangling symbolic link included (it is not followed).
+        if tokio::fs::symlink_metadata(pool.path_of(&name)).await.is_ok() {
             return Err(taken());
         }
-        let limit = match pool.quota {
-            Some(_) => Some(pool.space()?.free),
-            None => None,
-        };
-        let staging = StagingFile::create(&pool.iso_dir, limit).await?;
-        Ok(IngestSession { pool, name, target, staging, _reservation: reservation, store: self.store.clone() })
+        // An upload of unknown size claims its room as its bytes arrive (see `write`).
+        let needed = declared_size.unwrap_or(0);
+        let claim = blocking({
+            let pool = pool.clone();
+            move || pool.claim(needed)
+        })
+        .await?
+        .map_err(|no| IngestError::NoSpace { pool: pool.id.to_string(), needed, free: no.available })?;
+        let staging = StagingFile::create(&pool.iso_dir, Some(claim.claimed())).await?;
+        Ok(IngestSession { pool, name, target, staging, claim, _reservation: reservation, store: self.store.clone() })
     }
+}
+
+/// How much more room an upload of unknown size claims at a time, as its bytes arrive.
+pub const CLAIM_STEP: u64 = 64 << 20;
+
+/// Runs blocking file-system work (statvfs, a quota's directory listing) off the async runtime.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> std::io::Result<T> + Send + 'static) -> std::io::Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(std::io::Error::other)?
 }
 
 /// One image being received. Dropping it before [`finish`](Self::finish) discards everything.
@@ -135,6 +156,8 @@ pub struct IngestSession {
     target: IngestTarget,
     staging: StagingFile,
     store: NodeStore,
+    /// The room this upload holds in its pool, so concurrent uploads cannot together overshoot it.
+    claim: SpaceClaim,
     // Held until the row exists, so nobody else (upload or watcher) claims the name meanwhile.
     _reservation: Reservation,
 }
@@ -145,7 +168,19 @@ impl IngestSession {
     }
 
     pub async fn write(&mut self, chunk: Bytes) -> Result<(), IngestError> {
-        self.staging.write(chunk).await.map_err(|e| self.storage_error(e))
+        let (len, need) = (chunk.len() as u64, self.staging.len() + chunk.len() as u64);
+        let claimed = self.claim.claimed();
+        if need > claimed {
+            let claim = self.claim.clone();
+            let short = need - claimed;
+            if blocking(move || claim.extend(short.max(CLAIM_STEP), short)).await?.is_err() {
+                return Err(IngestError::DiskFull { pool: self.pool.id.to_string() });
+            }
+            self.staging.set_limit(self.claim.claimed());
+        }
+        self.staging.write(chunk).await.map_err(|e| self.storage_error(e))?;
+        self.claim.wrote(len);
+        Ok(())
     }
 
     /// Makes the bytes durable, verifies them, moves the file into place and records it.

@@ -19,15 +19,16 @@ pub struct Reservation {
 }
 
 impl Reservations {
-    /// Reserves `name` in `pool`, or `None` if someone holds it.
+    /// Reserves `name` in `pool` (by its NFC key: names that differ only by normalisation are one), or
+    /// `None` if someone holds it.
     pub fn reserve(&self, pool: &str, name: &ImageFileName) -> Option<Reservation> {
-        let key = (pool.to_owned(), name.as_str().to_owned());
+        let key = (pool.to_owned(), name.key());
         let mut held = self.held.lock().expect("reservations lock");
         held.insert(key.clone()).then(|| Reservation { held: self.held.clone(), key })
     }
 
-    pub fn is_reserved(&self, pool: &str, filename: &str) -> bool {
-        self.held.lock().expect("reservations lock").contains(&(pool.to_owned(), filename.to_owned()))
+    pub fn is_reserved(&self, pool: &str, name: &ImageFileName) -> bool {
+        self.held.lock().expect("reservations lock").contains(&(pool.to_owned(), name.key()))
     }
 }
 

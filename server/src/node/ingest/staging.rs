@@ -97,6 +97,16 @@ impl StagingFile {
         })
     }
 
+    /// Bytes written so far.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Moves the size cap (the room its upload claimed grew).
+    pub fn set_limit(&mut self, limit: u64) {
+        self.limit = Some(limit);
+    }
+
     pub async fn write(&mut self, chunk: Bytes) -> Result<(), StagingError> {
         self.len += chunk.len() as u64;
         if self.limit.is_some_and(|limit| self.len > limit) {
@@ -185,7 +195,8 @@ impl Drop for StagingFile {
 
 pub fn mtime_ns(path: &Path) -> Option<i64> {
     use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(path).ok().map(|m| m.mtime() * 1_000_000_000 + m.mtime_nsec())
+    // Of the path itself: a symbolic link is never followed.
+    std::fs::symlink_metadata(path).ok().map(|m| m.mtime() * 1_000_000_000 + m.mtime_nsec())
 }
 
 fn write_loop(mut sink: Sink, mut rx: mpsc::Receiver<Msg>) -> io::Result<()> {

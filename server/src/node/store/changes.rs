@@ -1,12 +1,17 @@
-//! The one place an image changes: each change takes the next node-wide revision, is applied, and is
-//! recorded in the outbox for the vdc, all inside the caller's transaction.
+//! The one place an image changes: each change takes the next node-wide revision, is applied, is
+//! recorded in the outbox for the vdc and on the file's tag ([`file_tags`]), all inside the caller's
+//! transaction.
 
 use app::model::{FolderPath, ImageEventType, IsoMetadata, PoolId};
 use uuid::Uuid;
 
 use super::{StoreError, Tx, rows::fetch};
 use crate::db::{OnUniqueViolation, search_key, search_text};
-use crate::node::{names::ImageFileName, pools::Locator};
+use crate::node::{
+    file_tags::{self, FileTag},
+    names::ImageFileName,
+    pools::Locator,
+};
 
 /// What a change sets on an existing image.
 #[derive(Debug, Clone)]
@@ -19,6 +24,9 @@ pub(super) enum ImageUpdate<'a> {
     Contents { size: u64, mtime_ns: Option<i64> },
     /// The file's SHA-256, once computed.
     Checksum(&'a str),
+    /// Nothing but a new revision: the node's database went back in time, and what it holds must
+    /// outrank what the vdc kept from the future it lost.
+    Restamp,
 }
 
 /// Takes the next revision.
@@ -31,8 +39,18 @@ pub(super) async fn next_revision(tx: &mut Tx) -> Result<u64, StoreError> {
     Ok(value as u64)
 }
 
-/// Records `image` (as it is after the change, at its new revision) for delivery to the vdc.
+/// Records `image` (as it is after the change, at its new revision) for delivery to the vdc, and tags its
+/// file with what the change made of it. The tag is written inside the transaction, so tags of one image
+/// are written in the order of its revisions.
 pub(super) async fn record(tx: &mut Tx, event: ImageEventType, image: &IsoMetadata) -> Result<(), StoreError> {
+    if event != ImageEventType::Deleted && !image.path.is_empty() {
+        let mtime_ns: Option<i64> = sqlx::query_scalar("SELECT file_mtime_ns FROM images WHERE id = $1")
+            .bind(image.id.to_string())
+            .fetch_optional(&mut **tx)
+            .await?
+            .flatten();
+        file_tags::write_or_warn(std::path::Path::new(&image.path), &FileTag::of(image, mtime_ns));
+    }
     let json = serde_json::to_string(image).expect("metadata serialises");
     sqlx::query("INSERT INTO outbox (event_type, revision, image_json, created_at) VALUES ($1, $2, $3, $4)")
         .bind(event.code())
@@ -66,7 +84,7 @@ pub(super) async fn update(
         ImageUpdate::File { name, .. } => {
             sqlx::query(
                 "UPDATE images SET filename = $1, name = $2, format = $3, name_key = $4, search_text = $5, \
-                 updated_at = $6, revision = $7 WHERE id = $8",
+                 updated_at = $6, revision = $7, filename_key = $8 WHERE id = $9",
             )
             .bind(name.as_str())
             .bind(name.stem())
@@ -75,6 +93,7 @@ pub(super) async fn update(
             .bind(search_text(name.stem(), name.as_str()))
             .bind(now)
             .bind(revision)
+            .bind(name.key())
             .bind(&id_text)
             .execute(&mut **tx)
             .await
@@ -91,6 +110,13 @@ pub(super) async fn update(
             .bind(&id_text)
             .execute(&mut **tx)
             .await
+        }
+        ImageUpdate::Restamp => {
+            sqlx::query("UPDATE images SET revision = $1 WHERE id = $2")
+                .bind(revision)
+                .bind(&id_text)
+                .execute(&mut **tx)
+                .await
         }
         ImageUpdate::Checksum(checksum) => {
             sqlx::query("UPDATE images SET checksum = $1, updated_at = $2, revision = $3 WHERE id = $4")

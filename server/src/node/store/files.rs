@@ -6,8 +6,10 @@ use uuid::Uuid;
 use super::{
     NodeStore, StoreError,
     changes::{self, ImageUpdate},
-    rows::parse_id,
+    folders::ensure_folder,
+    rows::{fetch, parse_id},
 };
+use crate::node::file_tags::FileTag;
 
 /// An image's file as last examined.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -18,6 +20,8 @@ pub struct FileRow {
     pub size_bytes: i64,
     pub file_mtime_ns: Option<i64>,
     pub checksum: Option<String>,
+    pub folder_path: String,
+    pub revision: i64,
 }
 
 impl FileRow {
@@ -31,7 +35,8 @@ impl FileRow {
     }
 }
 
-const SELECT: &str = "SELECT id, pool_id, filename, size_bytes, file_mtime_ns, checksum FROM images";
+const SELECT: &str =
+    "SELECT id, pool_id, filename, size_bytes, file_mtime_ns, checksum, folder_path, revision FROM images";
 
 impl NodeStore {
     pub async fn file_rows(&self) -> Result<Vec<FileRow>, StoreError> {
@@ -75,5 +80,24 @@ impl NodeStore {
             }
             _ => Ok(false),
         }
+    }
+
+    /// Brings an image in line with its file's tag, which is newer than the row (the database went back
+    /// in time): its folder, and its checksum when the file is unchanged since it was tagged.
+    #[tracing::instrument(skip(self, tag))]
+    pub async fn adopt_tag(&self, id: Uuid, tag: &FileTag, size: u64, mtime_ns: Option<i64>) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        let current = fetch(&mut tx, &self.locator, id).await?;
+        if current.folder_path != tag.folder {
+            ensure_folder(&mut tx, &tag.folder).await?;
+            changes::update(&mut tx, &self.locator, id, ImageUpdate::Folder(&tag.folder)).await?;
+        }
+        if current.checksum.is_none()
+            && current.size_bytes == size
+            && let Some(checksum) = tag.checksum_if_unchanged(size, mtime_ns)
+        {
+            changes::update(&mut tx, &self.locator, id, ImageUpdate::Checksum(checksum)).await?;
+        }
+        self.commit(tx).await
     }
 }

@@ -68,8 +68,9 @@ impl NodeStore {
         let revision = changes::next_revision(&mut tx).await?;
         sqlx::query(
             "INSERT INTO images (id, pool_id, filename, name, folder_path, size_bytes, format, checksum, os_family,
-                os_distribution, os_version, created_at, updated_at, revision, file_mtime_ns, name_key, search_text)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16)",
+                os_distribution, os_version, created_at, updated_at, revision, file_mtime_ns, name_key, search_text,
+                filename_key)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16, $17)",
         )
         .bind(new.id.to_string())
         .bind(new.pool_id.as_str())
@@ -87,6 +88,7 @@ impl NodeStore {
         .bind(new.file_mtime_ns)
         .bind(search_key(new.filename.stem()))
         .bind(search_text(new.filename.stem(), new.filename.as_str()))
+        .bind(new.filename.key())
         .execute(&mut *tx)
         .await
         .on_unique_violation(|| StoreError::NameTaken {
@@ -107,14 +109,17 @@ impl NodeStore {
         row.ok_or(StoreError::ImageNotFound(id))?.into_meta(&self.locator)
     }
 
-    /// The image registered under `filename` in `pool_id`, if any.
-    pub async fn find_by_name(&self, pool_id: &str, filename: &str) -> Result<Option<IsoMetadata>, StoreError> {
-        let row: Option<ImageRow> =
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM images WHERE pool_id = $1 AND filename = $2"))
-                .bind(pool_id)
-                .bind(filename)
-                .fetch_optional(&self.db)
-                .await?;
+    /// The image registered under `name` in `pool_id` (or under a name that differs from it only by
+    /// Unicode normalisation), if any.
+    pub async fn find_by_name(&self, pool_id: &str, name: &ImageFileName) -> Result<Option<IsoMetadata>, StoreError> {
+        let row: Option<ImageRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM images WHERE pool_id = $1 AND (filename_key = $2 OR filename = $3) LIMIT 1"
+        ))
+        .bind(pool_id)
+        .bind(name.key())
+        .bind(name.as_str())
+        .fetch_optional(&self.db)
+        .await?;
         row.map(|r| r.into_meta(&self.locator)).transpose()
     }
 
@@ -203,17 +208,32 @@ impl NodeStore {
         Ok(meta)
     }
 
+    /// Gives every image a new revision (see [`ImageUpdate::Restamp`]); returns how many.
+    #[tracing::instrument(skip(self))]
+    pub async fn restamp_all(&self) -> Result<usize, StoreError> {
+        let mut tx = self.write().await?;
+        let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM images ORDER BY id").fetch_all(&mut *tx).await?;
+        for (id,) in &ids {
+            changes::update(&mut tx, &self.locator, super::rows::parse_id(id)?, ImageUpdate::Restamp).await?;
+        }
+        self.commit(tx).await?;
+        Ok(ids.len())
+    }
+
     /// Rows written before the search columns existed get them (Rust's lower case is Unicode-aware,
     /// SQLite's is not, so this cannot be a migration).
     pub(super) async fn fill_search_keys(&self) -> Result<(), StoreError> {
-        let rows: Vec<(String, String, String)> =
-            sqlx::query_as("SELECT id, name, filename FROM images WHERE name_key = '' OR search_text = ''")
-                .fetch_all(&self.db)
-                .await?;
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT id, name, filename FROM images WHERE name_key = '' OR search_text = '' OR filename_key = ''",
+        )
+        .fetch_all(&self.db)
+        .await?;
         for (id, name, filename) in rows {
-            sqlx::query("UPDATE images SET name_key = $1, search_text = $2 WHERE id = $3")
+            let key: String = unicode_normalization::UnicodeNormalization::nfc(filename.as_str()).collect();
+            sqlx::query("UPDATE images SET name_key = $1, search_text = $2, filename_key = $3 WHERE id = $4")
                 .bind(search_key(&name))
                 .bind(search_text(&name, &filename))
+                .bind(key)
                 .bind(id)
                 .execute(&self.db)
                 .await?;

@@ -12,6 +12,7 @@ mod files;
 mod folders;
 mod images;
 mod outbox;
+mod pins;
 mod rows;
 
 use std::{path::Path, sync::Arc, time::Duration};
@@ -68,6 +69,19 @@ pub struct NodeStore {
     locator: Locator,
     /// Signalled after every committed change, so the sync worker delivers it at once.
     changed: Arc<tokio::sync::Notify>,
+    /// The revision counter as this process found it, and where this start raised it to.
+    started: Arc<std::sync::OnceLock<Started>>,
+    /// The highest lost revision already recovered from (see [`NodeStore::recover_lost_revisions`]).
+    recovered: Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// What the revision counter was when the process started.
+#[derive(Debug, Clone, Copy)]
+struct Started {
+    /// The last revision the database had issued.
+    found: u64,
+    /// The counter after the start's raise: revisions from here on are this run's.
+    raised_to: u64,
 }
 
 type Tx = Transaction<'static, Sqlite>;
@@ -85,14 +99,22 @@ impl NodeStore {
             .foreign_keys(true);
         let db = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         MIGRATOR.run(&db).await?;
-        let store = NodeStore { db, locator, changed: Default::default() };
+        let store = NodeStore {
+            db,
+            locator,
+            changed: Default::default(),
+            started: Default::default(),
+            recovered: Default::default(),
+        };
         store.init_revision().await?;
         store.fill_search_keys().await?;
         Ok(store)
     }
 
-    /// Starts the revision counter at the current time in microseconds, so a node whose database was
-    /// rebuilt still outranks every revision the vdc holds from before.
+    /// Raises the revision counter to at least the current time in microseconds, at every start. The
+    /// counter grows by one per change, and a change takes far longer than a microsecond, so it never
+    /// runs ahead of the clock: whatever the database is (new, rebuilt, or restored from a backup older
+    /// than revisions the vdc already holds), the next change outranks everything issued before.
     async fn init_revision(&self) -> Result<(), StoreError> {
         let micros = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -102,7 +124,51 @@ impl NodeStore {
             .bind(micros.to_string())
             .execute(&self.db)
             .await?;
+        let found = self.current_revision().await?;
+        self.raise_revision_above(micros as u64 - 1).await?;
+        let _ = self.started.set(Started { found, raised_to: self.current_revision().await? });
         Ok(())
+    }
+
+    /// Handles revision `seen`, which the vdc holds of this node: if this node issued it in a life its
+    /// database no longer remembers — above what the database had issued when this process started, yet
+    /// before this start (the database was restored from a backup), or above the counter now (the clock
+    /// went back) — every image gets a revision above it, so that what the node holds now outranks what
+    /// the vdc kept. Returns how many images were restamped (0: nothing was lost).
+    pub async fn recover_lost_revisions(&self, seen: u64) -> Result<usize, StoreError> {
+        use std::sync::atomic::Ordering;
+        if seen <= self.recovered.load(Ordering::SeqCst) {
+            return Ok(0);
+        }
+        let before_this_run = self.started.get().is_some_and(|s| s.found < seen && seen <= s.raised_to);
+        if !before_this_run && self.current_revision().await? >= seen {
+            return Ok(0);
+        }
+        self.raise_revision_above(seen).await?;
+        let restamped = self.restamp_all().await?;
+        self.recovered.fetch_max(seen, Ordering::SeqCst);
+        Ok(restamped.max(1))
+    }
+
+    /// The revision the last change took.
+    pub async fn current_revision(&self) -> Result<u64, StoreError> {
+        let value: i64 = sqlx::query_scalar("SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'revision'")
+            .fetch_one(&self.db)
+            .await?;
+        Ok(value as u64)
+    }
+
+    /// Makes the next revision greater than `seen` (a revision this node issued before, as the vdc or a
+    /// file's tag remembers it). Returns whether the counter had to move: the database went back in time.
+    pub async fn raise_revision_above(&self, seen: u64) -> Result<bool, StoreError> {
+        let seen = seen.min(i64::MAX as u64 - 1) as i64;
+        let raised = sqlx::query(
+            "UPDATE settings SET value = CAST($1 AS TEXT) WHERE key = 'revision' AND CAST(value AS INTEGER) < $1",
+        )
+        .bind(seen)
+        .execute(&self.db)
+        .await?;
+        Ok(raised.rows_affected() > 0)
     }
 
     /// A write transaction that takes the write lock up front (no lock upgrade, so no deadlock).

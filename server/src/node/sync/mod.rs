@@ -129,7 +129,9 @@ impl<T: SyncTransport> SyncClient<T> {
         Ok(counts)
     }
 
-    /// Tells the vdc the node is alive; returns whether it asks for a full inventory now.
+    /// Tells the vdc the node is alive, and takes in its answer: the pins its VM definitions hold, and
+    /// the highest revision it has seen of this node. Returns whether a full inventory is due now (the
+    /// vdc lacks one, or this node's database went back in time).
     #[tracing::instrument(skip(self))]
     pub async fn heartbeat(&self) -> Result<bool, SyncError> {
         let pending = self.store.pending_count().await?;
@@ -137,7 +139,29 @@ impl<T: SyncTransport> SyncClient<T> {
         let result = self.transport.heartbeat(&HeartbeatRequest { node: self.node.clone(), pending, pools }).await;
         let result = result.map_err(SyncError::from);
         self.record(&result);
-        Ok(result?.full_sync_wanted)
+        let answer = result?;
+        if let Some(pins) = &answer.pins {
+            let (added, removed) = self.store.reconcile_pins(pins, crate::now_unix()).await?;
+            if added + removed > 0 {
+                tracing::info!(added, removed, "pins brought in line with the vdc's VM definitions");
+            }
+        }
+        let mut full_sync = answer.full_sync_wanted;
+        if let Some(seen) = answer.node_revision {
+            let counter = self.store.current_revision().await?;
+            let restamped = self.store.recover_lost_revisions(seen).await?;
+            if restamped > 0 {
+                tracing::warn!(
+                    restamped,
+                    counter,
+                    vdc_has_seen = seen,
+                    "this node's database is older than what the vdc holds of it (restored from a backup?): every \
+                     image gets a revision above the vdc's and a full inventory is sent"
+                );
+                full_sync = true;
+            }
+        }
+        Ok(full_sync)
     }
 
     /// Runs until `shutdown`: a full inventory at start and every `period`, changes as they happen, a
@@ -149,7 +173,18 @@ impl<T: SyncTransport> SyncClient<T> {
         let mut next_beat = Instant::now();
         let mut failures = 0u32;
         loop {
+            if shutdown.is_cancelled() {
+                return;
+            }
             let cycle = async {
+                // The heartbeat first: its answer says whether this node's counter must rise before any
+                // change it sends can win at the vdc.
+                if Instant::now() >= next_beat {
+                    if self.heartbeat().await? {
+                        next_full = Instant::now();
+                    }
+                    next_beat = Instant::now() + heartbeat_every;
+                }
                 if Instant::now() >= next_full {
                     let counts = self.full_sync().await?;
                     tracing::info!(?counts, "full inventory sent to the vdc");
@@ -159,15 +194,14 @@ impl<T: SyncTransport> SyncClient<T> {
                 if delivered > 0 {
                     tracing::debug!(delivered, "changes delivered to the vdc");
                 }
-                if Instant::now() >= next_beat {
-                    if self.heartbeat().await? {
-                        next_full = Instant::now();
-                    }
-                    next_beat = Instant::now() + heartbeat_every;
-                }
                 Ok::<(), SyncError>(())
             };
-            let wait = match cycle.await {
+            // A call in flight is abandoned at shutdown: what it carried is still in the outbox.
+            let outcome = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                outcome = cycle => outcome,
+            };
+            let wait = match outcome {
                 Ok(()) => {
                     failures = 0;
                     if next_full <= Instant::now() {

@@ -1,11 +1,11 @@
 //! How sync calls reach the vdc. Production uses HTTP; the convergence test puts a transport that drops,
 //! duplicates, delays and reorders in its place.
 
-use std::time::Duration;
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use app::model::{
-    ErrorBody, HeartbeatRequest, HeartbeatResponse, NotifyImageChangeResponse, NotifyImageChangesRequest,
-    SyncNodeImagesRequest, SyncNodeImagesResponse, sync_paths,
+    ErrorBody, HeartbeatRequest, HeartbeatResponse, NodeRef, NodeRegistered, NotifyImageChangeResponse,
+    NotifyImageChangesRequest, SyncNodeImagesRequest, SyncNodeImagesResponse, sync_paths,
 };
 
 use crate::config::ClusterToken;
@@ -38,32 +38,85 @@ pub trait SyncTransport: Send + Sync + 'static {
     ) -> impl Future<Output = Result<HeartbeatResponse, TransportError>> + Send;
 }
 
-/// The real thing: JSON over HTTP to the vdc's sync service, with the cluster token.
+/// The real thing: JSON over HTTP to the vdc's sync service. The node registers once with the cluster
+/// token and keeps the credential it gets in its data directory (0600), which every sync call carries.
 #[derive(Clone)]
 pub struct HttpTransport {
     http: reqwest::Client,
     vdc_url: String,
     token: Option<ClusterToken>,
+    credential: Arc<Credential>,
 }
+
+/// The node's own credential: in memory, and in its file (it outlives a lost database).
+struct Credential {
+    file: PathBuf,
+    current: tokio::sync::Mutex<Option<String>>,
+}
+
+/// Where a node keeps the credential the vdc issued to it.
+pub const CREDENTIAL_FILE: &str = "node-credential";
 
 impl HttpTransport {
     pub fn new(
         vdc_url: &str,
         token: Option<ClusterToken>,
         trust: &PeerTrust,
+        data_dir: &std::path::Path,
     ) -> Result<Self, crate::http::tls::TlsError> {
         let http = client::client(trust, Duration::from_secs(60))?;
-        Ok(Self { http, vdc_url: vdc_url.to_owned(), token })
+        let file = data_dir.join(CREDENTIAL_FILE);
+        let stored = std::fs::read_to_string(&file).ok().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        let credential = Arc::new(Credential { file, current: tokio::sync::Mutex::new(stored) });
+        Ok(Self { http, vdc_url: vdc_url.to_owned(), token, credential })
     }
 
+    /// The node's credential, registering with the cluster token first if it has none.
+    async fn credential(&self, node: &NodeRef) -> Result<String, TransportError> {
+        let mut current = self.credential.current.lock().await;
+        if let Some(c) = current.as_ref() {
+            return Ok(c.clone());
+        }
+        let token = self.token.as_ref().map(ClusterToken::expose);
+        let registered: NodeRegistered = self.post(sync_paths::REGISTER_NODE, node, token).await?;
+        crate::auth::secret::write_private_file(&self.credential.file, &registered.credential).map_err(|e| {
+            TransportError::Unreachable(format!("cannot keep the node credential in {}: {e}", self.credential.file.display()))
+        })?;
+        tracing::info!(file = %self.credential.file.display(), "registered with the vdc; credential kept");
+        *current = Some(registered.credential.clone());
+        Ok(registered.credential)
+    }
+
+    /// A sync call with the node's credential. A refused credential (an admin reset it) is forgotten,
+    /// so the next try registers again.
     async fn call<Req: serde::Serialize, Resp: serde::de::DeserializeOwned>(
         &self,
         method: &str,
+        node: &NodeRef,
         body: &Req,
     ) -> Result<Resp, TransportError> {
+        let credential = self.credential(node).await?;
+        let result = self.post(method, body, Some(&credential)).await;
+        if let Err(TransportError::Refused { status: 401, .. }) = &result {
+            let mut current = self.credential.current.lock().await;
+            if current.as_deref() == Some(credential.as_str()) {
+                tracing::warn!("the vdc refused this node's credential; the node registers again");
+                *current = None;
+                let _ = std::fs::remove_file(&self.credential.file);
+            }
+        }
+        result
+    }
+
+    async fn post<Req: serde::Serialize, Resp: serde::de::DeserializeOwned>(
+        &self,
+        method: &str,
+        body: &Req,
+        bearer: Option<&str>,
+    ) -> Result<Resp, TransportError> {
         let mut req = self.http.post(format!("{}{method}", self.vdc_url)).json(body);
-        if let Some(token) = &self.token {
-            req = req.bearer_auth(token.expose());
+        if let Some(bearer) = bearer {
+            req = req.bearer_auth(bearer);
         }
         let resp = req.send().await.map_err(|e| TransportError::Unreachable(crate::http::error_chain(&e)))?;
         let status = resp.status();
@@ -81,14 +134,14 @@ impl HttpTransport {
 
 impl SyncTransport for HttpTransport {
     async fn notify(&self, req: &NotifyImageChangesRequest) -> Result<NotifyImageChangeResponse, TransportError> {
-        self.call(sync_paths::NOTIFY_IMAGE_CHANGES, req).await
+        self.call(sync_paths::NOTIFY_IMAGE_CHANGES, &req.node, req).await
     }
 
     async fn full_sync(&self, req: &SyncNodeImagesRequest) -> Result<SyncNodeImagesResponse, TransportError> {
-        self.call(sync_paths::SYNC_NODE_IMAGES, req).await
+        self.call(sync_paths::SYNC_NODE_IMAGES, &req.node, req).await
     }
 
     async fn heartbeat(&self, req: &HeartbeatRequest) -> Result<HeartbeatResponse, TransportError> {
-        self.call(sync_paths::HEARTBEAT, req).await
+        self.call(sync_paths::HEARTBEAT, &req.node, req).await
     }
 }

@@ -4,6 +4,7 @@ use std::{path::PathBuf, sync::Arc};
 
 use sha2::{Digest, Sha256};
 use tokio::sync::{Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::node::{ingest::Sha256Digest, ingest::mtime_ns, store::NodeStore};
@@ -21,16 +22,17 @@ pub struct Hasher {
 }
 
 impl Hasher {
-    /// Starts the hashing loop: at most `concurrency` files hashed at once.
-    pub fn spawn(store: NodeStore, concurrency: usize) -> Hasher {
+    /// Starts the hashing loop: at most `concurrency` files hashed at once. A hash in progress stops at
+    /// `shutdown` (a 10 GiB file must not hold the process up; it is hashed again at the next start).
+    pub fn spawn(store: NodeStore, concurrency: usize, shutdown: CancellationToken) -> Hasher {
         let (queue, mut jobs) = mpsc::unbounded_channel::<HashJob>();
         let permits = Arc::new(Semaphore::new(concurrency.max(1)));
         tokio::spawn(async move {
             while let Some(job) = jobs.recv().await {
                 let permit = permits.clone().acquire_owned().await.expect("semaphore never closed");
-                let store = store.clone();
+                let (store, shutdown) = (store.clone(), shutdown.clone());
                 tokio::spawn(async move {
-                    hash_one(&store, job).await;
+                    hash_one(&store, job, shutdown).await;
                     drop(permit);
                 });
             }
@@ -44,23 +46,28 @@ impl Hasher {
     }
 }
 
-async fn hash_one(store: &NodeStore, job: HashJob) {
+async fn hash_one(store: &NodeStore, job: HashJob, shutdown: CancellationToken) {
     let path = job.path.clone();
     let hashed = tokio::task::spawn_blocking(move || -> std::io::Result<(u64, Option<i64>, Sha256Digest)> {
         use std::io::Read;
-        let before = std::fs::metadata(&path)?;
-        let mut file = std::fs::File::open(&path)?;
+        // Never through a symbolic link: a link planted in a pool must not make the node read (and report
+        // the checksum of) a file outside it.
+        let mut file = super::open_regular(&path)?;
+        let before = file.metadata()?;
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; 1 << 20];
         loop {
+            if shutdown.is_cancelled() {
+                return Err(std::io::Error::new(std::io::ErrorKind::Interrupted, "the node is shutting down"));
+            }
             let n = file.read(&mut buf)?;
             if n == 0 {
                 break;
             }
             hasher.update(&buf[..n]);
         }
-        let after = std::fs::metadata(&path)?;
-        if before.len() != after.len() || before.modified().ok() != after.modified().ok() {
+        let after = std::fs::symlink_metadata(&path)?;
+        if before.len() != after.len() || before.modified().ok() != after.modified().ok() || !after.is_file() {
             return Err(std::io::Error::other("the file changed while it was hashed"));
         }
         Ok((after.len(), mtime_ns(&path), Sha256Digest(hasher.finalize().into())))

@@ -8,7 +8,8 @@
 mod hasher;
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
+    fs::File,
     path::{Path, PathBuf},
     sync::Arc,
     time::Duration,
@@ -29,7 +30,8 @@ use super::{
     names::ImageFileName,
     os_guess,
     pools::{Pool, Pools, STAGING_PREFIX},
-    store::{NewImage, NodeStore, StoreError},
+    file_tags::{self, FileTag},
+    store::{FileRow, NewImage, NodeStore, StoreError},
 };
 
 /// How the watcher decides a file is complete.
@@ -70,14 +72,36 @@ struct WatcherActor {
     pending: HashMap<PathBuf, Pending>,
     /// "Moved from" halves waiting for their "moved to", by rename cookie.
     moving_out: HashMap<usize, (PathBuf, Instant)>,
+    /// Paths already logged as ignored (symbolic links), so each is said once, not every tick.
+    ignored: HashSet<PathBuf>,
 }
 
-/// Starts watching every pool; reconciles them with the database first. Runs until `shutdown`.
+/// Opens `path` for reading only if it is a regular file itself: never through a symbolic link (a link
+/// planted in a pool could point anywhere on the host, `/etc/shadow` included).
+pub fn open_regular(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    Ok(file)
+}
+
+/// What is at `path` itself, links not followed: its metadata if it is a regular file, `None` for anything
+/// else (gone, a directory, a symbolic link, a device).
+async fn regular_file(path: &Path) -> Option<std::fs::Metadata> {
+    tokio::fs::symlink_metadata(path).await.ok().filter(|m| m.is_file())
+}
+
+/// Starts watching every pool; reconciles them with the database first, then cancels `scanned` (nothing
+/// may report the node's inventory before: it would be missing what the scan registers). Runs until
+/// `shutdown`.
 pub async fn spawn(
     pools: Arc<Pools>,
     store: NodeStore,
     reservations: Reservations,
     timing: WatchTiming,
+    scanned: CancellationToken,
     shutdown: CancellationToken,
 ) -> notify::Result<tokio::task::JoinHandle<()>> {
     let (tx, mut events) = mpsc::unbounded_channel::<notify::Result<Event>>();
@@ -89,7 +113,7 @@ pub async fn spawn(
     for pool in pools.iter() {
         watcher.watch(&pool.iso_dir, RecursiveMode::NonRecursive)?;
     }
-    let hasher = Hasher::spawn(store.clone(), HASH_CONCURRENCY);
+    let hasher = Hasher::spawn(store.clone(), HASH_CONCURRENCY, shutdown.clone());
     let mut actor = WatcherActor {
         pools,
         store,
@@ -98,12 +122,14 @@ pub async fn spawn(
         hasher,
         pending: HashMap::new(),
         moving_out: HashMap::new(),
+        ignored: HashSet::new(),
     };
     Ok(tokio::spawn(async move {
         let _watcher = watcher;
         if let Err(e) = actor.reconcile().await {
             tracing::error!(error = %e, "cannot reconcile the pools with the database");
         }
+        scanned.cancel();
         let mut tick = tokio::time::interval(TICK);
         loop {
             tokio::select! {
@@ -131,7 +157,7 @@ impl WatcherActor {
         if raw.starts_with(STAGING_PREFIX) {
             return None;
         }
-        let name = ImageFileName::parse(raw).ok()?;
+        let name = ImageFileName::on_disk(raw).ok()?;
         Some((pool, name))
     }
 
@@ -204,9 +230,14 @@ impl WatcherActor {
             .map(|(path, _)| path.clone())
             .collect();
         for path in due {
-            let size = match tokio::fs::metadata(&path).await {
+            let size = match tokio::fs::symlink_metadata(&path).await {
                 Ok(m) if m.is_file() => m.len(),
-                _ => {
+                Ok(m) => {
+                    self.pending.remove(&path);
+                    self.say_ignored(&path, &m);
+                    continue;
+                }
+                Err(_) => {
                     self.pending.remove(&path);
                     continue;
                 }
@@ -228,10 +259,10 @@ impl WatcherActor {
     /// Registers the file at `path` (new, or changed since the database last saw it) and queues its hash.
     async fn register(&self, pool: &Pool, path: &Path) -> Result<(), StoreError> {
         let Some((_, name)) = self.image_file(path) else { return Ok(()) };
-        if self.reservations.is_reserved(&pool.id, name.as_str()) {
+        if self.reservations.is_reserved(&pool.id, &name) {
             return Ok(()); // the API is writing or deleting this name right now
         }
-        let Ok(meta) = tokio::fs::metadata(path).await else { return Ok(()) };
+        let Some(meta) = regular_file(path).await else { return Ok(()) };
         let mtime = mtime_ns(path);
         let id = match self.store.file_row(&pool.id, name.as_str()).await? {
             Some(row) if row.matches(meta.len(), mtime) => {
@@ -247,8 +278,16 @@ impl WatcherActor {
                 id
             }
             None => {
+                if let Some(other) = self.store.find_by_name(&pool.id, &name).await? {
+                    tracing::warn!(
+                        path = %path.display(),
+                        registered = %other.filename,
+                        "ignored: the pool holds this name already, written in another Unicode normalisation"
+                    );
+                    return Ok(());
+                }
                 let os = os_guess::guess(name.as_str());
-                let new = NewImage {
+                let mut new = NewImage {
                     id: Uuid::new_v4(),
                     pool_id: pool.id.clone(),
                     folder: os.default_folder(),
@@ -258,8 +297,21 @@ impl WatcherActor {
                     os,
                     file_mtime_ns: mtime,
                 };
+                // A file that carries its identity (the node's database was lost or restored, or the file
+                // came from another pool with its attributes) keeps it, unless that id is in use here.
+                if let Some(tag) = file_tags::read(path)
+                    && self.store.get(tag.id).await.is_err()
+                {
+                    new.id = tag.id;
+                    new.folder = tag.folder.clone();
+                    new.checksum = tag.checksum_if_unchanged(meta.len(), mtime).map(str::to_owned);
+                }
+                let hashed = new.checksum.is_some();
                 let meta = self.store.insert_image(new).await?;
-                tracing::info!(id = %meta.id, path = %path.display(), "new file registered");
+                tracing::info!(id = %meta.id, path = %path.display(), hashed, "new file registered");
+                if hashed {
+                    return Ok(());
+                }
                 meta.id
             }
         };
@@ -271,15 +323,22 @@ impl WatcherActor {
     async fn removed(&mut self, path: &Path) {
         self.pending.remove(path);
         let Some((pool, name)) = self.image_file(path) else { return };
-        if self.reservations.is_reserved(&pool.id, name.as_str()) {
+        if self.reservations.is_reserved(&pool.id, &name) {
             return;
         }
         let result = async {
             if let Some(row) = self.store.file_row(&pool.id, name.as_str()).await? {
-                // It may be back already (replaced): only a missing file removes the image.
-                if !tokio::fs::try_exists(path).await.unwrap_or(true) {
+                // It may be back already (replaced): only a missing file (or something that is no longer a
+                // regular file, such as a link put in its place) removes the image.
+                if regular_file(path).await.is_none() {
+                    let vms = self.store.pinned_by(row.uuid()?).await?;
                     let meta = self.store.delete_image(row.uuid()?).await?;
-                    tracing::info!(id = %meta.id, path = %path.display(), "file gone; image removed");
+                    if vms.is_empty() {
+                        tracing::info!(id = %meta.id, path = %path.display(), "file gone; image removed");
+                    } else {
+                        // Not preventable (rm needs no permission of ours), so it is reported loudly.
+                        tracing::error!(id = %meta.id, path = %path.display(), ?vms, "the installation ISO of VM definitions was removed from disk by other means; those VMs cannot boot from it");
+                    }
                 }
             }
             Ok::<(), StoreError>(())
@@ -296,7 +355,7 @@ impl WatcherActor {
         let result = async {
             match (old, new) {
                 (Some((from_pool, old_name)), Some((to_pool, new_name))) if from_pool.id == to_pool.id => {
-                    if self.reservations.is_reserved(&from_pool.id, old_name.as_str()) {
+                    if self.reservations.is_reserved(&from_pool.id, &old_name) {
                         return Ok(());
                     }
                     // A file renamed over another replaces it.
@@ -327,22 +386,44 @@ impl WatcherActor {
         }
     }
 
+    /// Logs, once per path, why an image-named entry of a pool is not registered.
+    fn say_ignored(&mut self, path: &Path, meta: &std::fs::Metadata) {
+        if !self.ignored.insert(path.to_owned()) {
+            return;
+        }
+        let why = if meta.file_type().is_symlink() {
+            "it is a symbolic link; the node never follows links, so that nothing outside its pools is read or offered to VMs"
+        } else {
+            "it is not a regular file"
+        };
+        tracing::warn!(path = %path.display(), "ignored: {why}");
+    }
+
     /// Brings the database in line with the pools: vanished files removed, new and changed ones
-    /// registered (through the same settling as live events), unhashed ones hashed, images of pools no
-    /// longer configured removed.
+    /// registered, unhashed ones hashed, images of pools no longer configured removed, and rows older than
+    /// their file's tag brought up to it (the database was restored from a backup). Files that have been
+    /// still for a while are registered at once, so the first inventory the node sends is complete; those
+    /// still being written settle as live events do.
     async fn reconcile(&mut self) -> Result<(), StoreError> {
         let now = Instant::now();
         let mut on_disk: HashMap<(String, String), PathBuf> = HashMap::new();
+        let mut not_files = Vec::new();
         for pool in self.pools.iter() {
             let Ok(entries) = std::fs::read_dir(&pool.iso_dir) else { continue };
             for entry in entries.flatten() {
                 let path = entry.path();
-                if entry.file_type().is_ok_and(|t| t.is_file())
-                    && let Some((pool, name)) = self.image_file(&path)
-                {
+                // The entry's own type: a symbolic link is not followed.
+                let Ok(kind) = entry.file_type() else { continue };
+                let Some((pool, name)) = self.image_file(&path) else { continue };
+                if kind.is_file() {
                     on_disk.insert((pool.id.to_string(), name.to_string()), path);
+                } else if let Ok(meta) = std::fs::symlink_metadata(&path) {
+                    not_files.push((path, meta));
                 }
             }
+        }
+        for (path, meta) in not_files {
+            self.say_ignored(&path, &meta);
         }
         for row in self.store.file_rows().await? {
             let key = (row.pool_id.clone(), row.filename.clone());
@@ -356,8 +437,15 @@ impl WatcherActor {
                     self.store.delete_image(row.uuid()?).await?;
                 }
                 Some(path) => {
-                    let meta = std::fs::metadata(&path).ok();
-                    let unchanged = meta.as_ref().is_some_and(|m| row.matches(m.len(), mtime_ns(&path)));
+                    let meta = std::fs::symlink_metadata(&path).ok();
+                    let mtime = mtime_ns(&path);
+                    if let (Some(tag), Some(m)) = (file_tags::read(&path), &meta)
+                        && tag.revision > row.revision as u64
+                    {
+                        self.adopt(&row, &tag, &path, m.len(), mtime).await?;
+                        continue;
+                    }
+                    let unchanged = meta.as_ref().is_some_and(|m| row.matches(m.len(), mtime));
                     if !unchanged {
                         self.touch(&path, now, true);
                     } else if row.checksum.is_none() {
@@ -367,8 +455,35 @@ impl WatcherActor {
             }
         }
         for path in on_disk.into_values() {
-            self.touch(&path, now, true);
+            if self.quiet_for_long(&path) {
+                if let Some(pool) = self.pool_of(&path) {
+                    self.register(&pool, &path).await?;
+                }
+            } else {
+                self.touch(&path, now, true);
+            }
         }
         Ok(())
+    }
+
+    /// Whether the file at `path` has not been modified for the time a file nobody closed must wait.
+    fn quiet_for_long(&self, path: &Path) -> bool {
+        let age = std::fs::symlink_metadata(path).and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+        age.is_some_and(|age| age >= self.timing.unclosed)
+    }
+
+    /// A file whose tag is newer than its row: the database went back in time. The same image is brought
+    /// up to its tag; a file that now holds another image (deleted and uploaded again since) replaces the
+    /// row's.
+    async fn adopt(&self, row: &FileRow, tag: &FileTag, path: &Path, size: u64, mtime: Option<i64>) -> Result<(), StoreError> {
+        let id = row.uuid()?;
+        if tag.id == id {
+            tracing::info!(%id, path = %path.display(), "the database is older than this file's tag: brought up to it");
+            return self.store.adopt_tag(id, tag, size, mtime).await;
+        }
+        tracing::info!(old = %id, new = %tag.id, path = %path.display(), "the database is older than this file: it holds another image now");
+        self.store.delete_image(id).await?;
+        let Some(pool) = self.pool_of(path) else { return Ok(()) };
+        self.register(&pool, path).await
     }
 }

@@ -52,6 +52,8 @@ fn leak_code(code: &str) -> &'static str {
         "busy",
         "unauthorized",
         "invalid_operation",
+        "image_in_use",
+        "name_taken",
     ];
     KNOWN.iter().find(|k| **k == code).copied().unwrap_or("node_error")
 }

@@ -14,7 +14,7 @@ use axum::{Router, extract::DefaultBodyLimit, http::Method, routing::post};
 use super::VdcState;
 use crate::auth::{
     Access, Routes,
-    routes::{Guard, OPERATOR, RouteTable, VIEWER},
+    routes::{ADMIN, Guard, OPERATOR, RouteTable, VIEWER},
 };
 use crate::http;
 
@@ -34,6 +34,8 @@ pub fn routes(state: VdcState, guard: Guard) -> (Router, Arc<RouteTable>) {
         .post(OPERATOR, "/api/v1/images/{id}/move", images::move_image)
         .audited("image_move")
         .get(VIEWER, "/api/v1/nodes", nodes::list)
+        .delete(ADMIN, "/api/v1/nodes/{node_id}/credential", nodes::reset_credential)
+        .audited("node_credential_reset")
         .get(VIEWER, "/api/v1/events", crate::vdc::live::events)
         .get(VIEWER, "/api/v1/vms", vms::list)
         .post(OPERATOR, "/api/v1/vms", vms::create)
@@ -42,18 +44,17 @@ pub fn routes(state: VdcState, guard: Guard) -> (Router, Arc<RouteTable>) {
         .delete(OPERATOR, "/api/v1/vms/{id}", vms::delete)
         .audited("vm_delete")
         .get(VIEWER, "/api/v1/vms/{id}/domain.xml", vms::domain_xml);
+    // The sync service: a node registers once with the cluster token, and speaks for itself alone with
+    // the credential it got.
+    routes = routes.post(Access::Cluster, sync_paths::REGISTER_NODE, sync::register);
     for (path, handler) in [
         (sync_paths::NOTIFY_IMAGE_CHANGE, post(sync::notify)),
         (sync_paths::NOTIFY_IMAGE_CHANGES, post(sync::notify_batch)),
         (sync_paths::SYNC_NODE_IMAGES, post(sync::full_sync)),
         (sync_paths::HEARTBEAT, post(sync::heartbeat)),
     ] {
-        routes = routes.add_router(
-            Access::Cluster,
-            Method::POST,
-            path,
-            handler.layer(DefaultBodyLimit::max(SYNC_BODY_LIMIT)),
-        );
+        routes =
+            routes.add_router(Access::Node, Method::POST, path, handler.layer(DefaultBodyLimit::max(SYNC_BODY_LIMIT)));
     }
     http::finish(crate::auth::api::mount(routes), "vdc", state, guard)
 }

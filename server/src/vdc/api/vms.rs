@@ -8,8 +8,9 @@ use uuid::Uuid;
 use crate::http::{ApiError, Json, PathId};
 use crate::vdc::{
     VdcState,
-    catalogue::{CatalogueError, VmRecord},
+    catalogue::{CatalogueError, NodeRecord, VmRecord},
     domain_xml,
+    forward::ForwardError,
 };
 
 const GIB: u64 = 1 << 30;
@@ -87,8 +88,9 @@ pub async fn create(
             ),
         ));
     }
+    let vm_id = Uuid::new_v4();
     let record = VmRecord {
-        id: Uuid::new_v4().to_string(),
+        id: vm_id.to_string(),
         name: req.name.clone(),
         vcpus: req.vcpus as i64,
         memory_mib: req.memory_mib as i64,
@@ -98,9 +100,30 @@ pub async fn create(
         node_id: node_id.to_string(),
         created_at: crate::now_unix(),
     };
-    s.catalogue.create_vm(&record).await?;
+    // Pin, then commit: once the node holds the pin it refuses to delete the ISO, so a delete on the node
+    // and this creation cannot both succeed. A node that cannot be reached means no definition.
+    let node = s.catalogue.node(node_id.as_str()).await?;
+    s.nodes.pin(&node, iso.id, vm_id, &req.name).await.map_err(|e| match e {
+        ForwardError::Refused { status: 404, .. } => ApiError::conflict(
+            "iso_missing",
+            format!("{} is no longer on {node_id}; pick another ISO.", iso.filename),
+        ),
+        e => e.into(),
+    })?;
+    if let Err(e) = s.catalogue.create_vm(&record).await {
+        unpin(&s, &node, iso.id, vm_id).await;
+        return Err(e.into());
+    }
     let (def, _) = definition(&s, record).await?;
     Ok((StatusCode::CREATED, axum::Json(def)))
+}
+
+/// Unpins, as a courtesy to the node: if it cannot be reached now, its next heartbeat answer (which lists
+/// the pins the vdc's definitions hold) removes the pin.
+async fn unpin(s: &VdcState, node: &NodeRecord, iso: Uuid, vm: Uuid) {
+    if let Err(e) = s.nodes.unpin(node, iso, vm).await {
+        tracing::warn!(node = %node.id, %iso, %vm, error = %e, "cannot unpin an ISO now; the node's next heartbeat will");
+    }
 }
 
 pub async fn list(State(s): State<VdcState>) -> Result<axum::Json<VmList>, ApiError> {
@@ -118,7 +141,11 @@ pub async fn get_one(State(s): State<VdcState>, PathId(id): PathId) -> Result<ax
 
 #[tracing::instrument(skip(s))]
 pub async fn delete(State(s): State<VdcState>, PathId(id): PathId) -> Result<StatusCode, ApiError> {
+    let vm = s.catalogue.vm(id).await?;
     s.catalogue.delete_vm(id).await?;
+    if let (Ok(node), Ok(iso)) = (s.catalogue.node(&vm.node_id).await, Uuid::parse_str(&vm.iso_id)) {
+        unpin(&s, &node, iso, id).await;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -139,6 +166,6 @@ pub async fn domain_xml(State(s): State<VdcState>, PathId(id): PathId) -> Result
         .map(|p| p.path)
         .unwrap_or_else(|| format!("/var/lib/quantix/{}", def.disk_pool_id));
     let disk = format!("{pool_path}/vms/{}.qcow2", def.name);
-    let xml = domain_xml::render(&def, &iso.path, &disk);
+    let xml = domain_xml::render(&def, &iso.path, &disk).map_err(|e| ApiError::conflict("not_representable", e.to_string()))?;
     Ok(([(http::header::CONTENT_TYPE, "application/xml; charset=utf-8")], xml))
 }

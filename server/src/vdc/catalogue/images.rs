@@ -163,6 +163,38 @@ async fn upsert(tx: &mut Tx, node_id: &str, rows: &[(IsoMetadata, bool)]) -> Res
     Ok(changed)
 }
 
+/// Drops the images whose id another node holds: an id names one image in the whole cluster, so the
+/// first node to report it keeps it (a node cannot overwrite, or shadow, another's image by reusing its
+/// id). What is dropped is logged; the node's next inventory offers it again once the id is free.
+async fn drop_foreign_ids(
+    tx: &mut Tx,
+    node_id: &str,
+    rows: Vec<(IsoMetadata, bool)>,
+) -> Result<Vec<(IsoMetadata, bool)>, CatalogueError> {
+    if rows.is_empty() {
+        return Ok(rows);
+    }
+    let mut taken: HashMap<String, String> = HashMap::new();
+    for chunk in rows.chunks(BATCH_ROWS) {
+        let mut sql = Sql::new("SELECT id, node_id FROM images WHERE deleted = FALSE AND node_id <> ");
+        sql.bind(node_id.to_owned()).push(" AND id IN ").bind_list(chunk.iter().map(|(m, _)| m.id.to_string()));
+        taken.extend(sql.fetch_all::<(String, String), _>(&mut **tx).await?);
+    }
+    if taken.is_empty() {
+        return Ok(rows);
+    }
+    Ok(rows
+        .into_iter()
+        .filter(|(m, _)| match taken.get(&m.id.to_string()) {
+            None => true,
+            Some(holder) => {
+                tracing::warn!(image = %m.id, node = node_id, holder, "ignored: another node holds an image with this id");
+                false
+            }
+        })
+        .collect())
+}
+
 impl Catalogue {
     /// Applies a node's changes in one transaction. Stale and repeated events change nothing; so does an
     /// event older than the node's last full inventory for an image the catalogue no longer has (it would
@@ -174,12 +206,14 @@ impl Catalogue {
         now: i64,
     ) -> Result<(u64, u64), CatalogueError> {
         let total = changes.len() as u64;
+        let seen = changes.iter().map(|c| c.image.revision as i64).max();
         let rows = latest_per_image(changes.into_iter().map(|c| (c.image, c.event_type == ImageEventType::Deleted)));
         let applied = self
             .retrying(|| async {
                 let mut tx = self.write().await?;
-                let floor = nodes::touch(&mut tx, node, now, None).await?;
+                let floor = nodes::touch(&mut tx, node, now, None, seen).await?;
                 let rows = self.drop_below_floor(&mut tx, node.node_id.as_str(), floor, rows.clone()).await?;
+                let rows = drop_foreign_ids(&mut tx, node.node_id.as_str(), rows).await?;
                 let applied = upsert(&mut tx, node.node_id.as_str(), &rows).await?;
                 tx.commit().await?;
                 self.note_changes(applied);
@@ -230,8 +264,9 @@ impl Catalogue {
         now: i64,
     ) -> Result<SyncNodeImagesResponse, CatalogueError> {
         let node_id = node.node_id.to_string();
+        let seen = inventory.iter().map(|(m, _)| m.revision as i64).chain([as_of]).max();
         let mut tx = self.write().await?;
-        let floor = nodes::touch(&mut tx, node, now, None).await?;
+        let floor = nodes::touch(&mut tx, node, now, None, seen).await?;
         // The Any driver cannot decode SQLite booleans: read the flag as a number.
         let mut sql = Sql::new(
             "SELECT id, revision, CAST(CASE WHEN deleted THEN 1 ELSE 0 END AS BIGINT) FROM images WHERE node_id = ",
@@ -243,17 +278,27 @@ impl Catalogue {
             .into_iter()
             .map(|(id, rev, del)| (id, (rev, del != 0)))
             .collect();
+        // An inventory is the node's whole truth as of `as_of`: everything in it exists then. Only one
+        // older than the last one applied (delivered late) may hold images deleted since, and for those
+        // the floor rule of events applies. (Applying it to a current inventory once dropped every image
+        // a restored node re-registered below the floor, for ever.)
+        let inventory = match floor {
+            Some(floor) if as_of < floor => self.drop_below_floor(&mut tx, &node_id, Some(floor), inventory.to_vec()).await?,
+            _ => inventory.to_vec(),
+        };
+        let inventory = drop_foreign_ids(&mut tx, &node_id, inventory).await?;
         let mut counts = SyncNodeImagesResponse::default();
         let mut listed = std::collections::HashSet::with_capacity(inventory.len());
-        for (m, _) in inventory {
+        for (m, _) in &inventory {
             listed.insert(m.id.to_string());
             match before.get(&m.id.to_string()) {
                 None => counts.added += 1,
-                Some((rev, _)) if *rev < m.revision as i64 => counts.updated += 1,
+                // A tombstone the inventory outranks: the image is back.
+                Some((rev, true)) if *rev < m.revision as i64 => counts.added += 1,
+                Some((rev, false)) if *rev < m.revision as i64 => counts.updated += 1,
                 Some(_) => counts.unchanged += 1,
             }
         }
-        let inventory = self.drop_below_floor(&mut tx, &node_id, floor, inventory.to_vec()).await?;
         upsert(&mut tx, &node_id, &inventory).await?;
         let mut gone: Vec<String> = before
             .iter()

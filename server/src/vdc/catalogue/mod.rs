@@ -16,7 +16,7 @@ use app::model::FolderPathError;
 use sqlx::{Any, AnyPool, Executor, Transaction, any::AnyPoolOptions};
 use uuid::Uuid;
 
-pub use nodes::{NodeRecord, NodeTimings};
+pub use nodes::{HeartbeatOutcome, NodeRecord, NodeTimings};
 pub use vms::VmRecord;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/vdc_sqlite");

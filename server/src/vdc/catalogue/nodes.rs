@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use std::collections::HashMap;
 
-use app::model::{NodeId, NodeInfo, NodeRef, NodeSyncState, PoolId, StoragePool};
+use app::model::{HeartbeatRequest, HeartbeatResponse, NodeId, NodeInfo, NodeRef, NodeSyncState, PoolId, StoragePool};
 
 use super::{Catalogue, CatalogueError, Tx};
 use crate::db::Sql;
@@ -21,6 +21,8 @@ pub struct NodeRecord {
     pub last_full_sync_revision: Option<i64>,
     pub pending_changes: i64,
     pub image_count: i64,
+    /// The highest revision of the node seen in any of its calls.
+    pub max_revision: Option<i64>,
 }
 
 /// A row of `nodes`, before its id is checked.
@@ -35,6 +37,7 @@ struct NodeRow {
     last_full_sync_revision: Option<i64>,
     pending_changes: i64,
     image_count: i64,
+    max_revision: Option<i64>,
 }
 
 impl TryFrom<NodeRow> for NodeRecord {
@@ -50,6 +53,7 @@ impl TryFrom<NodeRow> for NodeRecord {
             last_full_sync_revision: r.last_full_sync_revision,
             pending_changes: r.pending_changes,
             image_count: r.image_count,
+            max_revision: r.max_revision,
         })
     }
 }
@@ -94,23 +98,33 @@ impl NodeRecord {
     }
 }
 
-/// Records a call from `node` (its name, URL and what it has not delivered yet); returns the node's
-/// revision floor: the `as_of_revision` of its last full inventory.
+/// Records a call from `node` (its name, URL, what it has not delivered yet, the highest revision the call
+/// carried); returns the node's revision floor: the `as_of_revision` of its last full inventory.
 pub(super) async fn touch(
     tx: &mut Tx,
     node: &NodeRef,
     now: i64,
     pending: Option<u64>,
+    seen: Option<i64>,
 ) -> Result<Option<i64>, CatalogueError> {
-    let mut sql =
-        Sql::new("INSERT INTO nodes (id, name, api_url, first_seen_at, last_contact_at, pending_changes) VALUES (");
+    let mut sql = Sql::new(
+        "INSERT INTO nodes (id, name, api_url, first_seen_at, last_contact_at, pending_changes, max_revision) VALUES (",
+    );
     sql.bind(node.node_id.to_string())
         .push(", ")
         .bind(node.node_name.clone().unwrap_or_else(|| node.node_id.to_string()));
     sql.push(", ").bind(node.node_api_url.clone()).push(", ").bind(now).push(", ").bind(now);
     sql.push(", ")
         .bind(pending.unwrap_or(0) as i64)
+        .push(", ")
+        .bind(seen)
         .push(") ON CONFLICT (id) DO UPDATE SET last_contact_at = excluded.last_contact_at");
+    if seen.is_some() {
+        sql.push(
+            ", max_revision = CASE WHEN nodes.max_revision IS NULL OR nodes.max_revision < excluded.max_revision \
+             THEN excluded.max_revision ELSE nodes.max_revision END",
+        );
+    }
     if node.node_name.is_some() {
         sql.push(", name = excluded.name");
     }
@@ -139,46 +153,102 @@ pub(super) async fn record_full_sync(tx: &mut Tx, node_id: &str, now: i64, as_of
     Ok(())
 }
 
+/// What a heartbeat found.
+#[derive(Debug, Clone)]
+pub struct HeartbeatOutcome {
+    /// The catalogue has no full inventory of the node.
+    pub full_sync_wanted: bool,
+    /// The node as it was before this heartbeat (`None`: never heard from).
+    pub before: Option<NodeRecord>,
+    pub pools_changed: bool,
+}
+
+impl HeartbeatOutcome {
+    /// Whether what a page shows of the node changes with this heartbeat: it is new, its name, URL,
+    /// pending count or pools changed, or its state (stale, offline) did.
+    pub fn visible_change(&self, node: &NodeRef, pending: u64, now: i64, t: NodeTimings) -> bool {
+        let Some(before) = &self.before else { return true };
+        let mut after = before.clone();
+        after.last_contact_at = now;
+        after.pending_changes = pending as i64;
+        self.pools_changed
+            || before.pending_changes != pending as i64
+            || node.node_name.as_ref().is_some_and(|n| *n != before.name)
+            || node.node_api_url.is_some() && node.node_api_url != before.api_url
+            || before.state(now, t) != after.state(now, t)
+    }
+}
+
+async fn replace_pools(tx: &mut Tx, node: &NodeRef, pools: &[StoragePool]) -> Result<(), CatalogueError> {
+    let mut sql = Sql::new("DELETE FROM node_pools WHERE node_id = ");
+    sql.bind(node.node_id.to_string());
+    sql.execute(&mut **tx).await?;
+    let mut sql = Sql::new(
+        "INSERT INTO node_pools (node_id, pool_id, name, path, capacity_bytes, free_bytes, image_count) VALUES ",
+    );
+    for (i, p) in pools.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" }).bind(node.node_id.to_string()).push(", ").bind(p.id.to_string());
+        sql.push(", ").bind(p.name.clone()).push(", ").bind(p.path.clone()).push(", ").bind(p.capacity_bytes as i64);
+        sql.push(", ").bind(p.free_bytes as i64).push(", ").bind(p.image_count as i64).push(")");
+    }
+    sql.execute(&mut **tx).await?;
+    Ok(())
+}
+
 const SELECT_NODES: &str = "SELECT id, name, api_url, first_seen_at, last_contact_at, last_full_sync_at, \
-     last_full_sync_revision, pending_changes, image_count FROM nodes";
+     last_full_sync_revision, pending_changes, image_count, max_revision FROM nodes";
 
 impl Catalogue {
     /// A heartbeat: the node is alive, has `pending` changes not yet delivered, and these pools (an
-    /// empty list, from an older node, leaves the known pools alone). Returns whether the catalogue lacks
-    /// a full inventory of the node.
+    /// empty list, from an older node, leaves the known pools alone).
     pub async fn heartbeat(
         &self,
         node: &NodeRef,
         pending: u64,
         pools: &[StoragePool],
         now: i64,
-    ) -> Result<bool, CatalogueError> {
+    ) -> Result<HeartbeatOutcome, CatalogueError> {
         let mut tx = self.write().await?;
-        let floor = touch(&mut tx, node, now, Some(pending)).await?;
+        let mut sql = Sql::new(&format!("{SELECT_NODES} WHERE id = "));
+        sql.bind(node.node_id.to_string());
+        let before: Option<NodeRecord> =
+            sql.fetch_all::<NodeRow, _>(&mut *tx).await?.into_iter().next().map(NodeRecord::try_from).transpose()?;
+        let floor = touch(&mut tx, node, now, Some(pending), None).await?;
+        let mut pools_changed = false;
         if !pools.is_empty() {
-            let mut sql = Sql::new("DELETE FROM node_pools WHERE node_id = ");
-            sql.bind(node.node_id.to_string());
-            sql.execute(&mut *tx).await?;
             let mut sql = Sql::new(
-                "INSERT INTO node_pools (node_id, pool_id, name, path, capacity_bytes, free_bytes, image_count) VALUES ",
+                "SELECT pool_id, name, path, capacity_bytes, free_bytes, image_count FROM node_pools WHERE node_id = ",
             );
-            for (i, p) in pools.iter().enumerate() {
-                sql.push(if i == 0 { "(" } else { ", (" })
-                    .bind(node.node_id.to_string())
-                    .push(", ")
-                    .bind(p.id.to_string());
-                sql.push(", ")
-                    .bind(p.name.clone())
-                    .push(", ")
-                    .bind(p.path.clone())
-                    .push(", ")
-                    .bind(p.capacity_bytes as i64);
-                sql.push(", ").bind(p.free_bytes as i64).push(", ").bind(p.image_count as i64).push(")");
+            sql.bind(node.node_id.to_string()).push(" ORDER BY pool_id");
+            let known: Vec<(String, String, String, i64, i64, i64)> = sql.fetch_all(&mut *tx).await?;
+            let mut reported: Vec<_> = pools
+                .iter()
+                .map(|p| {
+                    let n = |v: u64| v as i64;
+                    (p.id.to_string(), p.name.clone(), p.path.clone(), n(p.capacity_bytes), n(p.free_bytes), n(p.image_count))
+                })
+                .collect();
+            reported.sort();
+            pools_changed = known != reported;
+            if pools_changed {
+                replace_pools(&mut tx, node, pools).await?;
             }
-            sql.execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        Ok(floor.is_none())
+        Ok(HeartbeatOutcome { full_sync_wanted: floor.is_none(), before, pools_changed })
+    }
+
+    /// Records a heartbeat and makes the vdc's answer: whether an inventory is due, the highest revision
+    /// seen of the node, and the pins its VM definitions hold there.
+    pub async fn answer_heartbeat(
+        &self,
+        req: &HeartbeatRequest,
+        now: i64,
+    ) -> Result<(HeartbeatResponse, HeartbeatOutcome), CatalogueError> {
+        let outcome = self.heartbeat(&req.node, req.pending, &req.pools, now).await?;
+        let node_revision = outcome.before.as_ref().and_then(|n| n.max_revision).map(|r| r as u64);
+        let pins = Some(self.pins_of_node(req.node.node_id.as_str()).await?);
+        Ok((HeartbeatResponse { full_sync_wanted: outcome.full_sync_wanted, node_revision, pins }, outcome))
     }
 
     /// Every node's pools, by node id.
@@ -231,6 +301,7 @@ mod tests {
             last_full_sync_revision: None,
             pending_changes,
             image_count: 0,
+            max_revision: None,
         }
     }
 

@@ -1,5 +1,6 @@
 //! VM definitions in the catalogue.
 
+use app::model::IsoPin;
 use uuid::Uuid;
 
 use super::{Catalogue, CatalogueError};
@@ -60,5 +61,22 @@ impl Catalogue {
         sql.bind(iso_id.to_string()).push(" ORDER BY name");
         let rows: Vec<(String,)> = sql.fetch_all(&self.db).await?;
         Ok(rows.into_iter().map(|(n,)| n).collect())
+    }
+
+    /// What the VM definitions placed on `node_id` boot from: the pins that node must hold.
+    pub async fn pins_of_node(&self, node_id: &str) -> Result<Vec<IsoPin>, CatalogueError> {
+        let mut sql = Sql::new("SELECT iso_id, id, name FROM vms WHERE node_id = ");
+        sql.bind(node_id.to_owned()).push(" ORDER BY id");
+        let rows: Vec<(String, String, String)> = sql.fetch_all(&self.db).await?;
+        let corrupt = |what: &str, v: &str| CatalogueError::Corrupt(format!("{what} {v:?} of a VM definition"));
+        rows.into_iter()
+            .map(|(iso, vm, name)| {
+                Ok(IsoPin {
+                    image_id: Uuid::parse_str(&iso).map_err(|_| corrupt("ISO id", &iso))?,
+                    vm_id: Uuid::parse_str(&vm).map_err(|_| corrupt("id", &vm))?,
+                    vm_name: name,
+                })
+            })
+            .collect()
     }
 }

@@ -24,6 +24,9 @@ pub struct RawUpload {
     pub pace: Option<Duration>,
     /// Stop sending (and drop the connection) after this many file bytes.
     pub abort_after: Option<u64>,
+    /// Stop sending after this many file bytes but keep the connection open, waiting for the answer
+    /// (a client that stalls).
+    pub stall_after: Option<u64>,
 }
 
 impl RawUpload {
@@ -36,6 +39,7 @@ impl RawUpload {
             seed: 7,
             pace: None,
             abort_after: None,
+            stall_after: None,
         }
     }
 
@@ -84,6 +88,13 @@ impl RawUpload {
                     sock.write_all(&block[..keep]).await?;
                     sock.flush().await?;
                     return Ok::<bool, std::io::Error>(false);
+                }
+                if let Some(limit) = self.stall_after
+                    && sent + n as u64 > limit
+                {
+                    sock.write_all(&block[..(limit - sent) as usize]).await?;
+                    sock.flush().await?;
+                    return Ok(true);
                 }
                 hasher.update(&block[..n]);
                 sock.write_all(&block[..n]).await?;

@@ -93,8 +93,26 @@ pub struct TestVdc {
     pub client: reqwest::Client,
     /// Every API route with its declared access.
     pub routes: std::sync::Arc<server::auth::routes::RouteTable>,
+    /// The credentials nodes registered through [`TestVdc::node_credential`], by node id.
+    credentials: std::sync::Mutex<std::collections::HashMap<String, String>>,
     shutdown: CancellationToken,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// The settings of a test vdc on `db`: port 0, the test admin, the test cluster token.
+pub fn config(db: &TestDb) -> VdcConfig {
+    VdcConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: db.url.clone(),
+        cluster_token: token(),
+        sync_interval: Duration::from_secs(300),
+        offline_after: Duration::from_secs(45),
+        site_root: "no-site".into(),
+        access: super::access(&db.dir()),
+        data_dir: db.dir(),
+        node_trust: Default::default(),
+        live: Default::default(),
+    }
 }
 
 impl TestVdc {
@@ -113,17 +131,7 @@ impl TestVdc {
 
     async fn start(db: &TestDb, adjust: impl FnOnce(&mut VdcConfig), scheme: &str) -> TestVdc {
         super::init_logs();
-        let mut config = VdcConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            database_url: db.url.clone(),
-            cluster_token: token(),
-            sync_interval: Duration::from_secs(300),
-            offline_after: Duration::from_secs(45),
-            site_root: "no-site".into(),
-            access: super::access(&db.dir()),
-            data_dir: db.dir(),
-            node_trust: Default::default(),
-        };
+        let mut config = config(db);
         adjust(&mut config);
         let server = VdcServer::build(config).await.expect("vdc starts");
         let url = format!("{scheme}://{}", server.local_addr());
@@ -132,7 +140,7 @@ impl TestVdc {
         let token = shutdown.clone();
         let task = tokio::spawn(async move { server.run(token).await.expect("vdc runs") });
         let client = super::bearer_client(&super::admin_token(&url).await);
-        TestVdc { url, client, routes, shutdown, task }
+        TestVdc { url, client, routes, credentials: Default::default(), shutdown, task }
     }
 
     pub async fn stop(self) {
@@ -145,11 +153,39 @@ impl TestVdc {
         (resp.status().as_u16(), resp.json().await.unwrap_or(serde_json::Value::Null))
     }
 
-    /// As the admin; the sync endpoints with the cluster token.
+    /// As the admin; the sync endpoints as the node the body names, with its own credential
+    /// (registered on first use), and `RegisterNode` with the cluster token.
     pub async fn post(&self, path: &str, body: &impl serde::Serialize) -> (u16, serde_json::Value) {
         let req = self.client.post(format!("{}{path}", self.url)).json(body);
-        let req = if path.starts_with("/limiquantix") { req.bearer_auth(TOKEN) } else { req };
+        let req = if path == app::model::sync_paths::REGISTER_NODE {
+            req.bearer_auth(TOKEN)
+        } else if path.starts_with("/limiquantix") {
+            // A body naming no valid node still gets a credential, so that what it sends is what is judged.
+            let named = serde_json::to_value(body).unwrap()["node_id"].as_str().map(str::to_owned);
+            let node = named.filter(|n| app::model::NodeId::parse(n).is_ok()).unwrap_or_else(|| "unnamed".into());
+            req.bearer_auth(self.node_credential(&node).await)
+        } else {
+            req
+        };
         self.call(req).await
+    }
+
+    /// The credential of node `node_id`, registering it with the cluster token the first time.
+    pub async fn node_credential(&self, node_id: &str) -> String {
+        if let Some(c) = self.credentials.lock().unwrap().get(node_id) {
+            return c.clone();
+        }
+        let resp = reqwest::Client::new()
+            .post(format!("{}{}", self.url, app::model::sync_paths::REGISTER_NODE))
+            .bearer_auth(TOKEN)
+            .json(&serde_json::json!({ "node_id": node_id }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201, "node {node_id} registers");
+        let credential = resp.json::<serde_json::Value>().await.unwrap()["credential"].as_str().unwrap().to_owned();
+        self.credentials.lock().unwrap().insert(node_id.to_owned(), credential.clone());
+        credential
     }
 
     pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {

@@ -1,0 +1,232 @@
+//! What the vdc accepts from a node: every field of a sync call checked as strictly as the node's own API
+//! checks what a user sends it. A node is a peer, not a trusted part of the vdc: a bug or a hostile
+//! process there must not plant text that breaks a page (a multi-byte "checksum" once made the grouped
+//! library panic), a document (control characters in a path make domain XML ill-formed) or a number the
+//! database cannot hold.
+
+use super::{
+    FORBIDDEN_CHARS, HeartbeatRequest, ImageFormat, IsoMetadata, NodeRef, NotifyImageChangeRequest,
+    NotifyImageChangesRequest, StoragePool, SyncNodeImagesRequest,
+    text::{find_hidden, shown},
+};
+
+/// Longest file name, display name and OS text a node may report, in bytes.
+const MAX_NAME: usize = 255;
+const MAX_PATH: usize = 4096;
+const MAX_OS_TEXT: usize = 64;
+const MAX_POOLS: usize = 256;
+
+/// A refused field: where it is (`events[3].image.checksum`) and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field} {problem}")]
+pub struct PeerFieldError {
+    pub field: String,
+    pub problem: String,
+}
+
+fn refuse(field: impl Into<String>, problem: impl Into<String>) -> PeerFieldError {
+    PeerFieldError { field: field.into(), problem: problem.into() }
+}
+
+/// `sha256:` and 64 lower-case hex digits: the one form of a checksum on the wire.
+pub fn is_sha256_checksum(s: &str) -> bool {
+    s.strip_prefix("sha256:").is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+}
+
+fn at_most_i64(field: &str, v: u64) -> Result<(), PeerFieldError> {
+    if v > i64::MAX as u64 {
+        return Err(refuse(field, format!("is {v}, more than the largest value stored ({})", i64::MAX)));
+    }
+    Ok(())
+}
+
+/// Text shown to people: not empty, at most `max` bytes, no control, bidirectional or zero-width character.
+fn plain_text(field: &str, s: &str, max: usize) -> Result<(), PeerFieldError> {
+    if s.is_empty() {
+        return Err(refuse(field, "is empty"));
+    }
+    if s.len() > max {
+        return Err(refuse(field, format!("is {} bytes long; the limit is {max}", s.len())));
+    }
+    if let Some((_, why)) = find_hidden(s) {
+        return Err(refuse(field, format!("holds {why}: \"{}\"", shown(s))));
+    }
+    Ok(())
+}
+
+fn optional_text(field: &str, s: &Option<String>, max: usize) -> Result<(), PeerFieldError> {
+    s.as_deref().map_or(Ok(()), |s| plain_text(field, s, max))
+}
+
+impl IsoMetadata {
+    /// Checks an image as a node reported it; `at` names it in the error (`images[2]`).
+    pub fn check_from_node(&self, at: &str) -> Result<(), PeerFieldError> {
+        let f = |name: &str| format!("{at}.{name}");
+        if self.revision == 0 {
+            return Err(refuse(f("revision"), "is 0; revisions start at 1"));
+        }
+        at_most_i64(&f("revision"), self.revision)?;
+        at_most_i64(&f("size_bytes"), self.size_bytes)?;
+        for (name, t) in [("created_at", self.created_at), ("updated_at", self.updated_at)] {
+            if t < 0 {
+                return Err(refuse(f(name), format!("is {t}, before 1970")));
+            }
+        }
+        plain_text(&f("name"), &self.name, MAX_NAME)?;
+        plain_text(&f("filename"), &self.filename, MAX_NAME)?;
+        let file = &self.filename;
+        if file.contains(['/', '\\']) || file.contains(FORBIDDEN_CHARS) || file.starts_with('.') {
+            return Err(refuse(f("filename"), format!("\"{}\" is not one plain file name", shown(file))));
+        }
+        if ImageFormat::from_filename(file) != Some(self.format) {
+            return Err(refuse(f("filename"), format!("\"{}\" does not end in .{}", shown(file), self.format)));
+        }
+        plain_text(&f("path"), &self.path, MAX_PATH)?;
+        let dir = self.path.strip_suffix(file.as_str()).and_then(|d| d.strip_suffix('/'));
+        let normal = |d: &str| d.starts_with('/') && !d.split('/').any(|seg| seg == "." || seg == "..");
+        if !dir.is_some_and(normal) {
+            return Err(refuse(f("path"), format!("\"{}\" is not an absolute path ending in the file name", shown(&self.path))));
+        }
+        if let Some(c) = &self.checksum
+            && !is_sha256_checksum(c)
+        {
+            return Err(refuse(f("checksum"), format!("must be \"sha256:\" and 64 lower-case hex digits, not \"{}\"", shown(c))));
+        }
+        if let Some(family) = &self.os_family {
+            let name = family.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !name || !(1..=32).contains(&family.len()) {
+                return Err(refuse(f("os_family"), format!("\"{}\" is not a family name (1 to 32 of a-z, 0-9, '-')", shown(family))));
+            }
+        }
+        optional_text(&f("os_distribution"), &self.os_distribution, MAX_OS_TEXT)?;
+        optional_text(&f("os_version"), &self.os_version, MAX_OS_TEXT)?;
+        Ok(())
+    }
+}
+
+impl NodeRef {
+    /// The node's own fields (its id and URL are parsed on the way in).
+    pub fn check(&self) -> Result<(), PeerFieldError> {
+        optional_text("node_name", &self.node_name, 128)
+    }
+}
+
+impl StoragePool {
+    fn check_from_node(&self, at: &str) -> Result<(), PeerFieldError> {
+        plain_text(&format!("{at}.name"), &self.name, 128)?;
+        plain_text(&format!("{at}.path"), &self.path, MAX_PATH)?;
+        for (name, v) in [("capacity_bytes", self.capacity_bytes), ("free_bytes", self.free_bytes), ("image_count", self.image_count)] {
+            at_most_i64(&format!("{at}.{name}"), v)?;
+        }
+        Ok(())
+    }
+}
+
+impl NotifyImageChangeRequest {
+    pub fn check(&self) -> Result<(), PeerFieldError> {
+        self.node.check()?;
+        self.image.check_from_node("image")
+    }
+}
+
+impl NotifyImageChangesRequest {
+    pub fn check(&self) -> Result<(), PeerFieldError> {
+        self.node.check()?;
+        self.events.iter().enumerate().try_for_each(|(i, e)| e.image.check_from_node(&format!("events[{i}].image")))
+    }
+}
+
+impl SyncNodeImagesRequest {
+    pub fn check(&self) -> Result<(), PeerFieldError> {
+        self.node.check()?;
+        at_most_i64("as_of_revision", self.as_of_revision)?;
+        self.images.iter().enumerate().try_for_each(|(i, m)| m.check_from_node(&format!("images[{i}]")))
+    }
+}
+
+impl HeartbeatRequest {
+    pub fn check(&self) -> Result<(), PeerFieldError> {
+        self.node.check()?;
+        at_most_i64("pending", self.pending)?;
+        if self.pools.len() > MAX_POOLS {
+            return Err(refuse("pools", format!("lists {} pools; the limit is {MAX_POOLS}", self.pools.len())));
+        }
+        self.pools.iter().enumerate().try_for_each(|(i, p)| p.check_from_node(&format!("pools[{i}]")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::FolderPath;
+
+    fn image() -> IsoMetadata {
+        IsoMetadata {
+            id: uuid::Uuid::nil(),
+            name: "debian-12".into(),
+            filename: "debian-12.iso".into(),
+            folder_path: FolderPath::parse("/linux").unwrap(),
+            size_bytes: 1 << 30,
+            format: ImageFormat::Iso,
+            storage_pool_id: Some("local".parse().unwrap()),
+            path: "/srv/pool/iso/debian-12.iso".into(),
+            checksum: Some(format!("sha256:{}", "ab".repeat(32))),
+            os_family: Some("linux".into()),
+            os_distribution: Some("Debian".into()),
+            os_version: Some("12".into()),
+            created_at: 1_700_000_000,
+            updated_at: 1_700_000_000,
+            revision: 7,
+            node_id: None,
+        }
+    }
+
+    #[test]
+    fn a_well_formed_image_passes() {
+        image().check_from_node("image").unwrap();
+        let unhashed = IsoMetadata { checksum: None, os_family: None, ..image() };
+        unhashed.check_from_node("image").unwrap();
+    }
+
+    #[test]
+    fn each_hostile_field_is_refused_by_name() {
+        let cases: Vec<(&str, IsoMetadata)> = vec![
+            ("checksum", IsoMetadata { checksum: Some("sha256:é".into()), ..image() }),
+            ("checksum", IsoMetadata { checksum: Some(format!("sha256:{}", "AB".repeat(32))), ..image() }),
+            ("checksum", IsoMetadata { checksum: Some(format!("md5:{}", "ab".repeat(32))), ..image() }),
+            ("revision", IsoMetadata { revision: u64::MAX, ..image() }),
+            ("revision", IsoMetadata { revision: 0, ..image() }),
+            ("size_bytes", IsoMetadata { size_bytes: i64::MAX as u64 + 1, ..image() }),
+            ("created_at", IsoMetadata { created_at: -1, ..image() }),
+            ("name", IsoMetadata { name: "a\u{202E}b".into(), ..image() }),
+            ("name", IsoMetadata { name: String::new(), ..image() }),
+            ("filename", IsoMetadata { filename: "../x.iso".into(), path: "/srv/../x.iso".into(), ..image() }),
+            ("filename", IsoMetadata { filename: "debian-12.img".into(), path: "/srv/pool/iso/debian-12.img".into(), ..image() }),
+            ("path", IsoMetadata { path: "/srv/pool/iso/\u{1}\u{1b}\u{7}/debian-12.iso".into(), ..image() }),
+            ("path", IsoMetadata { path: "relative/debian-12.iso".into(), ..image() }),
+            ("path", IsoMetadata { path: "/srv/pool/iso/other.iso".into(), ..image() }),
+            ("path", IsoMetadata { path: "/srv/../etc/debian-12.iso".into(), ..image() }),
+            ("os_family", IsoMetadata { os_family: Some("Linux<script>".into()), ..image() }),
+            ("os_version", IsoMetadata { os_version: Some("1\n2".into()), ..image() }),
+            ("os_distribution", IsoMetadata { os_distribution: Some("x".repeat(65)), ..image() }),
+        ];
+        for (field, m) in cases {
+            let e = m.check_from_node("images[4]").unwrap_err();
+            assert_eq!(e.field, format!("images[4].{field}"), "{e}");
+        }
+    }
+
+    #[test]
+    fn requests_name_the_event_and_check_their_node() {
+        let bad = IsoMetadata { checksum: Some("sha256:x".into()), ..image() };
+        let node = NodeRef { node_id: "hv1".parse().unwrap(), node_name: None, node_api_url: None };
+        let ev = |image| crate::model::ImageChange { image, event_type: crate::model::ImageEventType::Created, timestamp: 0 };
+        let req = NotifyImageChangesRequest { node: node.clone(), events: vec![ev(image()), ev(bad)] };
+        assert_eq!(req.check().unwrap_err().field, "events[1].image.checksum");
+        let named = NodeRef { node_name: Some("hv\u{1b}[2J".into()), ..node.clone() };
+        let req = HeartbeatRequest { node: named, pending: 0, pools: vec![] };
+        assert_eq!(req.check().unwrap_err().field, "node_name");
+        let req = SyncNodeImagesRequest { node, as_of_revision: u64::MAX, images: vec![], timestamp: 0 };
+        assert_eq!(req.check().unwrap_err().field, "as_of_revision");
+    }
+}
