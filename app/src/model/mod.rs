@@ -25,13 +25,13 @@ pub use listing::{
     CreateFolderRequest, FolderCount, FolderListing, ImageList, ImageQuery, MoveImageRequest, RenameFolderRequest,
     SortKey, SortOrder,
 };
-pub use peer_check::{PeerFieldError, is_sha256_checksum};
 pub use nodes::{Health, NodeInfo, NodeList, NodeSyncState, NodeSyncStatus};
+pub use peer_check::{PeerFieldError, is_sha256_checksum};
 pub use pool::{PoolList, StoragePool};
 pub use sync::{
-    HeartbeatRequest, HeartbeatResponse, ImageChange, ImageEventType, IsoPin, NodeRef, NodeRegistered, PinRequest, NotifyImageChangeRequest,
-    NotifyImageChangeResponse, NotifyImageChangesRequest, SyncNodeImagesRequest, SyncNodeImagesResponse, is_http_url,
-    paths as sync_paths,
+    HeartbeatRequest, HeartbeatResponse, ImageChange, ImageEventType, IsoPin, NodeRef, NodeRegistered,
+    NotifyImageChangeRequest, NotifyImageChangeResponse, NotifyImageChangesRequest, PinRequest, SyncNodeImagesRequest,
+    SyncNodeImagesResponse, is_http_url, paths as sync_paths,
 };
 pub use vm::{CreateVmRequest, VmDefinition, VmList, limits as vm_limits};
 

@@ -30,7 +30,8 @@ fn refuse(field: impl Into<String>, problem: impl Into<String>) -> PeerFieldErro
 
 /// `sha256:` and 64 lower-case hex digits: the one form of a checksum on the wire.
 pub fn is_sha256_checksum(s: &str) -> bool {
-    s.strip_prefix("sha256:").is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+    s.strip_prefix("sha256:")
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
 }
 
 fn at_most_i64(field: &str, v: u64) -> Result<(), PeerFieldError> {
@@ -85,17 +86,26 @@ impl IsoMetadata {
         let dir = self.path.strip_suffix(file.as_str()).and_then(|d| d.strip_suffix('/'));
         let normal = |d: &str| d.starts_with('/') && !d.split('/').any(|seg| seg == "." || seg == "..");
         if !dir.is_some_and(normal) {
-            return Err(refuse(f("path"), format!("\"{}\" is not an absolute path ending in the file name", shown(&self.path))));
+            return Err(refuse(
+                f("path"),
+                format!("\"{}\" is not an absolute path ending in the file name", shown(&self.path)),
+            ));
         }
         if let Some(c) = &self.checksum
             && !is_sha256_checksum(c)
         {
-            return Err(refuse(f("checksum"), format!("must be \"sha256:\" and 64 lower-case hex digits, not \"{}\"", shown(c))));
+            return Err(refuse(
+                f("checksum"),
+                format!("must be \"sha256:\" and 64 lower-case hex digits, not \"{}\"", shown(c)),
+            ));
         }
         if let Some(family) = &self.os_family {
             let name = family.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
             if !name || !(1..=32).contains(&family.len()) {
-                return Err(refuse(f("os_family"), format!("\"{}\" is not a family name (1 to 32 of a-z, 0-9, '-')", shown(family))));
+                return Err(refuse(
+                    f("os_family"),
+                    format!("\"{}\" is not a family name (1 to 32 of a-z, 0-9, '-')", shown(family)),
+                ));
             }
         }
         optional_text(&f("os_distribution"), &self.os_distribution, MAX_OS_TEXT)?;
@@ -115,7 +125,11 @@ impl StoragePool {
     fn check_from_node(&self, at: &str) -> Result<(), PeerFieldError> {
         plain_text(&format!("{at}.name"), &self.name, 128)?;
         plain_text(&format!("{at}.path"), &self.path, MAX_PATH)?;
-        for (name, v) in [("capacity_bytes", self.capacity_bytes), ("free_bytes", self.free_bytes), ("image_count", self.image_count)] {
+        for (name, v) in [
+            ("capacity_bytes", self.capacity_bytes),
+            ("free_bytes", self.free_bytes),
+            ("image_count", self.image_count),
+        ] {
             at_most_i64(&format!("{at}.{name}"), v)?;
         }
         Ok(())
@@ -201,7 +215,10 @@ mod tests {
             ("name", IsoMetadata { name: "a\u{202E}b".into(), ..image() }),
             ("name", IsoMetadata { name: String::new(), ..image() }),
             ("filename", IsoMetadata { filename: "../x.iso".into(), path: "/srv/../x.iso".into(), ..image() }),
-            ("filename", IsoMetadata { filename: "debian-12.img".into(), path: "/srv/pool/iso/debian-12.img".into(), ..image() }),
+            (
+                "filename",
+                IsoMetadata { filename: "debian-12.img".into(), path: "/srv/pool/iso/debian-12.img".into(), ..image() },
+            ),
             ("path", IsoMetadata { path: "/srv/pool/iso/\u{1}\u{1b}\u{7}/debian-12.iso".into(), ..image() }),
             ("path", IsoMetadata { path: "relative/debian-12.iso".into(), ..image() }),
             ("path", IsoMetadata { path: "/srv/pool/iso/other.iso".into(), ..image() }),
@@ -220,7 +237,11 @@ mod tests {
     fn requests_name_the_event_and_check_their_node() {
         let bad = IsoMetadata { checksum: Some("sha256:x".into()), ..image() };
         let node = NodeRef { node_id: "hv1".parse().unwrap(), node_name: None, node_api_url: None };
-        let ev = |image| crate::model::ImageChange { image, event_type: crate::model::ImageEventType::Created, timestamp: 0 };
+        let ev = |image| crate::model::ImageChange {
+            image,
+            event_type: crate::model::ImageEventType::Created,
+            timestamp: 0,
+        };
         let req = NotifyImageChangesRequest { node: node.clone(), events: vec![ev(image()), ev(bad)] };
         assert_eq!(req.check().unwrap_err().field, "events[1].image.checksum");
         let named = NodeRef { node_name: Some("hv\u{1b}[2J".into()), ..node.clone() };

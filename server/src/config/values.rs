@@ -130,11 +130,10 @@ fn parse_duration_at_least(s: &str, min: Duration) -> Result<Duration, String> {
         "h" => (3_600_000, "h"),
         other => return Err(format!("unknown duration unit {other:?} in {s:?} (use ms, s, m or h)")),
     };
-    let d = n
-        .checked_mul(per_unit_ms)
-        .map(Duration::from_millis)
-        .filter(|d| *d <= MAX_DURATION)
-        .ok_or_else(|| format!("{s:?} is too long a duration (at most {} days)", MAX_DURATION.as_secs() / 86_400))?;
+    let d =
+        n.checked_mul(per_unit_ms).map(Duration::from_millis).filter(|d| *d <= MAX_DURATION).ok_or_else(|| {
+            format!("{s:?} is too long a duration (at most {} days)", MAX_DURATION.as_secs() / 86_400)
+        })?;
     if d < min {
         return Err(format!("{n}{unit} is too short: the shortest allowed is {min:?}"));
     }

@@ -80,7 +80,8 @@ pub fn write_or_warn(path: &Path, tag: &FileTag) {
     let Err(e) = write(path, tag) else { return };
     let dir = path.parent().unwrap_or(path).to_owned();
     let unsupported = e.raw_os_error() == Some(libc::ENOTSUP);
-    let first = UNTAGGABLE.lock().map(|mut seen| seen.get_or_insert_with(HashSet::new).insert(dir.clone())).unwrap_or(false);
+    let first =
+        UNTAGGABLE.lock().map(|mut seen| seen.get_or_insert_with(HashSet::new).insert(dir.clone())).unwrap_or(false);
     if !first {
         return;
     }

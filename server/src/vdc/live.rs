@@ -87,12 +87,7 @@ impl Drop for Slot {
 
 impl Live {
     pub fn new(limits: LiveLimits) -> Self {
-        Self {
-            events: broadcast::channel(64).0,
-            closing: CancellationToken::new(),
-            limits,
-            open: Default::default(),
-        }
+        Self { events: broadcast::channel(64).0, closing: CancellationToken::new(), limits, open: Default::default() }
     }
 
     /// Tells every open page that the catalogue changed.

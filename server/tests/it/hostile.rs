@@ -24,6 +24,7 @@ on_both_backends!(
     live_update_streams_are_capped,
     an_image_id_belongs_to_the_first_node_that_reports_it,
     a_node_speaks_only_for_itself,
+    a_current_inventory_is_applied_whole,
 );
 
 /// A node's heartbeat cannot plant a `javascript:` URL that the library would render as a link.
@@ -126,7 +127,8 @@ async fn idle_heartbeats_are_not_catalogue_changes(db: &TestDb) {
 
 /// Each stream holds a connection: a replica holds a bounded number of them, and one address fewer.
 async fn live_update_streams_are_capped(db: &TestDb) {
-    let vdc = TestVdc::spawn_with(db, |c| c.live = server::config::LiveLimits { max_clients: 5, max_per_address: 3 }).await;
+    let vdc =
+        TestVdc::spawn_with(db, |c| c.live = server::config::LiveLimits { max_clients: 5, max_per_address: 3 }).await;
     let token = crate::support::admin_token(&vdc.url).await;
     let open = |from: [u8; 4]| {
         let client = crate::support::test_client().local_address(std::net::IpAddr::from(from)).build().unwrap();
@@ -139,17 +141,19 @@ async fn live_update_streams_are_capped(db: &TestDb) {
         assert_eq!(resp.status(), 200);
         held.push(resp);
     }
-    let resp = open([127, 0, 0, 1]).await;
-    let status = resp.status().as_u16();
-    assert_error(status, &resp.json().await.unwrap(), 429, "too_many_streams");
+    let refused = |resp: reqwest::Response, want: u16| async move {
+        // Checked before the body is read: an admitted stream would never end.
+        let status = resp.status().as_u16();
+        assert_eq!(status, want, "a stream beyond the limit is refused");
+        assert_error(status, &resp.json().await.unwrap(), want, "too_many_streams");
+    };
+    refused(open([127, 0, 0, 1]).await, 429).await;
     for _ in 0..2 {
         let resp = open([127, 0, 0, 2]).await;
         assert_eq!(resp.status(), 200);
         held.push(resp);
     }
-    let resp = open([127, 0, 0, 3]).await;
-    let status = resp.status().as_u16();
-    assert_error(status, &resp.json().await.unwrap(), 503, "too_many_streams");
+    refused(open([127, 0, 0, 3]).await, 503).await;
     // A closed page gives its place back.
     held.truncate(2);
     // A stream learns its page is gone at its next write (a tick at the latest).
@@ -266,11 +270,14 @@ async fn names_are_one_name_whatever_their_normalisation() {
     assert_eq!(first.filename, "caf\u{e9}.iso");
     let (s, b) = node.upload("", "cafe\u{301}.iso", b"two".to_vec()).await;
     assert_error(s, &b, 409, "name_taken");
+    // A name sent in NFD is kept in NFC.
+    let nfd = node.upload_ok("", "e\u{301}clair.iso", b"three".to_vec()).await;
+    assert_eq!(nfd.filename, "\u{e9}clair.iso");
     for hidden in ["evil\u{202e}osi.exe.iso", "zero\u{200b}width.iso", "bom\u{feff}.iso"] {
         let (s, b) = node.upload("", hidden, b"x".to_vec()).await;
         assert_error(s, &b, 400, "invalid_filename");
     }
-    assert_eq!(node.files("local"), ["caf\u{e9}.iso"]);
+    assert_eq!(node.files("local"), ["caf\u{e9}.iso", "\u{e9}clair.iso"]);
     // A file put in the pool by other means under the other spelling is not a second image.
     std::fs::write(node.iso_dir("local").join("cafe\u{301}.iso"), b"three").unwrap();
     std::fs::write(node.iso_dir("local").join("barrier.iso"), b"later").unwrap();
@@ -279,18 +286,24 @@ async fn names_are_one_name_whatever_their_normalisation() {
     })
     .await;
     let names: Vec<String> = node.list("").await.images.into_iter().map(|i| i.filename).collect();
-    assert_eq!(names, ["barrier.iso", "caf\u{e9}.iso"]);
+    assert_eq!(names, ["barrier.iso", "caf\u{e9}.iso", "\u{e9}clair.iso"]);
 }
 
 /// A symbolic link planted in a pool was registered with the size and checksum of its target
 /// (`/etc/passwd`) and offered to VMs. Links are never followed: not by the watcher, nor at start.
 #[tokio::test]
 async fn symbolic_links_in_a_pool_are_never_followed() {
-    let node = TestNode::spawn(&[pool("local")]).await;
+    let root = tempfile::tempdir().unwrap();
+    let mut config = node_config(&root, &[pool("local")]);
+    config.watch_settle = Duration::from_millis(50);
+    let node = TestNode::spawn_with(root, config).await;
     let iso = node.iso_dir("local");
     std::os::unix::fs::symlink("/etc/passwd", iso.join("x.iso")).unwrap();
     std::os::unix::fs::symlink("/nonexistent", iso.join("dangling.iso")).unwrap();
-    // Files written after the links: once they are registered, the links were looked at.
+    // A link is never closed after writing, so the watcher would take it up only after two looks, each
+    // after the time a file nobody closed must wait (20 × the settling time): wait that out, then use a
+    // later file as a barrier.
+    tokio::time::sleep(node.config.watch_settle * 50).await;
     std::fs::write(iso.join("real.iso"), b"a real image").unwrap();
     eventually(Duration::from_secs(10), "the real file is registered and hashed", || async {
         node.list("").await.images.iter().any(|i| i.filename == "real.iso" && i.checksum.is_some())
@@ -308,7 +321,11 @@ async fn symbolic_links_in_a_pool_are_never_followed() {
         node.list("").await.images.iter().any(|i| i.filename == "later.iso")
     })
     .await;
-    assert_eq!(names(node.list("").await.images), ["later.iso", "real.iso"], "start-up reconciliation ignores links too");
+    assert_eq!(
+        names(node.list("").await.images),
+        ["later.iso", "real.iso"],
+        "start-up reconciliation ignores links too"
+    );
     assert!(iso.join("x.iso").symlink_metadata().unwrap().file_type().is_symlink(), "the link is left alone");
 }
 
@@ -343,7 +360,8 @@ async fn concurrent_uploads_cannot_overshoot_a_quota() {
     let mut both = [c, d];
     both.sort();
     assert!(matches!(both, [0, 201] | [201, 507]), "exactly one fits: {both:?}");
-    let used: u64 = std::fs::read_dir(node.iso_dir("small")).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
+    let used: u64 =
+        std::fs::read_dir(node.iso_dir("small")).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
     assert!(used <= 30 << 20, "{used} bytes in a 30 MiB quota");
     assert_eq!(node.list("").await.images.len(), 2);
 }
@@ -393,7 +411,8 @@ fn inventory(images: Vec<IsoMetadata>) -> BTreeMap<Uuid, (String, String)> {
 
 /// A node whose database was restored from an old backup lost images for good: the vdc kept stale ids,
 /// new uploads never reached it, and the counts lied. The node brings its rows up to its files' tags
-/// (ids and folders survive), its revisions above what the vdc saw, and the vdc converges to it.
+/// (ids and folders survive), restamps what the tags cannot tell above what the vdc saw, and the vdc
+/// converges to it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_restored_from_an_old_backup_converges_and_keeps_its_images() {
     let db = TestDb::sqlite();
@@ -405,46 +424,74 @@ async fn a_node_restored_from_an_old_backup_converges_and_keeps_its_images() {
     config.sync_interval = Duration::from_secs(2);
     let backup = tempfile::tempdir().unwrap();
     let db_dir = config.data_dir.clone();
-
-    let node = TestNode::spawn_with(root, config).await;
-    let (root, config) = node.stop().await;
-    copy_database(&db_dir, backup.path());
-
-    let node = TestNode::spawn_with(root, config).await;
-    let mut uploaded = Vec::new();
-    for k in 0..3 {
-        uploaded.push(node.upload_ok("folder=/linux", &format!("after-{k}.iso"), pattern(k, 4096)).await);
-    }
-    let moved = uploaded[0].id;
-    for k in 0..30 {
-        let (s, b) = node.post_json(&format!("/api/v1/images/{moved}/move"), json!({ "folder_path": format!("/m/{k}") })).await;
-        assert_eq!(s, 200, "{b}");
-    }
     async fn synced(node: &TestNode, vdc: &TestVdc) -> bool {
         inventory(vdc.list("limit=100").await.images) == inventory(node.list("limit=100").await.images)
     }
+    async fn move_to(node: &TestNode, id: Uuid, folder: String) {
+        let (s, b) = node.post_json(&format!("/api/v1/images/{id}/move"), json!({ "folder_path": folder })).await;
+        assert_eq!(s, 200, "{b}");
+    }
+
+    // Two images exist when the backup is taken; one will keep its file's tag, one will lose it (as on a
+    // filesystem without extended attributes).
+    let node = TestNode::spawn_with(root, config).await;
+    let tagged = node.upload_ok("folder=/linux", "tagged.iso", pattern(1, 4096)).await;
+    let untagged = node.upload_ok("folder=/linux", "untagged.iso", pattern(2, 4096)).await;
+    eventually(Duration::from_secs(20), "the vdc has the first images", || synced(&node, &vdc)).await;
+    let (root, config) = node.stop().await;
+    copy_database(&db_dir, backup.path());
+
+    // After the backup: both move 30 times, three more arrive.
+    let node = TestNode::spawn_with(root, config).await;
+    for k in 0..30 {
+        move_to(&node, tagged.id, format!("/m/{k}")).await;
+        move_to(&node, untagged.id, format!("/u/{k}")).await;
+    }
+    let mut after = Vec::new();
+    for k in 0..3 {
+        after.push(node.upload_ok("folder=/linux", &format!("after-{k}.iso"), pattern(10 + k, 4096)).await);
+    }
     eventually(Duration::from_secs(20), "the vdc has the node's images", || synced(&node, &vdc)).await;
-    let before_restore = inventory(node.list("limit=100").await.images);
 
     let (root, config) = node.stop().await;
     copy_database(backup.path(), &db_dir);
+    let untagged_file = root.path().join("pools/local/iso/untagged.iso");
+    rustix::fs::removexattr(&untagged_file, server::node::file_tags::ATTR).expect("the test's filesystem keeps tags");
     let node = TestNode::spawn_with(root, config).await;
     for k in 0..3 {
-        node.upload_ok("folder=/linux", &format!("later-{k}.iso"), pattern(10 + k, 4096)).await;
+        node.upload_ok("folder=/linux", &format!("later-{k}.iso"), pattern(20 + k, 4096)).await;
     }
     eventually(Duration::from_secs(30), "the vdc converges to the restored node", || synced(&node, &vdc)).await;
     let now = inventory(node.list("limit=100").await.images);
-    for (id, what) in &before_restore {
-        assert_eq!(now.get(id), Some(what), "the image kept its id and folder through the restore");
+    assert_eq!(now.len(), 8, "{now:?}");
+    assert_eq!(now[&tagged.id].1, "/m/29", "the tag kept the moves the database forgot");
+    assert_eq!(now[&untagged.id].1, "/linux", "without a tag, the backup's folder is the truth, and the vdc follows");
+    for image in &after {
+        assert_eq!(now.get(&image.id).map(|(_, f)| f.as_str()), Some("/linux"), "{} kept its id", image.filename);
     }
-    assert_eq!(now[&moved].1, "/m/29");
-    assert_eq!(now.len(), 6);
     let (s, b) = node.get("/api/v1/sync/status").await;
     assert_eq!((s, b["pending"].as_u64()), (200, Some(0)), "{b}");
     // The vdc forwards to the node what it shows: the ids are the node's.
-    let (s, b) = vdc.post(&format!("/api/v1/images/{moved}/move"), &json!({ "folder_path": "/back" })).await;
+    let (s, b) = vdc.post(&format!("/api/v1/images/{}/move", after[0].id), &json!({ "folder_path": "/back" })).await;
     assert_eq!(s, 200, "{b}");
     node.stop().await;
+}
+
+/// A current inventory (at or above the last one applied) is the node's whole truth: what it lists is
+/// applied even below the floor. (The floor rule of events once dropped every image a restored node
+/// re-registered, for ever, while the answer counted them as added.)
+async fn a_current_inventory_is_applied_whole(db: &TestDb) {
+    let vdc = TestVdc::spawn(db).await;
+    let hv1 = node_ref("hv1");
+    vdc.full_sync(&hv1, 80, vec![]).await;
+    let low = image(Uuid::new_v4(), "low.iso", "/linux", 50);
+    let counts = vdc.full_sync(&hv1, 100, vec![low.clone()]).await;
+    assert_eq!(counts["added"], 1, "{counts}");
+    assert_eq!(vdc.list("").await.images.len(), 1);
+    // A late inventory (below the floor) still cannot bring back what a newer one removed.
+    let old = image(Uuid::new_v4(), "old.iso", "/linux", 60);
+    let counts = vdc.full_sync(&hv1, 90, vec![low, old]).await;
+    assert_eq!((counts["added"].as_u64(), vdc.list("").await.images.len()), (Some(0), 1), "{counts}");
 }
 
 /// `--sync-interval 0` sent thousands of inventories a second: durations below a second are refused

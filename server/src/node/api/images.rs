@@ -53,9 +53,8 @@ pub async fn pin(
     PathId(id): PathId,
     Json(body): Json<PinRequest>,
 ) -> Result<StatusCode, ApiError> {
-    app::model::text::find_hidden(&body.vm_name).map_or(Ok(()), |(_, why)| {
-        Err(ApiError::bad_request("invalid_body", format!("The VM name holds {why}.")))
-    })?;
+    app::model::text::find_hidden(&body.vm_name)
+        .map_or(Ok(()), |(_, why)| Err(ApiError::bad_request("invalid_body", format!("The VM name holds {why}."))))?;
     let _serial = s.pin_lock.lock().await;
     s.store.pin(id, body.vm_id, &body.vm_name).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -69,7 +68,12 @@ pub async fn unpin(
     axum::extract::Path((id, vm_id)): axum::extract::Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let parse = |v: &str| {
-        Uuid::parse_str(v).map_err(|_| ApiError::bad_request("invalid_id", format!("\"{}\" is not a valid id (a UUID).", app::model::text::shown(v))))
+        Uuid::parse_str(v).map_err(|_| {
+            ApiError::bad_request(
+                "invalid_id",
+                format!("\"{}\" is not a valid id (a UUID).", app::model::text::shown(v)),
+            )
+        })
     };
     s.store.unpin(parse(&id)?, parse(&vm_id)?).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -50,7 +50,9 @@ pub enum IngestError {
     DiskFull { pool: String },
     #[error("The file's SHA-256 is {actual}, not the expected {expected}; nothing was kept.")]
     ChecksumMismatch { expected: String, actual: String },
-    #[error("The upload ended before the file was complete (the connection closed, or sent nothing for too long); nothing was kept.")]
+    #[error(
+        "The upload ended before the file was complete (the connection closed, or sent nothing for too long); nothing was kept."
+    )]
     Incomplete,
     #[error("The request holds no file.")]
     NoFile,

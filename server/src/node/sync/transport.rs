@@ -80,7 +80,10 @@ impl HttpTransport {
         let token = self.token.as_ref().map(ClusterToken::expose);
         let registered: NodeRegistered = self.post(sync_paths::REGISTER_NODE, node, token).await?;
         crate::auth::secret::write_private_file(&self.credential.file, &registered.credential).map_err(|e| {
-            TransportError::Unreachable(format!("cannot keep the node credential in {}: {e}", self.credential.file.display()))
+            TransportError::Unreachable(format!(
+                "cannot keep the node credential in {}: {e}",
+                self.credential.file.display()
+            ))
         })?;
         tracing::info!(file = %self.credential.file.display(), "registered with the vdc; credential kept");
         *current = Some(registered.credential.clone());

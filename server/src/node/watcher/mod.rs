@@ -26,11 +26,11 @@ use uuid::Uuid;
 use hasher::{HashJob, Hasher};
 
 use super::{
+    file_tags::{self, FileTag},
     ingest::{Reservations, mtime_ns},
     names::ImageFileName,
     os_guess,
     pools::{Pool, Pools, STAGING_PREFIX},
-    file_tags::{self, FileTag},
     store::{FileRow, NewImage, NodeStore, StoreError},
 };
 
@@ -475,7 +475,14 @@ impl WatcherActor {
     /// A file whose tag is newer than its row: the database went back in time. The same image is brought
     /// up to its tag; a file that now holds another image (deleted and uploaded again since) replaces the
     /// row's.
-    async fn adopt(&self, row: &FileRow, tag: &FileTag, path: &Path, size: u64, mtime: Option<i64>) -> Result<(), StoreError> {
+    async fn adopt(
+        &self,
+        row: &FileRow,
+        tag: &FileTag,
+        path: &Path,
+        size: u64,
+        mtime: Option<i64>,
+    ) -> Result<(), StoreError> {
         let id = row.uuid()?;
         if tag.id == id {
             tracing::info!(%id, path = %path.display(), "the database is older than this file's tag: brought up to it");

@@ -24,7 +24,8 @@ pub async fn reset_credential(
     State(s): State<VdcState>,
     axum::extract::Path(node_id): axum::extract::Path<String>,
 ) -> Result<http::StatusCode, ApiError> {
-    let node_id = app::model::NodeId::parse(&node_id).map_err(|e| ApiError::bad_request("invalid_id", e.to_string()))?;
+    let node_id =
+        app::model::NodeId::parse(&node_id).map_err(|e| ApiError::bad_request("invalid_id", e.to_string()))?;
     if !s.auth.store.reset_node_credential(node_id.as_str()).await.map_err(ApiError::internal)? {
         return Err(ApiError::not_found("node_not_found", format!("Node {node_id} has no credential to reset.")));
     }

@@ -104,10 +104,9 @@ pub async fn create(
     // and this creation cannot both succeed. A node that cannot be reached means no definition.
     let node = s.catalogue.node(node_id.as_str()).await?;
     s.nodes.pin(&node, iso.id, vm_id, &req.name).await.map_err(|e| match e {
-        ForwardError::Refused { status: 404, .. } => ApiError::conflict(
-            "iso_missing",
-            format!("{} is no longer on {node_id}; pick another ISO.", iso.filename),
-        ),
+        ForwardError::Refused { status: 404, .. } => {
+            ApiError::conflict("iso_missing", format!("{} is no longer on {node_id}; pick another ISO.", iso.filename))
+        }
         e => e.into(),
     })?;
     if let Err(e) = s.catalogue.create_vm(&record).await {
@@ -166,6 +165,7 @@ pub async fn domain_xml(State(s): State<VdcState>, PathId(id): PathId) -> Result
         .map(|p| p.path)
         .unwrap_or_else(|| format!("/var/lib/quantix/{}", def.disk_pool_id));
     let disk = format!("{pool_path}/vms/{}.qcow2", def.name);
-    let xml = domain_xml::render(&def, &iso.path, &disk).map_err(|e| ApiError::conflict("not_representable", e.to_string()))?;
+    let xml = domain_xml::render(&def, &iso.path, &disk)
+        .map_err(|e| ApiError::conflict("not_representable", e.to_string()))?;
     Ok(([(http::header::CONTENT_TYPE, "application/xml; charset=utf-8")], xml))
 }

@@ -283,7 +283,9 @@ impl Catalogue {
         // the floor rule of events applies. (Applying it to a current inventory once dropped every image
         // a restored node re-registered below the floor, for ever.)
         let inventory = match floor {
-            Some(floor) if as_of < floor => self.drop_below_floor(&mut tx, &node_id, Some(floor), inventory.to_vec()).await?,
+            Some(floor) if as_of < floor => {
+                self.drop_below_floor(&mut tx, &node_id, Some(floor), inventory.to_vec()).await?
+            }
             _ => inventory.to_vec(),
         };
         let inventory = drop_foreign_ids(&mut tx, &node_id, inventory).await?;

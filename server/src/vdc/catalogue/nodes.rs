@@ -225,7 +225,14 @@ impl Catalogue {
                 .iter()
                 .map(|p| {
                     let n = |v: u64| v as i64;
-                    (p.id.to_string(), p.name.clone(), p.path.clone(), n(p.capacity_bytes), n(p.free_bytes), n(p.image_count))
+                    (
+                        p.id.to_string(),
+                        p.name.clone(),
+                        p.path.clone(),
+                        n(p.capacity_bytes),
+                        n(p.free_bytes),
+                        n(p.image_count),
+                    )
                 })
                 .collect();
             reported.sort();
