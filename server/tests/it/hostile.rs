@@ -461,7 +461,10 @@ async fn a_node_restored_from_an_old_backup_converges_and_keeps_its_images() {
     for k in 0..3 {
         node.upload_ok("folder=/linux", &format!("later-{k}.iso"), pattern(20 + k, 4096)).await;
     }
-    eventually(Duration::from_secs(30), "the vdc converges to the restored node", || synced(&node, &vdc)).await;
+    eventually(Duration::from_secs(30), "the restored node has every image, and the vdc too", || async {
+        node.list("limit=100").await.images.len() == 8 && synced(&node, &vdc).await
+    })
+    .await;
     let now = inventory(node.list("limit=100").await.images);
     assert_eq!(now.len(), 8, "{now:?}");
     assert_eq!(now[&tagged.id].1, "/m/29", "the tag kept the moves the database forgot");

@@ -130,15 +130,16 @@ impl Ingest {
         if tokio::fs::symlink_metadata(pool.path_of(&name)).await.is_ok() {
             return Err(taken());
         }
+        let mut staging = StagingFile::create(&pool.iso_dir, Some(0)).await?;
         // An upload of unknown size claims its room as its bytes arrive (see `write`).
         let needed = declared_size.unwrap_or(0);
         let claim = blocking({
-            let pool = pool.clone();
-            move || pool.claim(needed)
+            let (pool, file) = (pool.clone(), staging.path().to_owned());
+            move || pool.claim(needed, &file)
         })
         .await?
         .map_err(|no| IngestError::NoSpace { pool: pool.id.to_string(), needed, free: no.available })?;
-        let staging = StagingFile::create(&pool.iso_dir, Some(claim.claimed())).await?;
+        staging.set_limit(claim.claimed());
         Ok(IngestSession { pool, name, target, staging, claim, _reservation: reservation, store: self.store.clone() })
     }
 }
@@ -170,7 +171,7 @@ impl IngestSession {
     }
 
     pub async fn write(&mut self, chunk: Bytes) -> Result<(), IngestError> {
-        let (len, need) = (chunk.len() as u64, self.staging.len() + chunk.len() as u64);
+        let need = self.staging.len() + chunk.len() as u64;
         let claimed = self.claim.claimed();
         if need > claimed {
             let claim = self.claim.clone();
@@ -180,9 +181,7 @@ impl IngestSession {
             }
             self.staging.set_limit(self.claim.claimed());
         }
-        self.staging.write(chunk).await.map_err(|e| self.storage_error(e))?;
-        self.claim.wrote(len);
-        Ok(())
+        self.staging.write(chunk).await.map_err(|e| self.storage_error(e))
     }
 
     /// Makes the bytes durable, verifies them, moves the file into place and records it.

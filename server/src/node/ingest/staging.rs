@@ -97,6 +97,11 @@ impl StagingFile {
         })
     }
 
+    /// Where the bytes go.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Bytes written so far.
     pub fn len(&self) -> u64 {
         self.len

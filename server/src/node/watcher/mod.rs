@@ -455,7 +455,7 @@ impl WatcherActor {
             }
         }
         for path in on_disk.into_values() {
-            if self.quiet_for_long(&path) {
+            if self.complete_at_start(&path) {
                 if let Some(pool) = self.pool_of(&path) {
                     self.register(&pool, &path).await?;
                 }
@@ -466,9 +466,17 @@ impl WatcherActor {
         Ok(())
     }
 
-    /// Whether the file at `path` has not been modified for the time a file nobody closed must wait.
-    fn quiet_for_long(&self, path: &Path) -> bool {
-        let age = std::fs::symlink_metadata(path).and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+    /// Whether a file found at start is complete: it carries a tag that still describes it (the node
+    /// wrote the tag when the file was whole; the database has lost its row), or it has not been modified
+    /// for the time a file nobody closed must wait. Such files are registered before the first inventory.
+    fn complete_at_start(&self, path: &Path) -> bool {
+        let Ok(meta) = std::fs::symlink_metadata(path) else { return false };
+        if file_tags::read(path)
+            .is_some_and(|t| t.size == meta.len() && t.mtime_ns.is_some() && t.mtime_ns == mtime_ns(path))
+        {
+            return true;
+        }
+        let age = meta.modified().ok().and_then(|t| t.elapsed().ok());
         age.is_some_and(|age| age >= self.timing.unclosed)
     }
 
