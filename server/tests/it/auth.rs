@@ -448,9 +448,10 @@ async fn pages_send_visitors_to_sign_in(db: &TestDb) {
 
 /// A session unused for longer than the idle timeout ends.
 async fn idle_sessions_end(db: &TestDb) {
-    let vdc = TestVdc::spawn_with(db, |c| c.access.session_idle = Duration::from_secs(1)).await;
+    // Two seconds, counted in whole seconds: a session used within them is alive, one idle for more is not.
+    let vdc = TestVdc::spawn_with(db, |c| c.access.session_idle = Duration::from_secs(2)).await;
     let admin = sign_in(&vdc.url, "admin", ADMIN_PASSWORD).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(4100)).await;
     let resp = reqwest::Client::new()
         .get(format!("{}/api/v1/images", vdc.url))
         .header("cookie", &admin.cookie)

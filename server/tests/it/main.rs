@@ -4,6 +4,7 @@
 mod support;
 
 mod auth;
+mod content;
 mod hostile;
 mod node_api;
 mod node_upload;

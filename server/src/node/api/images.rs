@@ -1,4 +1,4 @@
-use app::model::{FolderPath, ImageList, ImageQuery, IsoMetadata, MoveImageRequest, PinRequest};
+use app::model::{FolderPath, ImageList, ImageQuery, IsoMetadata, MoveImageRequest, PinRequest, UpdateImageRequest};
 use axum::{Extension, extract::State};
 use http::StatusCode;
 use uuid::Uuid;
@@ -32,6 +32,17 @@ pub async fn move_image(
     let folder = FolderPath::parse(&body.folder_path)?;
     let moved = s.store.move_image(id, &folder).await?;
     Ok((Extension(AuditTarget(format!("{} to {}", moved.filename, moved.folder_path))), axum::Json(moved)))
+}
+
+/// `PATCH /api/v1/images/{id}`: an operator corrects the OS fields and/or renames the file.
+#[tracing::instrument(skip(s))]
+pub async fn update_image(
+    State(s): State<NodeState>,
+    PathId(id): PathId,
+    Json(body): Json<UpdateImageRequest>,
+) -> Result<(Extension<AuditTarget>, axum::Json<IsoMetadata>), ApiError> {
+    let updated = s.update_image(id, &body).await?;
+    Ok((Extension(AuditTarget(updated.path.clone())), axum::Json(updated)))
 }
 
 /// Deletes the file, then the row; answers the image as it was, with the revision of the deletion.

@@ -33,6 +33,8 @@ pub fn routes(state: NodeState, guard: Guard) -> (Router, std::sync::Arc<crate::
         .get(VIEWER, "/api/v1/images/{id}", images::get_one)
         .delete(OPERATOR, "/api/v1/images/{id}", images::delete_image)
         .audited("image_delete")
+        .patch(OPERATOR, "/api/v1/images/{id}", images::update_image)
+        .audited("image_update")
         .post(OPERATOR, "/api/v1/images/{id}/move", images::move_image)
         .audited("image_move")
         .get(VIEWER, "/api/v1/storage/pools", pools::list)
@@ -45,6 +47,8 @@ pub fn routes(state: NodeState, guard: Guard) -> (Router, std::sync::Arc<crate::
         .audited("image_move")
         .delete(Access::Cluster, sync_paths::INTERNAL_IMAGE, images::delete_image)
         .audited("image_delete")
+        .patch(Access::Cluster, sync_paths::INTERNAL_IMAGE, images::update_image)
+        .audited("image_update")
         // Pins: the vdc's VM definitions that boot from an image, which then cannot be deleted.
         .post(Access::Cluster, sync_paths::INTERNAL_PINS, images::pin)
         .delete(Access::Cluster, sync_paths::INTERNAL_PIN, images::unpin);

@@ -33,6 +33,8 @@ pub fn routes(state: VdcState, guard: Guard) -> (Router, Arc<RouteTable>) {
         .audited("image_delete")
         .post(OPERATOR, "/api/v1/images/{id}/move", images::move_image)
         .audited("image_move")
+        .patch(OPERATOR, "/api/v1/images/{id}", images::update_image)
+        .audited("image_update")
         .get(VIEWER, "/api/v1/nodes", nodes::list)
         .delete(ADMIN, "/api/v1/nodes/{node_id}/credential", nodes::reset_credential)
         .audited("node_credential_reset")
