@@ -80,11 +80,26 @@ pub fn name_cell(image: &IsoMetadata) -> impl IntoView + use<> {
     }
 }
 
-/// The OS cell: "Ubuntu 24.04", or a dash.
+/// The OS cell: "Ubuntu 24.04", or a dash, over what the content says of how it runs.
 pub fn os_cell(image: &IsoMetadata) -> impl IntoView + use<> {
     let os =
         format::os_label(image.os_family.as_deref(), image.os_distribution.as_deref(), image.os_version.as_deref());
-    view! { <td class="hide-narrow">{os.unwrap_or_else(|| "–".into())}</td> }
+    view! { <td class="hide-narrow">{os.unwrap_or_else(|| "–".into())}{content_badges(image)}</td> }
+}
+
+/// Badges for what an image's content says: its architecture and the firmware it boots under.
+pub fn content_badges(image: &IsoMetadata) -> impl IntoView + use<> {
+    let boot = image.boot.unwrap_or_default();
+    let badge = |on: bool, testid: &'static str, text: String| {
+        on.then(|| view! { <span class="badge badge-muted" data-testid=testid>{text}</span> })
+    };
+    view! {
+        <div class="cell-sub badges" title=image.volume_id.clone().unwrap_or_default()>
+            {badge(image.arch.is_some(), "badge-arch", image.arch.clone().unwrap_or_default())}
+            {badge(boot.bios, "badge-bios", "BIOS".into())}
+            {badge(boot.uefi, "badge-uefi", "UEFI".into())}
+        </div>
+    }
 }
 
 #[component]

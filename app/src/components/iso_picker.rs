@@ -58,12 +58,13 @@ pub fn IsoPicker(
             }
         }
     });
-    // Installation media only: ISO files (disk images and appliances are not bootable CD-ROMs).
+    // Installation media: ISO files, and appliances (an OVA's disks become the VM's); raw disk images
+    // are neither.
     let choices = move || {
         found
             .get()
             .and_then(Result::ok)
-            .map(|f| f.images.images.into_iter().filter(|i| i.format == ImageFormat::Iso).collect::<Vec<_>>())
+            .map(|f| f.images.images.into_iter().filter(|i| i.format != ImageFormat::Img).collect::<Vec<_>>())
             .unwrap_or_default()
     };
     let node_name = move |id: &str| {
@@ -153,6 +154,7 @@ pub fn IsoPicker(
                                                 <div>
                                                     <div class="cell-name">{iso.filename.clone()}</div>
                                                     <div class="cell-sub">{where_}</div>
+                                                    {super::image_table::content_badges(&iso)}
                                                 </div>
                                                 <div class="small muted nowrap">
                                                     {format::bytes(iso.size_bytes)}

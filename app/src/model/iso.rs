@@ -7,11 +7,12 @@ use uuid::Uuid;
 
 use super::{BootModes, FolderPath, NodeId, OsSource, OvaInfo, PoolId};
 
-/// One ISO/IMG/OVA file on a node, with its catalogue metadata.
+/// One ISO/IMG/OVA file on a node, with its catalogue metadata. `Default` is an empty record (a nil id, the
+/// root folder): for building one field by field, the content fields left unknown.
 ///
 /// The seed's struct plus what a real catalogue needs (`updated_at`, `revision`, `node_id`). One Rust type,
 /// one serde shape (snake_case) for the node, the control plane and the browser.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct IsoMetadata {
     pub id: Uuid,
     /// Display name: the filename without its extension.
@@ -55,8 +56,9 @@ pub struct IsoMetadata {
     /// Why the content could not be read (the image is kept; its content fields stay unknown).
     #[serde(default)]
     pub detection_error: Option<String>,
-    /// For an OVA: what its OVF descriptor says.
+    /// For an OVA: what its OVF descriptor says. (Bundles of pages that show none of it skip reading it.)
     #[serde(default)]
+    #[cfg_attr(not(feature = "ova"), serde(skip_deserializing))]
     pub ova: Option<OvaInfo>,
 }
 
@@ -87,9 +89,10 @@ impl IsoMetadata {
 }
 
 /// The formats a pool holds, by file extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ImageFormat {
+    #[default]
     Iso,
     Img,
     Ova,

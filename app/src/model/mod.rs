@@ -35,7 +35,7 @@ pub use sync::{
     NotifyImageChangeRequest, NotifyImageChangeResponse, NotifyImageChangesRequest, PinRequest, SyncNodeImagesRequest,
     SyncNodeImagesResponse, is_http_url, paths as sync_paths,
 };
-pub use vm::{CreateVmRequest, VmDefinition, VmList, limits as vm_limits};
+pub use vm::{CreateVmRequest, Proposal, VmDefinition, VmList, firmware_problem, limits as vm_limits};
 
 /// Encodes `key=value` pairs for a URL query (RFC 3986: everything but unreserved characters escaped).
 pub fn encode_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {

@@ -7,7 +7,9 @@ use leptos_meta::Title;
 use crate::api::Api;
 use crate::components::{iso_picker::IsoPicker, layout::use_hydrated};
 use crate::format;
-use crate::model::{CreateVmRequest, IsoMetadata, NodeInfo, PoolId, VmDefinition, vm_limits};
+use crate::model::{
+    CreateVmRequest, Firmware, IsoMetadata, NodeInfo, PoolId, Proposal, VmDefinition, firmware_problem, vm_limits,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Step {
@@ -31,6 +33,8 @@ pub fn VmWizardPage() -> impl IntoView {
     let iso = RwSignal::new(None::<IsoMetadata>);
     let pool = RwSignal::new(String::new());
     let nodes = RwSignal::new(Vec::<NodeInfo>::new());
+    let firmware = RwSignal::new(Firmware::Bios);
+    let firmware_why = RwSignal::new(None::<&'static str>);
     let created = RwSignal::new(None::<VmDefinition>);
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -42,7 +46,25 @@ pub fn VmWizardPage() -> impl IntoView {
         disk_gib: disk_gib.get(),
         iso_id: iso.get().map(|i| i.id).unwrap_or_default(),
         disk_pool_id: PoolId::parse(&pool.get()).ok(),
+        firmware: Some(firmware.get()),
     };
+    // Choosing the media proposes what it needs: its firmware, and an appliance's hardware.
+    Effect::new(move |_| {
+        let Some(chosen) = iso.get() else { return };
+        let p = Proposal::for_image(&chosen);
+        firmware.set(p.firmware);
+        firmware_why.set(p.why);
+        if let Some(v) = p.vcpus {
+            vcpus.set(v);
+        }
+        if let Some(m) = p.memory_mib {
+            memory_mib.set(m);
+        }
+        if let Some(d) = p.disk_gib {
+            disk_gib.set(d);
+        }
+    });
+    let firmware_warning = move || iso.with(|i| i.as_ref().and_then(|i| firmware_problem(firmware.get(), i)));
     // The same checks the API makes, as the user types.
     let basics_problem =
         move || request().check().err().filter(|_| !name.get().is_empty() || step.get() > Step::Basics);
@@ -171,6 +193,10 @@ pub fn VmWizardPage() -> impl IntoView {
                             <p data-testid="chosen-iso">{move || iso.get().map(|i| format!(
                                 "Chosen: {} on {} ({})", i.filename, i.node(), i.path
                             ))}</p>
+                            <p class="muted" data-testid="ova-hint">{move || iso.with(|i| i.as_ref().and_then(|i| i.ova.as_ref()).map(|o| format!(
+                                "From the appliance's descriptor: {} vCPU(s), {} of memory, {} disk(s).",
+                                o.vcpus.unwrap_or(0), format::bytes(o.memory_mib.unwrap_or(0) << 20), o.disks.len()
+                            )))}</p>
                         }.into_any(),
                         Step::Disk => view! {
                             <div class="form">
@@ -188,6 +214,15 @@ pub fn VmWizardPage() -> impl IntoView {
                                     </select>
                                     <span class="field-hint">"The disk lives on the same host as the ISO."</span>
                                 </label>
+                                <label>"Firmware"
+                                    <select data-testid="vm-firmware" prop:value=move || firmware.get().as_str()
+                                        on:change=move |ev| firmware.set(Firmware::parse(&event_target_value(&ev)).unwrap_or_default())>
+                                        <option value="bios">"BIOS"</option>
+                                        <option value="uefi">"UEFI (OVMF)"</option>
+                                    </select>
+                                    <span class="field-hint" data-testid="firmware-why">{firmware_why}</span>
+                                </label>
+                                <span class="field-error" role="alert" data-testid="firmware-problem">{firmware_warning}</span>
                                 <span class="field-error" role="alert">{disk_problem}</span>
                             </div>
                         }.into_any(),
@@ -200,6 +235,7 @@ pub fn VmWizardPage() -> impl IntoView {
                                     <dt>"vCPUs"</dt><dd>{r.vcpus}</dd>
                                     <dt>"Memory"</dt><dd>{format::bytes(r.memory_mib << 20)}</dd>
                                     <dt>"Disk"</dt><dd>{format!("{} GiB on pool {}", r.disk_gib, r.disk_pool_id.map(|p| p.to_string()).unwrap_or_default())}</dd>
+                                    <dt>"Firmware"</dt><dd data-testid="review-firmware">{r.firmware.unwrap_or_default().as_str().to_ascii_uppercase()}</dd>
                                     <dt>"Installation media"</dt><dd>{chosen.as_ref().map(|i| i.filename.clone())}</dd>
                                     <dt>"Host"</dt><dd>{chosen.as_ref().map(|i| i.node().to_owned())}</dd>
                                     <dt>"ISO path"</dt><dd>{chosen.map(|i| i.path)}</dd>

@@ -57,27 +57,24 @@ impl Findings {
                 ManifestState::Mismatch
             }
         };
-        if !probe.external_refs.is_empty() {
-            errors.push(format!(
-                "The descriptor refers to files outside the archive ({}); they were not read.",
-                probe.external_refs.join(", ")
-            ));
-        }
+        // The probe's error already says what refers outside the archive, and what else could not be read.
         found.error = (!errors.is_empty()).then(|| errors.join(" "));
-        found.ova = probe.descriptor.is_some().then(|| OvaInfo {
-            os: probe.os_description.clone().or_else(|| probe.vmw_os_type.clone()),
-            vcpus: probe.vcpus,
-            memory_mib: probe.memory_mib,
-            disks: probe.disks.iter().map(|&capacity_bytes| OvaDisk { capacity_bytes }).collect(),
-            nics: probe.nics,
-            firmware: probe.firmware.map(|f| match f {
-                detect::Firmware::Bios => app::model::Firmware::Bios,
-                detect::Firmware::Efi => app::model::Firmware::Uefi,
-            }),
-            manifest,
-        });
-        if let Some(info) = probe.os.clone() {
-            found.adopt(info);
+        if let Some(ovf) = &probe.ovf {
+            found.ova = Some(OvaInfo {
+                os: ovf.os_description.clone().or_else(|| ovf.vmw_os_type.clone()),
+                vcpus: ovf.vcpus,
+                memory_mib: ovf.memory_mib,
+                disks: ovf.disks.iter().map(|&capacity_bytes| OvaDisk { capacity_bytes }).collect(),
+                nics: Some(ovf.nics),
+                firmware: ovf.firmware.map(|f| match f {
+                    detect::Firmware::Bios => app::model::Firmware::Bios,
+                    detect::Firmware::Efi => app::model::Firmware::Uefi,
+                }),
+                manifest,
+            });
+            if let Some(info) = ovf.os.clone() {
+                found.adopt(info);
+            }
         }
         found
     }

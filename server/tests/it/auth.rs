@@ -189,15 +189,7 @@ async fn sessions_and_csrf(db: &TestDb) {
     assert_eq!(write(Some(&session.csrf)).send().await.unwrap().status(), 201);
 
     // `me` gives a reloaded page the token again; reads need none.
-    let me: Value = c
-        .get(format!("{}/api/v1/auth/me", vdc.url))
-        .header("cookie", &session.cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = crate::support::me(&vdc.url, &session).await;
     assert_eq!(me["csrf_token"].as_str(), Some(session.csrf.as_str()));
 
     // After sign-out the cookie is worth nothing, here and on every replica (the session row is gone).
@@ -589,14 +581,6 @@ async fn users_are_managed_from_the_shell() {
     assert!(ok, "{out}");
     let node = TestNode::spawn_with(root, config).await;
     let s = sign_in(&node.url, "sam", "shell-made-password").await.expect("sam signs in");
-    let me: Value = reqwest::Client::new()
-        .get(format!("{}/api/v1/auth/me", node.url))
-        .header("cookie", &s.cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = crate::support::me(&node.url, &s).await;
     assert_eq!(me["role"], "operator");
 }

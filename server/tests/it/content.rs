@@ -10,10 +10,9 @@ use serde_json::json;
 use crate::support::{
     TestNode, assert_error, eventually,
     iso_image::IsoSpec,
-    node_config,
     ova_image::{ManifestDigest, OvaSpec, OvfSpec},
     pool,
-    vdc::{TestDb, TestVdc, token},
+    vdc::{TestDb, TestVdc, node_syncing_to},
 };
 
 /// One real disc's ids and what the node must make of them.
@@ -200,11 +199,7 @@ async fn an_ova_descriptor_and_manifest_are_read_as_it_uploads() {
 async fn a_correction_survives_redetection_and_reaches_the_vdc() {
     let db = TestDb::sqlite();
     let vdc = TestVdc::spawn(&db).await;
-    let root = tempfile::tempdir().unwrap();
-    let mut config = node_config(&root, &[pool("local")]);
-    config.vdc_url = Some(vdc.url.clone());
-    config.cluster_token = Some(token());
-    let node = TestNode::spawn_with(root, config).await;
+    let node = node_syncing_to(&vdc, &[pool("local")]).await;
     let image = node.upload_ok("", "disc.iso", discs().remove(2).spec.build()).await;
     let patch = |path: String, body: serde_json::Value| {
         let client = node.client.clone();

@@ -13,7 +13,7 @@ use crate::support::{
     PoolOpt, TestNode, assert_error, eventually,
     multipart::RawUpload,
     node_config, pattern, pool,
-    vdc::{TOKEN, TestDb, TestVdc, image, node_ref, token},
+    vdc::{TOKEN, TestDb, TestVdc, image, node_config_for, node_ref},
 };
 
 on_both_backends!(
@@ -417,10 +417,7 @@ fn inventory(images: Vec<IsoMetadata>) -> BTreeMap<Uuid, (String, String)> {
 async fn a_node_restored_from_an_old_backup_converges_and_keeps_its_images() {
     let db = TestDb::sqlite();
     let vdc = TestVdc::spawn(&db).await;
-    let root = tempfile::tempdir().unwrap();
-    let mut config = node_config(&root, &[pool("local")]);
-    config.vdc_url = Some(vdc.url.clone());
-    config.cluster_token = Some(token());
+    let (root, mut config) = node_config_for(&vdc, &[pool("local")]);
     config.sync_interval = Duration::from_secs(2);
     let backup = tempfile::tempdir().unwrap();
     let db_dir = config.data_dir.clone();

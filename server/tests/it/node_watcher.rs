@@ -8,14 +8,11 @@ use sha2::Digest;
 
 use crate::support::{
     TestNode, eventually, node_config, pool,
-    vdc::{TestDb, TestVdc, token},
+    vdc::{TestDb, TestVdc, node_config_for},
 };
 
 async fn node_syncing_to(vdc: &TestVdc) -> TestNode {
-    let root = tempfile::tempdir().unwrap();
-    let mut config = node_config(&root, &[pool("local")]);
-    config.vdc_url = Some(vdc.url.clone());
-    config.cluster_token = Some(token());
+    let (root, mut config) = node_config_for(vdc, &[pool("local")]);
     config.sync_interval = Duration::from_secs(5);
     TestNode::spawn_with(root, config).await
 }

@@ -10,19 +10,15 @@ use uuid::Uuid;
 
 use crate::on_both_backends;
 use crate::support::{
-    TestNode, assert_error, eventually, node_config, pool,
-    vdc::{TestDb, TestVdc, token},
+    TestNode, assert_error, eventually, pool,
+    vdc::{TestDb, TestVdc, node_syncing_to},
 };
 
 on_both_backends!(vms_are_validated_placed_and_rendered, an_iso_in_use_cannot_be_deleted_on_its_node);
 
 /// A node with pools `local` and `fast`, syncing to `vdc`.
 async fn node_of(vdc: &TestVdc) -> TestNode {
-    let root = tempfile::tempdir().unwrap();
-    let mut config = node_config(&root, &[pool("local"), pool("fast")]);
-    config.vdc_url = Some(vdc.url.clone());
-    config.cluster_token = Some(token());
-    TestNode::spawn_with(root, config).await
+    node_syncing_to(vdc, &[pool("local"), pool("fast")]).await
 }
 
 /// Uploads `filename` to the node and waits until the vdc has it, hashed, with the node's pools.

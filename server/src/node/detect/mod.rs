@@ -29,7 +29,7 @@ mod iso_image;
 mod ova_image;
 
 pub use eltorito::Boot;
-pub use ova::{Firmware, Manifest, MismatchReason, OvaProbe, OvaScanner};
+pub use ova::{Descriptor, Firmware, Manifest, MismatchReason, OvaProbe, OvaScanner};
 pub use probe::{IsoProbe, READ_BUDGET, probe_iso};
 pub use read_at::ReadAt;
 pub use rules::{classify, default_folder};

@@ -66,13 +66,7 @@ impl ImageRow {
             updated_at: self.updated_at,
             revision: self.revision as u64,
             node_id: None,
-            os_source: None,
-            volume_id: None,
-            arch: None,
-            os_edition: None,
-            boot: None,
-            detection_error: None,
-            ova: None,
+            ..IsoMetadata::default()
         };
         let id = meta.id.to_string();
         self.content.apply(&mut meta).map_err(|column| corrupt(column, &id))?;

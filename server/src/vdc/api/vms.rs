@@ -1,6 +1,8 @@
 //! VM definitions: created by the wizard, placed on the node holding the ISO, rendered as libvirt XML.
 
-use app::model::{CreateVmRequest, IsoMetadata, NodeId, PoolId, StoragePool, VmDefinition, VmList};
+use app::model::{
+    CreateVmRequest, Firmware, ImageFormat, IsoMetadata, NodeId, PoolId, StoragePool, VmDefinition, VmList,
+};
 use axum::{extract::State, response::IntoResponse};
 use http::StatusCode;
 use uuid::Uuid;
@@ -35,6 +37,8 @@ async fn definition(s: &VdcState, vm: VmRecord) -> Result<(VmDefinition, Option<
         iso_filename: iso.as_ref().map(|i| i.filename.clone()),
         iso_path: iso.as_ref().map(|i| i.path.clone()),
         created_at: vm.created_at,
+        firmware: Firmware::parse(&vm.firmware)
+            .ok_or_else(|| ApiError::internal(format!("firmware of VM {}", vm.id)))?,
     };
     Ok((def, iso))
 }
@@ -99,6 +103,7 @@ pub async fn create(
         iso_id: req.iso_id.to_string(),
         node_id: node_id.to_string(),
         created_at: crate::now_unix(),
+        firmware: req.firmware.unwrap_or_default().as_str().to_owned(),
     };
     // Pin, then commit: once the node holds the pin it refuses to delete the ISO, so a delete on the node
     // and this creation cannot both succeed. A node that cannot be reached means no definition.
@@ -165,7 +170,11 @@ pub async fn domain_xml(State(s): State<VdcState>, PathId(id): PathId) -> Result
         .map(|p| p.path)
         .unwrap_or_else(|| format!("/var/lib/quantix/{}", def.disk_pool_id));
     let disk = format!("{pool_path}/vms/{}.qcow2", def.name);
-    let xml = domain_xml::render(&def, &iso.path, &disk)
-        .map_err(|e| ApiError::conflict("not_representable", e.to_string()))?;
+    let media = match iso.format {
+        ImageFormat::Ova => domain_xml::Media::Appliance(&iso.path),
+        _ => domain_xml::Media::Cdrom(&iso.path),
+    };
+    let xml =
+        domain_xml::render(&def, media, &disk).map_err(|e| ApiError::conflict("not_representable", e.to_string()))?;
     Ok(([(http::header::CONTENT_TYPE, "application/xml; charset=utf-8")], xml))
 }

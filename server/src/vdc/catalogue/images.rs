@@ -71,13 +71,7 @@ impl Row {
             created_at: self.created_at,
             updated_at: self.updated_at,
             revision: self.revision as u64,
-            os_source: None,
-            volume_id: None,
-            arch: None,
-            os_edition: None,
-            boot: None,
-            detection_error: None,
-            ova: None,
+            ..IsoMetadata::default()
         };
         self.content.apply(&mut meta).map_err(corrupt)?;
         Ok(meta)

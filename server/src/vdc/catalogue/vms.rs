@@ -18,19 +18,24 @@ pub struct VmRecord {
     pub iso_id: String,
     pub node_id: String,
     pub created_at: i64,
+    /// `bios` or `uefi`.
+    pub firmware: String,
 }
 
-const SELECT: &str = "SELECT id, name, vcpus, memory_mib, disk_gib, disk_pool_id, iso_id, node_id, created_at FROM vms";
+const SELECT: &str =
+    "SELECT id, name, vcpus, memory_mib, disk_gib, disk_pool_id, iso_id, node_id, created_at, firmware FROM vms";
 
 impl Catalogue {
     /// Stores a new definition; a taken name is refused by the database itself (replicas race safely).
     pub async fn create_vm(&self, vm: &VmRecord) -> Result<(), CatalogueError> {
         let mut sql = Sql::new(
-            "INSERT INTO vms (id, name, vcpus, memory_mib, disk_gib, disk_pool_id, iso_id, node_id, created_at) VALUES (",
+            "INSERT INTO vms (id, name, vcpus, memory_mib, disk_gib, disk_pool_id, iso_id, node_id, created_at, firmware) \
+             VALUES (",
         );
         sql.bind(vm.id.clone()).push(", ").bind(vm.name.clone()).push(", ").bind(vm.vcpus).push(", ");
         sql.bind(vm.memory_mib).push(", ").bind(vm.disk_gib).push(", ").bind(vm.disk_pool_id.clone()).push(", ");
-        sql.bind(vm.iso_id.clone()).push(", ").bind(vm.node_id.clone()).push(", ").bind(vm.created_at).push(")");
+        sql.bind(vm.iso_id.clone()).push(", ").bind(vm.node_id.clone()).push(", ").bind(vm.created_at).push(", ");
+        sql.bind(vm.firmware.clone()).push(")");
         sql.execute(&self.db).await.on_unique_violation(|| CatalogueError::VmNameTaken(vm.name.clone()))?;
         Ok(())
     }

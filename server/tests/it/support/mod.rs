@@ -144,6 +144,12 @@ pub fn bearer_client(token: &str) -> reqwest::Client {
     test_client().default_headers(headers).build().unwrap()
 }
 
+/// `GET /api/v1/auth/me` with the session's cookie.
+pub async fn me(url: &str, session: &Session) -> serde_json::Value {
+    let resp = test_client().build().unwrap().get(format!("{url}/api/v1/auth/me")).header("cookie", &session.cookie);
+    resp.send().await.unwrap().json().await.unwrap()
+}
+
 /// A new API token of the session's user with `role`.
 pub async fn create_token(url: &str, session: &Session, role: &str) -> String {
     let resp = test_client()

@@ -268,16 +268,25 @@ pub fn image(id: Uuid, filename: &str, folder: &str, revision: u64) -> IsoMetada
         updated_at: 1_769_000_000 + revision as i64,
         revision,
         node_id: None,
-        os_source: None,
-        volume_id: None,
-        arch: None,
-        os_edition: None,
-        boot: None,
-        detection_error: None,
-        ova: None,
+        ..IsoMetadata::default()
     }
 }
 
 pub fn filenames(list: &ImageList) -> Vec<String> {
     list.images.iter().map(|i| i.filename.clone()).collect()
+}
+
+/// The settings of a test node with `pools` that syncs to `vdc` (the test cluster token), its root dir.
+pub fn node_config_for(vdc: &TestVdc, pools: &[super::PoolOpt]) -> (TempDir, server::config::NodeConfig) {
+    let root = tempfile::tempdir().unwrap();
+    let mut config = super::node_config(&root, pools);
+    config.vdc_url = Some(vdc.url.clone());
+    config.cluster_token = Some(token());
+    (root, config)
+}
+
+/// A test node with `pools` syncing to `vdc`.
+pub async fn node_syncing_to(vdc: &TestVdc, pools: &[super::PoolOpt]) -> super::TestNode {
+    let (root, config) = node_config_for(vdc, pools);
+    super::TestNode::spawn_with(root, config).await
 }

@@ -15,8 +15,8 @@ use sha1::{Digest, Sha1};
 use sha2::Sha256;
 
 pub use manifest::{Manifest, MismatchReason};
+pub use ovf::Descriptor;
 
-use super::OsInfo;
 use tar::{Kind, Member, Sink, TarReader};
 
 const MAX_DESCRIPTOR: u64 = 4 << 20;
@@ -31,28 +31,23 @@ pub enum Firmware {
     Efi,
 }
 
-/// What an OVA's descriptor and manifest say. Fields are `None`/empty when the archive does not say
-/// (or could not be read); `error` then says why, in a sentence for the image's `detection_error`.
+/// What an OVA's descriptor and manifest say. `ovf` is `None` when the archive holds no readable
+/// descriptor; `error` then says why, in a sentence for the image's `detection_error`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OvaProbe {
     /// The member the descriptor was read from.
     pub descriptor: Option<String>,
-    pub os: Option<OsInfo>,
-    /// `ovf:id` of the OperatingSystemSection: a CIM OSType number.
-    pub cim_os_id: Option<u16>,
-    /// `vmw:osType`, e.g. `ubuntu64Guest`.
-    pub vmw_os_type: Option<String>,
-    pub os_description: Option<String>,
-    pub vcpus: Option<u32>,
-    pub memory_mib: Option<u64>,
-    /// Each disk's capacity in bytes, in DiskSection order.
-    pub disks: Vec<u64>,
-    pub nics: Option<u32>,
-    pub firmware: Option<Firmware>,
+    pub ovf: Option<Descriptor>,
     pub manifest: Manifest,
-    /// `href`s that point outside the archive. Reported only: nothing here reads files.
-    pub external_refs: Vec<String>,
     pub error: Option<String>,
+}
+
+#[cfg(test)]
+impl OvaProbe {
+    /// The descriptor's facts, empty when there is none (tests compare fields).
+    pub(crate) fn facts(&self) -> Descriptor {
+        self.ovf.clone().unwrap_or_default()
+    }
 }
 
 /// Feed it the OVA's bytes in order, in chunks of any size, then call [`OvaScanner::finish`].
@@ -82,43 +77,20 @@ impl OvaScanner {
         if let Err(e) = tar.finish() {
             notes.push(e.to_string());
         }
-        let mut probe = OvaProbe {
-            descriptor: None,
-            os: None,
-            cim_os_id: None,
-            vmw_os_type: None,
-            os_description: None,
-            vcpus: None,
-            memory_mib: None,
-            disks: Vec::new(),
-            nics: None,
-            firmware: None,
-            manifest: Manifest::Absent,
-            external_refs: Vec::new(),
-            error: None,
-        };
+        let mut probe = OvaProbe { descriptor: None, ovf: None, manifest: Manifest::Absent, error: None };
         match scan.descriptor {
             Capture::Done { name, bytes } => {
                 probe.descriptor = Some(name);
                 match ovf::parse(&bytes) {
-                    Ok(d) => {
+                    Ok(mut d) => {
                         if !d.external_refs.is_empty() {
                             notes.push(format!(
                                 "the OVF descriptor refers to files outside the archive (never read): {}",
                                 d.external_refs.join(", ")
                             ));
                         }
-                        notes.extend(d.notes);
-                        probe.os = d.os;
-                        probe.cim_os_id = d.cim_os_id;
-                        probe.vmw_os_type = d.vmw_os_type;
-                        probe.os_description = d.os_description;
-                        probe.vcpus = d.vcpus;
-                        probe.memory_mib = d.memory_mib;
-                        probe.disks = d.disks;
-                        probe.nics = Some(d.nics);
-                        probe.firmware = d.firmware;
-                        probe.external_refs = d.external_refs;
+                        notes.append(&mut d.notes);
+                        probe.ovf = Some(d);
                     }
                     Err(e) => notes.push(e),
                 }

@@ -22,8 +22,9 @@ const RESOURCE_CPU: &str = "3";
 const RESOURCE_MEMORY: &str = "4";
 const RESOURCE_ETHERNET: &str = "10";
 
+/// What an OVF descriptor says of its VM. Fields are `None`/empty when the descriptor does not say.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(super) struct Descriptor {
+pub struct Descriptor {
     pub os: Option<OsInfo>,
     pub cim_os_id: Option<u16>,
     pub vmw_os_type: Option<String>,
@@ -35,8 +36,8 @@ pub(super) struct Descriptor {
     pub firmware: Option<Firmware>,
     /// `href`s in References that point outside the archive (absolute, `..`, URLs).
     pub external_refs: Vec<String>,
-    /// Things that were unreadable but did not stop the parse.
-    pub notes: Vec<String>,
+    /// Things that were unreadable but did not stop the parse (moved into the probe's `error`).
+    pub(super) notes: Vec<String>,
 }
 
 pub(super) fn parse(bytes: &[u8]) -> Result<Descriptor, String> {

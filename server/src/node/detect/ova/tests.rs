@@ -20,13 +20,13 @@ fn a_typical_ova_fills_the_wizard() {
     let p = scan(&typical().manifest(ManifestDigest::Sha256).build());
     assert_eq!(p.error, None);
     assert_eq!(p.descriptor.as_deref(), Some("vm.ovf"));
-    let os = p.os.unwrap();
+    let os = p.facts().os.unwrap();
     assert_eq!((os.family, os.distribution.as_str(), os.arch.as_deref()), ("linux", "ubuntu", Some("x86_64")));
-    assert_eq!((p.cim_os_id, p.vmw_os_type.as_deref()), (Some(94), Some("ubuntu64Guest")));
-    assert_eq!(p.os_description.as_deref(), Some("Ubuntu Linux (64-bit)"));
-    assert_eq!((p.vcpus, p.memory_mib, p.nics), (Some(2), Some(4096), Some(1)));
-    assert_eq!(p.disks, [20 << 30]);
-    assert_eq!(p.firmware, Some(Firmware::Efi));
+    assert_eq!((p.facts().cim_os_id, p.facts().vmw_os_type.as_deref()), (Some(94), Some("ubuntu64Guest")));
+    assert_eq!(p.facts().os_description.as_deref(), Some("Ubuntu Linux (64-bit)"));
+    assert_eq!((p.facts().vcpus, p.facts().memory_mib, Some(p.facts().nics)), (Some(2), Some(4096), Some(1)));
+    assert_eq!(p.facts().disks, [20 << 30]);
+    assert_eq!(p.facts().firmware, Some(Firmware::Efi));
     assert_eq!(p.manifest, Manifest::Verified);
 }
 
@@ -93,7 +93,7 @@ fn ovf_2_with_ethernet_port_items_reads_the_same() {
     let ovf = OvfSpec { version: 2, nics: 2, firmware: Some("bios".into()), ..OvfSpec::default() };
     let p = scan(&OvaSpec::new("vm.ovf", &ovf.to_xml()).member("disk1.vmdk", b"x").build());
     assert_eq!(p.error, None);
-    assert_eq!((p.nics, p.firmware, p.vcpus), (Some(2), Some(Firmware::Bios), Some(2)));
+    assert_eq!((Some(p.facts().nics), p.facts().firmware, p.facts().vcpus), (Some(2), Some(Firmware::Bios), Some(2)));
 }
 
 #[test]
@@ -104,21 +104,21 @@ fn memory_and_disk_units_are_applied() {
         ..OvfSpec::default()
     };
     let p = scan(&OvaSpec::new("vm.ovf", &ovf.to_xml()).build());
-    assert_eq!(p.memory_mib, Some(2048));
-    assert_eq!(p.disks, [1 << 30, 512 << 20]);
+    assert_eq!(p.facts().memory_mib, Some(2048));
+    assert_eq!(p.facts().disks, [1 << 30, 512 << 20]);
 }
 
 #[test]
 fn the_cim_number_is_used_when_there_is_no_vmware_guest_id() {
     let ovf = OvfSpec { os_id: 80, vmw_os_type: None, ..OvfSpec::default() };
-    let os = scan(&OvaSpec::new("vm.ovf", &ovf.to_xml()).build()).os.unwrap();
+    let os = scan(&OvaSpec::new("vm.ovf", &ovf.to_xml()).build()).facts().os.unwrap();
     assert_eq!((os.distribution.as_str(), os.arch.as_deref()), ("rhel", Some("x86_64")));
 }
 
 #[test]
 fn a_windows_server_guest_is_named_by_its_vmware_id() {
     let ovf = OvfSpec { os_id: 1, vmw_os_type: Some("windows2019srvNext_64Guest".into()), ..OvfSpec::default() };
-    let os = scan(&OvaSpec::new("vm.ovf", &ovf.to_xml()).build()).os.unwrap();
+    let os = scan(&OvaSpec::new("vm.ovf", &ovf.to_xml()).build()).facts().os.unwrap();
     assert_eq!(
         (os.family, os.distribution.as_str(), os.version.as_deref()),
         ("windows", "windows-server", Some("2022"))
@@ -130,7 +130,7 @@ fn an_ova_without_a_descriptor_says_so() {
     let ova = OvaSpec::new("disk1.vmdk", "not a descriptor").build();
     let p = scan(&ova);
     assert_eq!(p.error.as_deref(), Some("no .ovf descriptor in the archive"));
-    assert_eq!((p.os, p.vcpus), (None, None));
+    assert_eq!((p.facts().os, p.facts().vcpus), (None, None));
 }
 
 #[test]
@@ -140,7 +140,7 @@ fn a_descriptor_declaring_a_dtd_is_refused() {
 <Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1"><Info>&lol2;</Info></Envelope>"#;
     let p = scan(&OvaSpec::new("vm.ovf", billion_laughs).build());
     assert_eq!(p.error.as_deref(), Some("the OVF descriptor declares a DTD, which is refused (entity expansion)"));
-    assert_eq!(p.os, None);
+    assert_eq!(p.facts().os, None);
 }
 
 #[test]
@@ -173,14 +173,14 @@ fn hrefs_that_leave_the_archive_are_reported_and_never_followed() {
         ..OvfSpec::default()
     };
     let p = scan(&OvaSpec::new("vm.ovf", &ovf.to_xml()).member("disk1.vmdk", b"x").build());
-    assert_eq!(p.external_refs, ["../../etc/shadow", "http://evil.example/x.vmdk"]);
+    assert_eq!(p.facts().external_refs, ["../../etc/shadow", "http://evil.example/x.vmdk"]);
     assert_eq!(
         p.error.as_deref(),
         Some(
             "the OVF descriptor refers to files outside the archive (never read): ../../etc/shadow, http://evil.example/x.vmdk"
         )
     );
-    assert_eq!(p.vcpus, Some(2));
+    assert_eq!(p.facts().vcpus, Some(2));
 }
 
 #[test]
@@ -189,7 +189,7 @@ fn a_truncated_ova_says_which_member_it_ends_in() {
     // The disk's 5000 bytes are followed by 120 bytes of padding and the two end blocks.
     let p = scan(&bytes[..bytes.len() - 1024 - 120 - 1000]);
     assert_eq!(p.error.as_deref(), Some("the archive is truncated: disk1.vmdk ends after 4000 of its 5000 bytes"));
-    assert_eq!(p.vcpus, Some(2));
+    assert_eq!(p.facts().vcpus, Some(2));
 }
 
 #[test]
@@ -238,7 +238,7 @@ fn members_over_8_gib_use_base_256_or_pax_sizes() {
             Some(format!("the archive is truncated: disk1.vmdk ends after 4096 of its {nine_gib} bytes")),
             "{headers:?}"
         );
-        assert_eq!(p.vcpus, Some(2));
+        assert_eq!(p.facts().vcpus, Some(2));
     }
 }
 
@@ -264,7 +264,7 @@ fn splitting_the_stream_at_every_boundary_gives_the_same_result() {
         .headers(Headers::Pax)
         .build();
     let whole = scan(&bytes);
-    assert_eq!((whole.vcpus, &whole.manifest), (Some(4), &Manifest::Verified));
+    assert_eq!((whole.facts().vcpus, &whole.manifest), (Some(4), &Manifest::Verified));
     for cut in 0..=bytes.len() {
         let mut scanner = OvaScanner::new();
         scanner.feed(&bytes[..cut]);
