@@ -12,6 +12,7 @@ use super::{FolderPath, NodeId, PoolId};
 /// The seed's struct plus what a real catalogue needs (`updated_at`, `revision`, `node_id`). One Rust type,
 /// one serde shape (snake_case) for the node, the control plane and the browser.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IsoMetadata {
     pub id: Uuid,
     /// Display name: the filename without its extension.
@@ -67,6 +68,7 @@ impl IsoMetadata {
 
 /// The formats a pool holds, by file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ImageFormat {
     Iso,

@@ -15,6 +15,7 @@ pub mod limits {
 
 /// `POST /api/v1/vms` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreateVmRequest {
     pub name: String,
     pub vcpus: u32,
@@ -59,6 +60,7 @@ impl CreateVmRequest {
 
 /// A VM definition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VmDefinition {
     pub id: Uuid,
     pub name: String,
@@ -76,6 +78,7 @@ pub struct VmDefinition {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VmList {
     pub vms: Vec<VmDefinition>,
 }
