@@ -27,6 +27,7 @@ pub mod names {
     pub const OUTBOX_OLDEST_AGE: &str = "quantix_node_outbox_oldest_age_seconds";
     pub const SYNC_CALLS: &str = "quantix_node_sync_calls_total";
     pub const EVENTS_INGESTED: &str = "quantix_vdc_sync_events_total";
+    pub const INVENTORY_IMAGES: &str = "quantix_vdc_inventory_images_total";
     pub const NODE_STATE: &str = "quantix_vdc_node_sync_state";
     pub const NODE_CONTACT_AGE: &str = "quantix_vdc_node_last_contact_age_seconds";
     pub const NODE_FULL_SYNC_AGE: &str = "quantix_vdc_node_last_full_sync_age_seconds";
@@ -135,32 +136,35 @@ pub async fn track_requests(role: &'static str, req: Request, next: Next) -> Res
     response
 }
 
-/// One upload being received: counted in [`names::UPLOADS_IN_FLIGHT`] until dropped.
+/// One upload being received: counted in [`names::UPLOADS_IN_FLIGHT`] until dropped. Node metrics carry
+/// the node's id: the all-in-one (and a test) runs a vdc and nodes in one process, with one recorder.
 pub struct UploadInFlight {
-    pool: String,
+    labels: [(&'static str, String); 2],
 }
 
 impl UploadInFlight {
-    pub fn start(pool: &str) -> Self {
-        gauge!(names::UPLOADS_IN_FLIGHT, "pool" => pool.to_owned()).increment(1.0);
-        Self { pool: pool.to_owned() }
+    pub fn start(node: &str, pool: &str) -> Self {
+        let labels = [("node", node.to_owned()), ("pool", pool.to_owned())];
+        gauge!(names::UPLOADS_IN_FLIGHT, &labels).increment(1.0);
+        Self { labels }
     }
 
     pub fn received(&self, bytes: usize) {
-        counter!(names::UPLOAD_BYTES, "pool" => self.pool.clone()).increment(bytes as u64);
+        counter!(names::UPLOAD_BYTES, &self.labels).increment(bytes as u64);
     }
 }
 
 impl Drop for UploadInFlight {
     fn drop(&mut self) {
-        gauge!(names::UPLOADS_IN_FLIGHT, "pool" => self.pool.clone()).decrement(1.0);
+        gauge!(names::UPLOADS_IN_FLIGHT, &self.labels).decrement(1.0);
     }
 }
 
 /// Sets each pool's space gauges.
-pub fn pools(pools: &[app::model::StoragePool]) {
+pub fn pools(node: &str, pools: &[app::model::StoragePool]) {
     for p in pools {
-        gauge!(names::POOL_FREE_BYTES, "pool" => p.id.to_string()).set(p.free_bytes as f64);
-        gauge!(names::POOL_CAPACITY_BYTES, "pool" => p.id.to_string()).set(p.capacity_bytes as f64);
+        let labels = [("node", node.to_owned()), ("pool", p.id.to_string())];
+        gauge!(names::POOL_FREE_BYTES, &labels).set(p.free_bytes as f64);
+        gauge!(names::POOL_CAPACITY_BYTES, &labels).set(p.capacity_bytes as f64);
     }
 }

@@ -18,10 +18,11 @@ use crate::telemetry::metrics::{self as m, names};
 )]
 pub async fn metrics(State(s): State<NodeState>) -> Result<Response, ApiError> {
     let counts = s.store.count_by_pool().await?;
-    m::pools(&s.pools.describe(counts).await.map_err(ApiError::internal)?);
-    gauge!(names::OUTBOX_DEPTH).set(s.store.pending_count().await? as f64);
+    let node = s.identity.id.to_string();
+    m::pools(&node, &s.pools.describe(counts).await.map_err(ApiError::internal)?);
+    gauge!(names::OUTBOX_DEPTH, "node" => node.clone()).set(s.store.pending_count().await? as f64);
     let oldest = s.store.oldest_pending_at().await?;
     let age = oldest.map_or(0, |at| (crate::now_unix() - at).max(0));
-    gauge!(names::OUTBOX_OLDEST_AGE).set(age as f64);
+    gauge!(names::OUTBOX_OLDEST_AGE, "node" => node).set(age as f64);
     Ok(m::render())
 }

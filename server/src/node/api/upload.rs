@@ -75,7 +75,7 @@ pub async fn upload(
     let declared =
         headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     let pool = s.ingest.pool_for(&target, declared).await?;
-    let in_flight = UploadInFlight::start(&pool.id);
+    let in_flight = UploadInFlight::start(&s.identity.id, &pool.id);
     let mut multipart = multipart.map_err(|r| ApiError::bad_request("not_multipart", sentence(r.body_text())))?;
     loop {
         let mut field = multipart

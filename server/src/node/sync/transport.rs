@@ -82,7 +82,7 @@ impl HttpTransport {
             return Ok(c.clone());
         }
         let token = self.token.as_ref().map(ClusterToken::expose);
-        let registered: NodeRegistered = self.post(sync_paths::REGISTER_NODE, node, token).await?;
+        let registered: NodeRegistered = self.post(sync_paths::REGISTER_NODE, node, node, token).await?;
         crate::auth::secret::write_private_file(&self.credential.file, &registered.credential).map_err(|e| {
             TransportError::Unreachable(format!(
                 "cannot keep the node credential in {}: {e}",
@@ -103,7 +103,7 @@ impl HttpTransport {
         body: &Req,
     ) -> Result<Resp, TransportError> {
         let credential = self.credential(node).await?;
-        let result = self.post(method, body, Some(&credential)).await;
+        let result = self.post(method, node, body, Some(&credential)).await;
         if let Err(TransportError::Refused { status: 401, .. }) = &result {
             let mut current = self.credential.current.lock().await;
             if current.as_deref() == Some(credential.as_str()) {
@@ -118,6 +118,7 @@ impl HttpTransport {
     async fn post<Req: serde::Serialize, Resp: serde::de::DeserializeOwned>(
         &self,
         method: &str,
+        node: &NodeRef,
         body: &Req,
         bearer: Option<&str>,
     ) -> Result<Resp, TransportError> {
@@ -133,7 +134,8 @@ impl HttpTransport {
             Err(TransportError::Unreachable(_)) => "unreachable",
             Err(TransportError::Refused { .. }) => "refused",
         };
-        metrics::counter!(names::SYNC_CALLS, "call" => call.to_owned(), "result" => outcome).increment(1);
+        let labels = [("node", node.node_id.to_string()), ("call", call.to_owned()), ("result", outcome.to_owned())];
+        metrics::counter!(names::SYNC_CALLS, &labels).increment(1);
         // Heartbeats every few seconds would drown the log; the calls that carry changes are worth a line.
         if method == sync_paths::HEARTBEAT {
             tracing::debug!(outcome, "sync call answered");

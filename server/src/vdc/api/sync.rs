@@ -150,8 +150,16 @@ pub async fn full_sync(
 ) -> Result<axum::Json<SyncNodeImagesResponse>, ApiError> {
     own_node(&caller, &req.node)?;
     req.check()?;
-    let node = req.node.node_id.clone();
+    let node = req.node.node_id.to_string();
     let counts = s.catalogue.sync_inventory(req, crate::now_unix()).await?;
+    for (outcome, n) in [
+        ("added", counts.added),
+        ("updated", counts.updated),
+        ("removed", counts.removed),
+        ("unchanged", counts.unchanged),
+    ] {
+        metrics::counter!(names::INVENTORY_IMAGES, "node" => node.clone(), "outcome" => outcome).increment(n);
+    }
     tracing::info!(%node, ?counts, "full inventory from a node");
     if counts.added + counts.updated + counts.removed > 0 {
         s.live.changed();
