@@ -297,7 +297,7 @@ pub async fn list_tokens(State(auth): State<Auth>, actor: Actor) -> Result<axum:
     path = "/api/v1/tokens/{id}",
     tag = "tokens",
     summary = "Revoke an API token",
-    params(("id" = Uuid, Path, description = "The token's id.")),
+    params(PathId),
     responses(
         (status = 204, description = "Revoked, on every replica at once."),
         (status = 400, description = "The id is not a UUID.", body = ErrorBody),

@@ -33,7 +33,7 @@ pub async fn list(State(s): State<NodeState>, Query(q): Query<ImageQuery>) -> Re
     path = "/api/v1/images/{id}",
     tag = "images",
     summary = "One image",
-    params(("id" = uuid::Uuid, Path, description = "The image's id.")),
+    params(PathId),
     responses(
         (status = 200, description = "The image.", body = IsoMetadata),
         (status = 400, description = "The id is not a UUID (`invalid_id`).", body = ErrorBody),
@@ -50,7 +50,7 @@ pub async fn get_one(State(s): State<NodeState>, PathId(id): PathId) -> Result<a
     path = "/api/v1/images/{id}/move",
     tag = "images",
     summary = "Move an image to another folder",
-    params(("id" = uuid::Uuid, Path, description = "The image's id.")),
+    params(PathId),
     request_body = MoveImageRequest,
     responses(
         (status = 200, description = "The image in its new folder, with its new revision.", body = IsoMetadata),
@@ -75,7 +75,7 @@ pub async fn move_image(
     path = "/api/v1/images/{id}",
     tag = "images",
     summary = "Delete an image: its file and its metadata",
-    params(("id" = uuid::Uuid, Path, description = "The image's id.")),
+    params(PathId),
     responses(
         (status = 200, description = "The image as it was, with the revision of its deletion.", body = IsoMetadata),
         (status = 400, description = "The id is not a UUID.", body = ErrorBody),

@@ -18,7 +18,7 @@ use crate::node::NodeState;
     summary = "Move an image (forwarded by the vdc)",
     description = "The vdc forwards a move one of its users asked for; `x-quantix-user` names that user for the audit log.",
     params(
-        ("id" = Uuid, Path, description = "The image's id."),
+        PathId,
         ("x-quantix-user" = Option<String>, Header, description = "The vdc user who asked."),
     ),
     request_body = MoveImageRequest,
@@ -42,7 +42,7 @@ pub async fn move_image(
     tag = "cluster",
     summary = "Delete an image (forwarded by the vdc)",
     params(
-        ("id" = Uuid, Path, description = "The image's id."),
+        PathId,
         ("x-quantix-user" = Option<String>, Header, description = "The vdc user who asked."),
     ),
     responses(
@@ -66,7 +66,7 @@ pub async fn delete_image(
     path = sync_paths::INTERNAL_PINS,
     tag = "cluster",
     summary = "Pin an image for a VM definition",
-    params(("id" = Uuid, Path, description = "The image's id.")),
+    params(PathId),
     request_body = PinRequest,
     responses(
         (status = 204, description = "Pinned: the node refuses to delete the image until it is unpinned."),
@@ -94,7 +94,7 @@ pub async fn pin(
     tag = "cluster",
     summary = "Unpin an image",
     params(
-        ("id" = Uuid, Path, description = "The image's id."),
+        PathId,
         ("vm_id" = Uuid, Path, description = "The VM definition's id."),
     ),
     responses(

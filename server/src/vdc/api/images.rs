@@ -29,7 +29,7 @@ pub async fn list(State(s): State<VdcState>, Query(q): Query<ImageQuery>) -> Res
     path = "/api/v1/images/{id}",
     tag = "images",
     summary = "One image of the catalogue",
-    params(("id" = uuid::Uuid, Path, description = "The image's id.")),
+    params(PathId),
     responses(
         (status = 200, description = "The image, with the node that holds it.", body = IsoMetadata),
         (status = 400, description = "The id is not a UUID.", body = ErrorBody),
@@ -87,7 +87,7 @@ async fn owner(s: &VdcState, image: &IsoMetadata) -> Result<crate::vdc::catalogu
     path = "/api/v1/images/{id}/move",
     tag = "images",
     summary = "Move an image to another folder (on its node)",
-    params(("id" = uuid::Uuid, Path, description = "The image's id.")),
+    params(PathId),
     request_body = MoveImageRequest,
     responses(
         (status = 200, description = "The image in its new folder, as its node answered.", body = IsoMetadata),
@@ -120,7 +120,7 @@ pub async fn move_image(
     path = "/api/v1/images/{id}",
     tag = "images",
     summary = "Delete an image (on its node)",
-    params(("id" = uuid::Uuid, Path, description = "The image's id.")),
+    params(PathId),
     responses(
         (status = 200, description = "The image as it was, with the revision of its deletion.", body = IsoMetadata),
         (status = 400, description = "The id is not a UUID.", body = ErrorBody),

@@ -161,7 +161,7 @@ pub async fn list(State(s): State<VdcState>) -> Result<axum::Json<VmList>, ApiEr
     path = "/api/v1/vms/{id}",
     tag = "vms",
     summary = "One VM definition",
-    params(("id" = Uuid, Path, description = "The VM definition's id.")),
+    params(PathId),
     responses(
         (status = 200, description = "The definition.", body = VmDefinition),
         (status = 400, description = "The id is not a UUID.", body = ErrorBody),
@@ -178,7 +178,7 @@ pub async fn get_one(State(s): State<VdcState>, PathId(id): PathId) -> Result<ax
     path = "/api/v1/vms/{id}",
     tag = "vms",
     summary = "Delete a VM definition (its ISO is unpinned)",
-    params(("id" = Uuid, Path, description = "The VM definition's id.")),
+    params(PathId),
     responses(
         (status = 204, description = "Deleted."),
         (status = 400, description = "The id is not a UUID.", body = ErrorBody),
@@ -200,7 +200,7 @@ pub async fn delete(State(s): State<VdcState>, PathId(id): PathId) -> Result<Sta
     path = "/api/v1/vms/{id}/domain.xml",
     tag = "vms",
     summary = "A VM definition as libvirt domain XML",
-    params(("id" = Uuid, Path, description = "The VM definition's id.")),
+    params(PathId),
     responses(
         (status = 200, description = "The domain XML.", content_type = "application/xml", body = String),
         (status = 400, description = "The id is not a UUID.", body = ErrorBody),
