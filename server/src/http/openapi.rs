@@ -15,7 +15,9 @@ use http::{HeaderValue, Method, header};
 use utoipa::{
     PartialSchema, ToSchema,
     openapi::{
-        Components, ContentBuilder, Info, OpenApi, OpenApiBuilder, Ref, RefOr, ResponseBuilder, Schema,
+        Components, ContentBuilder, Info, ObjectBuilder, OpenApi, OpenApiBuilder, Ref, RefOr, ResponseBuilder, Schema,
+        Type,
+        header::Header,
         path::{HttpMethod, Operation, PathItem, Paths},
         security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
     },
@@ -25,6 +27,7 @@ use crate::auth::{
     Access,
     routes::{RouteTable, is_safe},
 };
+use crate::telemetry::request_id;
 
 /// How the document names its role.
 #[derive(Debug, Clone, Copy)]
@@ -104,6 +107,19 @@ fn security(access: Access, method: &Method) -> Option<Vec<SecurityRequirement>>
     }
 }
 
+/// Every answer's `x-request-id`.
+fn request_id_header() -> Header {
+    let mut h = Header::new(ObjectBuilder::new().schema_type(Type::String).max_length(Some(128)));
+    h.description = Some("The request's id in the server's log: the client's own `x-request-id` when it is plain (at most 128 letters, digits, `-_.:@`), else a fresh one.".into());
+    h
+}
+
+fn with_request_id(response: &mut RefOr<utoipa::openapi::Response>) {
+    if let RefOr::T(r) = response {
+        r.headers.insert(request_id::HEADER.into(), request_id_header());
+    }
+}
+
 fn response_ref(name: &str) -> RefOr<utoipa::openapi::Response> {
     RefOr::Ref(Ref::from_response_name(name))
 }
@@ -135,6 +151,7 @@ impl Draft {
             responses.entry("403".into()).or_insert_with(|| response_ref("Forbidden"));
         }
         responses.entry("default".into()).or_insert_with(|| response_ref("Error"));
+        responses.values_mut().for_each(with_request_id);
         self.paths.add_path_operation(path, vec![http_method(method)], op);
     }
 
@@ -162,6 +179,7 @@ impl Draft {
         let error = |description: &str| {
             ResponseBuilder::new()
                 .description(description)
+                .header(request_id::HEADER, request_id_header())
                 .content(
                     "application/json",
                     ContentBuilder::new().schema(Some(RefOr::Ref(Ref::from_schema_name(ErrorBody::name())))).build(),

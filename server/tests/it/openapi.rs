@@ -73,7 +73,12 @@ fn assert_valid_openapi_3_1(doc: &Value) {
             assert!(responses.keys().any(|s| s.starts_with('2')), "{what} documents no success");
             for (status, r) in responses {
                 assert!(status == "default" || status.parse::<u16>().is_ok_and(|s| (100..600).contains(&s)));
-                assert!(r.get("$ref").is_some() || r["description"].is_string(), "{what} {status} lacks a description");
+                let r = match r["$ref"].as_str() {
+                    Some(target) => doc.pointer(target.trim_start_matches('#')).unwrap(),
+                    None => r,
+                };
+                assert!(r["description"].is_string(), "{what} {status} lacks a description");
+                assert!(r["headers"]["x-request-id"].is_object(), "{what} {status} does not name its x-request-id");
             }
             let in_path: BTreeSet<String> = op["parameters"]
                 .as_array()
