@@ -230,20 +230,24 @@ impl Draft {
             bearer("A node's own credential, issued once by `RegisterNode`: every other sync call carries it, and speaks for that node only."),
         );
         let mut info = Info::new(format!("Quantix ISO {} API", about.role), env!("CARGO_PKG_VERSION").to_owned());
-        info.description = Some(description(about.role).into());
+        info.description = Some(description(about.role));
         OpenApiBuilder::new().info(info).paths(self.paths).components(Some(components)).build()
     }
 }
 
-fn description(role: &str) -> &'static str {
-    match role {
+/// What the document says of its role, and of what every answer shares.
+fn description(role: &str) -> String {
+    let what = match role {
         "node" => {
-            "The REST API of a Quantix ISO node (a hypervisor host): its images, virtual folders, storage pools and uploads, and the `/internal/v1` calls the vdc forwards to it.\n\nErrors are `{error, message, request_id}` with a stable `error` code. Every answer carries an `x-request-id` header (the request's id in the log; send your own to choose it)."
+            "The REST API of a Quantix ISO node (a hypervisor host): its images, virtual folders, storage pools and uploads, and the `/internal/v1` calls the vdc forwards to it."
         }
         _ => {
-            "The REST API of the Quantix ISO vdc (the control plane): the cluster's catalogue, nodes, VM definitions, live updates, and the sync service nodes call (`/limiquantix.storage.v1.ImageService/…`).\n\nErrors are `{error, message, request_id}` with a stable `error` code. Every answer carries an `x-request-id` header (the request's id in the log; send your own to choose it)."
+            "The REST API of the Quantix ISO vdc (the control plane): the cluster's catalogue, nodes, VM definitions, live updates, and the sync service nodes call (`/limiquantix.storage.v1.ImageService/…`)."
         }
-    }
+    };
+    format!(
+        "{what}\n\nErrors are `{{error, message, request_id}}` with a stable `error` code. Every answer carries an `x-request-id` header (the request's id in the log; send your own to choose it)."
+    )
 }
 
 /// `GET /api/v1/openapi.json`: this role's API document.
