@@ -54,9 +54,8 @@ async fn pools_of(s: &VdcState, node_id: &NodeId) -> Result<Vec<StoragePool>, Ap
     responses(
         (status = 201, description = "The new definition.", body = VmDefinition),
         (status = 400, description = "A bad name, resources, ISO or pool.", body = ErrorBody),
-        (status = 409, description = "The ISO is not ready or gone, the node has no pool, or the name is taken.", body = ErrorBody),
+        (status = 409, description = "The ISO is not ready or gone, the node has no pool, the name is taken, or the pool lacks room for the disk (`insufficient_storage`).", body = ErrorBody),
         (status = 503, description = "The ISO's node cannot be reached.", body = ErrorBody),
-        (status = 507, description = "The pool lacks room for the disk.", body = ErrorBody),
     )
 )]
 #[tracing::instrument(skip(s))]
@@ -92,9 +91,10 @@ pub async fn create(
             ApiError::conflict("no_pool", format!("Node {node_id} has not reported its pools yet; try again shortly."))
         })?,
     };
+    // A refusal, not a failure of ours: the caller picks a smaller disk or another pool. (It was 507,
+    // which monitoring counts as a server error and clients retry; the fuzzer flagged it.)
     if req.disk_gib.saturating_mul(GIB) > pool.free_bytes {
-        return Err(ApiError::new(
-            StatusCode::INSUFFICIENT_STORAGE,
+        return Err(ApiError::conflict(
             "insufficient_storage",
             format!(
                 "Pool {} on {node_id} has {} GiB free; the disk needs {} GiB.",
