@@ -38,6 +38,7 @@ def map_body(context, body):
 @schemathesis.hook
 def map_path_parameters(context, path_parameters):
     path = context.operation.path if context.operation is not None else ""
-    if path.startswith(IMAGE_ROUTES) and "id" in path_parameters:
+    # Negative cases may leave the parameters out altogether (None).
+    if path.startswith(IMAGE_ROUTES) and isinstance(path_parameters, dict) and "id" in path_parameters:
         path_parameters["id"] = existing_image(path_parameters["id"])
     return path_parameters
