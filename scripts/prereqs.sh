@@ -5,6 +5,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PATH="$HOME/.cargo/bin:$ROOT/end2end/node_modules/.bin:$PATH"
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+fail() {
+  printf '\033[1;31merror:\033[0m %s\n' "$*" >&2
+  exit 1
+}
 
 # Runs a set-up or test step and prints how long it took. Steps run under `set -e` (never inside `||`,
 # where bash would ignore a failing command), so a failure stops the script; the exit hook then prints
@@ -50,6 +54,14 @@ apt_install() {
   say "installing Debian packages: $*"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# The version of [workspace.package] in Cargo.toml.
+workspace_version() {
+  awk '
+    /^\[/ { section = $0 }
+    section == "[workspace.package]" && /^version *=/ { gsub(/^version *= *"|".*$/, ""); print; exit }
+  ' "$ROOT/Cargo.toml"
 }
 
 ensure_wasm_target() {

@@ -21,8 +21,8 @@ use std::{
 };
 
 use app::model::{
-    FolderPath, ImageChange, ImageEventType, ImageFormat, IsoMetadata, NodeRef, NotifyImageChangeRequest,
-    NotifyImageChangesRequest,
+    BootModes, FolderPath, ImageChange, ImageEventType, ImageFormat, IsoMetadata, NodeRef, NotifyImageChangeRequest,
+    NotifyImageChangesRequest, OsSource,
 };
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use sqlx::{Connection, Executor};
@@ -86,6 +86,13 @@ fn generate(nodes: usize, per_node: usize) -> Dataset {
                         updated_at: 1_760_000_000 + i as i64,
                         revision,
                         node_id: None,
+                        os_source: Some(OsSource::Content),
+                        volume_id: Some(format!("{distro} {version} amd64")),
+                        arch: Some("x86_64".to_owned()),
+                        os_edition: None,
+                        boot: Some(BootModes { bios: true, uefi: i % 2 == 0 }),
+                        detection_error: None,
+                        ova: None,
                     }
                 })
                 .collect();

@@ -114,6 +114,7 @@ pub async fn run(args: AllInOneArgs, shutdown: CancellationToken) -> Result<(), 
         site_root,
         access: access(&data.join("node")),
         vdc_trust: PeerTrust::default(),
+        content_detection: true,
     })
     .await?;
     if fresh && (vdc.created_admin() || node.created_admin()) {

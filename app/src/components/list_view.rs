@@ -92,6 +92,8 @@ impl ListView {
             pool_id: some(&self.pool),
             os_family: some(&self.os),
             q: some(&self.q),
+            arch: None,
+            boot: None,
             sort: Some(self.sort),
             order: Some(self.order),
             limit: Some(limit),

@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{FolderPath, NodeId, PoolId};
+use super::{BootModes, FolderPath, NodeId, OsSource, OvaInfo, PoolId};
 
 /// One ISO/IMG/OVA file on a node, with its catalogue metadata.
 ///
@@ -38,6 +38,27 @@ pub struct IsoMetadata {
     pub revision: u64,
     /// The node holding the file: set by the vdc, `None` in a node's own answers.
     pub node_id: Option<NodeId>,
+    /// Where the OS fields came from; `None` when nothing said anything.
+    #[serde(default)]
+    pub os_source: Option<OsSource>,
+    /// The volume label the image's descriptors carry (ISO 9660, Joliet or UDF).
+    #[serde(default)]
+    pub volume_id: Option<String>,
+    /// `x86_64`, `aarch64`…, as the content states it.
+    #[serde(default)]
+    pub arch: Option<String>,
+    /// The product's word for the medium: `desktop`, `server`, `live`, `netinst`…
+    #[serde(default)]
+    pub os_edition: Option<String>,
+    /// The firmware the image boots under (its El Torito entries).
+    #[serde(default)]
+    pub boot: Option<BootModes>,
+    /// Why the content could not be read (the image is kept; its content fields stay unknown).
+    #[serde(default)]
+    pub detection_error: Option<String>,
+    /// For an OVA: what its OVF descriptor says.
+    #[serde(default)]
+    pub ova: Option<OvaInfo>,
 }
 
 impl IsoMetadata {

@@ -32,6 +32,12 @@ pub struct ImageQuery {
     pub pool_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os_family: Option<String>,
+    /// `x86_64`, `aarch64`…: images whose content states this architecture.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
+    /// `bios` or `uefi`: images that boot under this firmware.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot: Option<String>,
     /// Case-insensitive substring of the name or filename.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
@@ -50,12 +56,14 @@ pub struct ImageQuery {
 impl ImageQuery {
     /// The query as `key=value&…` (without `?`), for building request URLs.
     pub fn to_query_string(&self) -> String {
-        let pairs: [(&str, Option<String>); 10] = [
+        let pairs: [(&str, Option<String>); 12] = [
             ("folder", self.folder.clone()),
             ("recursive", self.recursive.map(|r| r.to_string())),
             ("node_id", self.node_id.clone()),
             ("pool_id", self.pool_id.clone()),
             ("os_family", self.os_family.clone()),
+            ("arch", self.arch.clone()),
+            ("boot", self.boot.clone()),
             ("q", self.q.clone()),
             ("sort", self.sort.map(|s| s.as_str().to_owned())),
             ("order", self.order.map(|o| o.as_str().to_owned())),
@@ -199,4 +207,54 @@ pub struct RenameFolderRequest {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MoveImageRequest {
     pub folder_path: String,
+}
+
+/// `PATCH /api/v1/images/{id}` body: an operator's correction. OS fields given become the image's, with
+/// `os_source: user` (no later detection overwrites them); `filename` renames the file on disk, keeping
+/// the image's id and never replacing another file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateImageRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_family: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_distribution: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+}
+
+impl UpdateImageRequest {
+    /// Whether any OS field is given.
+    pub fn sets_os(&self) -> bool {
+        self.os_family.is_some() || self.os_distribution.is_some() || self.os_version.is_some()
+    }
+
+    /// Checks the OS fields (the filename is the node's to check): a family is a plain lower-case name,
+    /// the others short text without control, bidirectional or zero-width characters. The message is a
+    /// sentence to show.
+    pub fn check_os(&self) -> Result<(), String> {
+        if let Some(f) = &self.os_family {
+            let plain = f.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !plain || !(1..=32).contains(&f.len()) {
+                return Err(format!(
+                    "\"{}\" is not an OS family: use 1 to 32 of a-z, 0-9 and '-' (windows, linux, bsd, other).",
+                    super::text::shown(f)
+                ));
+            }
+        }
+        for (what, v) in [("OS distribution", &self.os_distribution), ("OS version", &self.os_version)] {
+            if let Some(v) = v {
+                if v.is_empty() || v.len() > 64 {
+                    return Err(format!("The {what} must be 1 to 64 bytes long."));
+                }
+                if let Some((_, why)) = super::text::find_hidden(v) {
+                    return Err(format!("The {what} holds {why}."));
+                }
+            }
+        }
+        Ok(())
+    }
 }

@@ -1,6 +1,7 @@
 //! Wire types: plain serde, snake_case, compiled into the server and the WASM client alike.
 
 mod auth;
+mod content;
 mod error;
 mod folder;
 mod ids;
@@ -19,13 +20,14 @@ pub use auth::{
     AuditEntry, AuditList, AuditQuery, CSRF_HEADER, CreateTokenRequest, CreateUserRequest, LoginRequest, MAX_USERNAME,
     Me, SignedIn, TokenCreated, TokenInfo, TokenList, UpdateUserRequest, UserInfo, UserList, UserRole, check_username,
 };
+pub use content::{BootModes, Firmware, ManifestState, OsSource, OvaDisk, OvaInfo};
 pub use error::ErrorBody;
 pub use folder::{DEFAULT_FOLDERS, FORBIDDEN_CHARS, FolderPath, FolderPathError, MAX_BYTES, MAX_DEPTH};
 pub use ids::{IdError, MAX_ID_LEN, NodeId, PoolId};
 pub use iso::{ImageFormat, IsoMetadata, os_family};
 pub use listing::{
     CreateFolderRequest, FolderCount, FolderListing, ImageList, ImageQuery, MoveImageRequest, RenameFolderRequest,
-    SortKey, SortOrder,
+    SortKey, SortOrder, UpdateImageRequest,
 };
 pub use nodes::{Health, NodeInfo, NodeList, NodeSyncState, NodeSyncStatus};
 pub use peer_check::{PeerFieldError, is_sha256_checksum};

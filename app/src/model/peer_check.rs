@@ -110,6 +110,27 @@ impl IsoMetadata {
         }
         optional_text(&f("os_distribution"), &self.os_distribution, MAX_OS_TEXT)?;
         optional_text(&f("os_version"), &self.os_version, MAX_OS_TEXT)?;
+        optional_text(&f("volume_id"), &self.volume_id, 128)?;
+        optional_text(&f("os_edition"), &self.os_edition, MAX_OS_TEXT)?;
+        optional_text(&f("detection_error"), &self.detection_error, 2048)?;
+        if let Some(arch) = &self.arch
+            && (!(1..=32).contains(&arch.len())
+                || !arch.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'))
+        {
+            return Err(refuse(f("arch"), format!("\"{}\" is not an architecture name", shown(arch))));
+        }
+        if let Some(ova) = &self.ova {
+            optional_text(&f("ova.os"), &ova.os, MAX_NAME)?;
+            if ova.disks.len() > 64 {
+                return Err(refuse(f("ova.disks"), format!("lists {} disks; the limit is 64", ova.disks.len())));
+            }
+            for (i, d) in ova.disks.iter().enumerate() {
+                at_most_i64(&f(&format!("ova.disks[{i}].capacity_bytes")), d.capacity_bytes)?;
+            }
+            if let Some(m) = ova.memory_mib {
+                at_most_i64(&f("ova.memory_mib"), m)?;
+            }
+        }
         Ok(())
     }
 }
@@ -192,6 +213,13 @@ mod tests {
             updated_at: 1_700_000_000,
             revision: 7,
             node_id: None,
+            os_source: Some(crate::model::OsSource::Content),
+            volume_id: Some("Debian 12.0.0 amd64 n".into()),
+            arch: Some("x86_64".into()),
+            os_edition: Some("netinst".into()),
+            boot: Some(crate::model::BootModes { bios: true, uefi: true }),
+            detection_error: None,
+            ova: None,
         }
     }
 
@@ -226,6 +254,9 @@ mod tests {
             ("os_family", IsoMetadata { os_family: Some("Linux<script>".into()), ..image() }),
             ("os_version", IsoMetadata { os_version: Some("1\n2".into()), ..image() }),
             ("os_distribution", IsoMetadata { os_distribution: Some("x".repeat(65)), ..image() }),
+            ("volume_id", IsoMetadata { volume_id: Some("VOL\u{1b}[2J".into()), ..image() }),
+            ("arch", IsoMetadata { arch: Some("x86 64".into()), ..image() }),
+            ("detection_error", IsoMetadata { detection_error: Some("a\u{202e}b".into()), ..image() }),
         ];
         for (field, m) in cases {
             let e = m.check_from_node("images[4]").unwrap_err();

@@ -29,6 +29,13 @@ fn sample_iso() -> IsoMetadata {
         updated_at: 1_769_000_100,
         revision: 42,
         node_id: None,
+        os_source: Some(OsSource::Content),
+        volume_id: Some("Ubuntu-Server 24.04 LTS amd64".into()),
+        arch: Some("x86_64".into()),
+        os_edition: Some("server".into()),
+        boot: Some(BootModes { bios: true, uefi: true }),
+        detection_error: None,
+        ova: None,
     }
 }
 
@@ -45,8 +52,11 @@ fn iso_metadata_field_names() {
     assert_eq!(
         keys(&json),
         [
+            "arch",
+            "boot",
             "checksum",
             "created_at",
+            "detection_error",
             "filename",
             "folder_path",
             "format",
@@ -54,19 +64,55 @@ fn iso_metadata_field_names() {
             "name",
             "node_id",
             "os_distribution",
+            "os_edition",
             "os_family",
+            "os_source",
             "os_version",
+            "ova",
             "path",
             "revision",
             "size_bytes",
             "storage_pool_id",
             "updated_at",
+            "volume_id",
         ]
     );
+    assert_eq!(json["os_source"], "content");
+    assert_eq!(json["boot"], json!({ "bios": true, "uefi": true }));
     assert_eq!(json["format"], "iso");
     assert_eq!(json["folder_path"], "/linux/ubuntu");
     assert_eq!(json["id"], "6f1c2a9e-8b3d-4c5e-9f10-1a2b3c4d5e6f");
     assert_eq!(json["node_id"], Value::Null);
+}
+
+#[test]
+fn content_fields_have_their_documented_shape_and_older_nodes_omit_them() {
+    let ova = OvaInfo {
+        os: Some("Ubuntu Linux (64-bit)".into()),
+        vcpus: Some(4),
+        memory_mib: Some(8192),
+        disks: vec![OvaDisk { capacity_bytes: 40 << 30 }],
+        nics: Some(1),
+        firmware: Some(Firmware::Uefi),
+        manifest: ManifestState::Verified,
+    };
+    let json = round_trip(&ova);
+    assert_eq!(keys(&json), ["disks", "firmware", "manifest", "memory_mib", "nics", "os", "vcpus"]);
+    assert_eq!((json["firmware"].as_str(), json["manifest"].as_str()), (Some("uefi"), Some("verified")));
+    assert_eq!(keys(&json["disks"][0]), ["capacity_bytes"]);
+    for source in ["content", "filename", "user"] {
+        assert_eq!(serde_json::to_value(OsSource::parse(source).unwrap()).unwrap(), source);
+    }
+    // An image from a node of before detection: no content fields at all.
+    let mut old = serde_json::to_value(sample_iso()).unwrap();
+    for k in ["os_source", "volume_id", "arch", "os_edition", "boot", "detection_error", "ova"] {
+        old.as_object_mut().unwrap().remove(k);
+    }
+    let old: IsoMetadata = serde_json::from_value(old).unwrap();
+    assert_eq!((old.os_source, old.boot, old.ova), (None, None, None));
+    let patch = UpdateImageRequest { os_version: Some("24.04.1".into()), ..Default::default() };
+    assert_eq!(keys(&round_trip(&patch)), ["os_version"]);
+    assert!(serde_json::from_value::<UpdateImageRequest>(json!({ "os": "x" })).is_err(), "unknown fields refused");
 }
 
 #[test]

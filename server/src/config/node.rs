@@ -75,6 +75,12 @@ pub struct NodeArgs {
     #[arg(long, env = "QUANTIX_SITE_ROOT", value_name = "DIR")]
     pub site_root: Option<PathBuf>,
 
+    /// Read what is inside each image (an ISO's volume descriptors, an OVA's OVF) for its OS, boot modes
+    /// and VM hardware; `off` leaves only the filename's guess (to measure what detection costs).
+    /// [default: on]
+    #[arg(long, env = "QUANTIX_CONTENT_DETECTION", value_name = "on|off", value_parser = parse_switch)]
+    pub content_detection: Option<bool>,
+
     /// Trust the vdc's HTTPS certificate when this CA (PEM) signed it, besides the system's roots.
     #[arg(long, env = "QUANTIX_VDC_CA", value_name = "FILE")]
     pub vdc_ca: Option<PathBuf>,
@@ -112,6 +118,7 @@ pub struct NodeConfig {
     pub site_root: PathBuf,
     pub access: AccessConfig,
     pub vdc_trust: PeerTrust,
+    pub content_detection: bool,
 }
 
 pub const DEFAULT_DATA_DIR: &str = "data/node";
@@ -136,6 +143,7 @@ impl NodeArgs {
                 sync_interval,
                 watch_settle,
                 site_root,
+                content_detection,
                 vdc_ca,
                 vdc_cert_sha256
             ]
@@ -185,7 +193,17 @@ impl NodeArgs {
             sync_interval: a.sync_interval.unwrap_or(DEFAULT_SYNC_INTERVAL),
             watch_settle: a.watch_settle.unwrap_or(DEFAULT_WATCH_SETTLE),
             site_root: a.site_root.unwrap_or_else(super::default_site_root),
+            content_detection: a.content_detection.unwrap_or(true),
         })
+    }
+}
+
+/// `on` or `off` (also `true`/`false`).
+fn parse_switch(s: &str) -> Result<bool, String> {
+    match s.trim() {
+        "on" | "true" => Ok(true),
+        "off" | "false" => Ok(false),
+        other => Err(format!("{other:?} is neither on nor off")),
     }
 }
 

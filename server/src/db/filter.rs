@@ -1,7 +1,7 @@
 //! The image filters of `GET /api/v1/images`, validated once for both roles: every field either honoured
 //! or refused, never silently ignored.
 
-use app::model::{FolderPath, FolderPathError, IdError, ImageQuery, NodeId, PoolId, SortKey, SortOrder};
+use app::model::{Firmware, FolderPath, FolderPathError, IdError, ImageQuery, NodeId, PoolId, SortKey, SortOrder};
 
 use super::Cursor;
 
@@ -16,6 +16,9 @@ pub struct ImageFilter {
     pub node_id: Option<NodeId>,
     pub pool_id: Option<PoolId>,
     pub os_family: Option<String>,
+    pub arch: Option<String>,
+    /// Images that boot under this firmware.
+    pub boot: Option<Firmware>,
     /// Lower-cased, trimmed, never empty.
     pub q: Option<String>,
     pub sort: SortKey,
@@ -38,12 +41,16 @@ pub enum FilterError {
     Cursor,
     #[error("The {0} parameter holds a control character; remove it and try again.")]
     Control(&'static str),
+    #[error("boot must be bios or uefi.")]
+    Boot,
 }
 
 impl ImageFilter {
     pub fn parse(q: ImageQuery) -> Result<ImageFilter, FilterError> {
         // A NUL or another control character matches nothing a person typed, and some databases refuse it.
-        for (name, value) in [("q", &q.q), ("os_family", &q.os_family), ("folder", &q.folder), ("cursor", &q.cursor)] {
+        let texts =
+            [("q", &q.q), ("os_family", &q.os_family), ("arch", &q.arch), ("folder", &q.folder), ("cursor", &q.cursor)];
+        for (name, value) in texts {
             if value.as_deref().is_some_and(|v| v.chars().any(char::is_control)) {
                 return Err(FilterError::Control(name));
             }
@@ -65,11 +72,23 @@ impl ImageFilter {
             node_id: nonempty(q.node_id).map(|n| NodeId::parse(&n)).transpose()?,
             pool_id: nonempty(q.pool_id).map(|p| PoolId::parse(&p)).transpose()?,
             os_family: nonempty(q.os_family),
+            arch: nonempty(q.arch),
+            boot: nonempty(q.boot).map(|b| Firmware::parse(&b).ok_or(FilterError::Boot)).transpose()?,
             q: q.q.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()),
             sort,
             order: q.order.unwrap_or_default(),
             limit,
             cursor,
+        })
+    }
+}
+
+impl ImageFilter {
+    /// The column that says an image boots under the asked firmware.
+    pub fn boot_column(&self) -> Option<&'static str> {
+        self.boot.map(|f| match f {
+            Firmware::Bios => "boot_bios",
+            Firmware::Uefi => "boot_uefi",
         })
     }
 }

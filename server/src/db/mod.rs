@@ -2,10 +2,12 @@
 //! import each other): the validated list filter, keyset cursors, and how a constraint violation becomes
 //! a domain error.
 
+mod content;
 mod cursor;
 mod filter;
 mod sql;
 
+pub use content::{CONTENT_COLUMNS, ContentColumns, ova_json};
 pub use cursor::{Cursor, SortValue, sort_columns};
 pub use filter::{
     DEFAULT_LIMIT, FilterError, FolderCondition, ImageFilter, MAX_LIMIT, folder_condition, like_pattern, search_key,

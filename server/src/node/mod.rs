@@ -2,6 +2,8 @@
 //! metadata in SQLite, and the host UI.
 
 pub mod api;
+pub mod content;
+pub mod detect;
 pub mod file_tags;
 mod identity;
 pub mod ingest;
@@ -58,6 +60,27 @@ pub enum DeleteError {
     Store(#[from] StoreError),
 }
 
+/// Why an image could not be changed as asked (`PATCH`).
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateError {
+    #[error("{0}")]
+    InvalidOs(String),
+    #[error("{0}")]
+    InvalidName(#[from] names::NameError),
+    #[error("The new name must keep the extension .{kept}: the format of an image is its content's.")]
+    FormatChange { kept: app::model::ImageFormat },
+    #[error("Nothing to change: give os_family, os_distribution, os_version or filename.")]
+    Nothing,
+    #[error("\"{0}\" is being written or renamed right now; try again shortly.")]
+    Busy(String),
+    #[error("The image's pool is no longer configured on this node; it cannot be renamed.")]
+    NoPool,
+    #[error("cannot rename {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 fn vm_list(vms: &[String]) -> String {
     let quoted: Vec<String> = vms.iter().take(5).map(|v| format!("VM \"{v}\"")).collect();
     let more = vms.len().saturating_sub(5);
@@ -89,6 +112,63 @@ impl NodeState {
             return Ok(self.store.delete_image(meta.id).await?);
         }
         Ok(self.store.delete_image(meta.id).await?)
+    }
+
+    /// An operator's correction: OS fields (which become the user's) and a new file name (the file is
+    /// renamed on disk, never over another, and keeps its id), both names held so the watcher does not
+    /// race us.
+    #[tracing::instrument(skip(self, req))]
+    pub async fn update_image(
+        &self,
+        id: uuid::Uuid,
+        req: &app::model::UpdateImageRequest,
+    ) -> Result<IsoMetadata, UpdateError> {
+        req.check_os().map_err(UpdateError::InvalidOs)?;
+        if !req.sets_os() && req.filename.is_none() {
+            return Err(UpdateError::Nothing);
+        }
+        let mut meta = self.store.get(id).await?;
+        if let Some(raw) = &req.filename {
+            let new = names::ImageFileName::parse(raw)?;
+            if new.format() != meta.format {
+                return Err(UpdateError::FormatChange { kept: meta.format });
+            }
+            if new.as_str() != meta.filename {
+                meta = self.rename_file(&meta, &new).await?;
+            }
+        }
+        if req.sets_os() {
+            let os = store::UserOs {
+                family: req.os_family.clone(),
+                distribution: req.os_distribution.clone(),
+                version: req.os_version.clone(),
+            };
+            meta = self.store.set_user_os(id, &os).await?;
+        }
+        Ok(meta)
+    }
+
+    async fn rename_file(&self, meta: &IsoMetadata, new: &names::ImageFileName) -> Result<IsoMetadata, UpdateError> {
+        let pool = meta.storage_pool_id.as_ref().and_then(|p| self.pools.get(p.as_str())).ok_or(UpdateError::NoPool)?;
+        let old = names::ImageFileName::on_disk(&meta.filename)
+            .map_err(|e| StoreError::Corrupt(format!("file name of image {}: {e}", meta.id)))?;
+        let busy = |name: &names::ImageFileName| UpdateError::Busy(name.to_string());
+        let _old_held = self.reservations.reserve(&pool.id, &old).ok_or_else(|| busy(&old))?;
+        let _new_held = self.reservations.reserve(&pool.id, new).ok_or_else(|| busy(new))?;
+        let taken = || StoreError::NameTaken { pool: pool.id.to_string(), filename: new.to_string() };
+        if self.store.find_by_name(&pool.id, new).await?.is_some_and(|other| other.id != meta.id) {
+            return Err(taken().into());
+        }
+        let (from, to) = (pool.path_of(&old), pool.path_of(new));
+        let renamed = tokio::task::spawn_blocking(move || ingest::rename_noreplace(&from, &to))
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()));
+        match renamed.and_then(|r| r) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(taken().into()),
+            Err(source) => return Err(UpdateError::Io { path: meta.path.clone(), source }),
+        }
+        Ok(self.store.rename_file(meta.id, &pool.id, new).await?)
     }
 
     pub async fn sync_status(&self) -> Result<NodeSyncStatus, StoreError> {
@@ -164,7 +244,7 @@ impl NodeServer {
         let state = NodeState {
             auth,
             identity,
-            ingest: Ingest::new(pools.clone(), store.clone(), reservations.clone()),
+            ingest: Ingest::new(pools.clone(), store.clone(), reservations.clone(), config.content_detection),
             store,
             pools,
             reservations,
@@ -204,7 +284,11 @@ impl NodeServer {
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), StartError> {
         let router = http::observed(self.router());
         let state = self.state.clone();
-        let timing = watcher::WatchTiming { settle: self.config.watch_settle, unclosed: self.config.watch_settle * 20 };
+        let timing = watcher::WatchTiming {
+            settle: self.config.watch_settle,
+            unclosed: self.config.watch_settle * 20,
+            detect_content: self.config.content_detection,
+        };
         let scanned = CancellationToken::new();
         let watching = watcher::spawn(
             state.pools.clone(),

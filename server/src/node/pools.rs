@@ -4,10 +4,7 @@ use std::{
     collections::{BTreeMap, HashMap},
     io,
     path::{Path, PathBuf},
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicU64, Ordering},
-    },
+    sync::{Arc, Mutex},
 };
 
 use app::model::{PoolId, StoragePool};
@@ -26,7 +23,7 @@ pub struct Pool {
     /// `<root>/iso`: the only directory of the pool the node reads or writes.
     pub iso_dir: PathBuf,
     pub quota: Option<u64>,
-    /// Space promised to uploads in progress and not written yet. Free space alone cannot tell: two
+    /// Space promised to uploads in progress and not on disk yet. Free space alone cannot tell: two
     /// uploads starting together each saw room for themselves (two 20 MiB uploads once both landed in a
     /// pool with 30 MiB left).
     claims: Mutex<Claims>,
@@ -35,19 +32,25 @@ pub struct Pool {
 #[derive(Debug, Default)]
 struct Claims {
     next_id: u64,
-    /// Per upload: bytes claimed, and bytes written so far (counted in free space already).
-    open: HashMap<u64, (u64, Arc<AtomicU64>)>,
+    /// Per upload: bytes claimed, and its staging file (what is on disk already counts in free space).
+    open: HashMap<u64, (u64, PathBuf)>,
 }
 
 impl Claims {
-    /// Claimed and not yet written, over every upload but `except`.
+    /// Claimed and not yet on disk, over every upload but `except`. Measured on the staging files: bytes
+    /// an upload has received but still holds in its queues are neither free nor written, so they count
+    /// as claimed until the file holds them.
     fn outstanding(&self, except: Option<u64>) -> u64 {
         self.open
             .iter()
             .filter(|(id, _)| Some(**id) != except)
-            .map(|(_, (claimed, written))| claimed.saturating_sub(written.load(Ordering::Relaxed)))
+            .map(|(_, (claimed, file))| claimed.saturating_sub(on_disk(file)))
             .sum()
     }
+}
+
+fn on_disk(file: &Path) -> u64 {
+    std::fs::symlink_metadata(file).map_or(0, |m| m.len())
 }
 
 /// Room an upload holds in its pool; given back when the last clone is dropped (the upload ended,
@@ -59,7 +62,6 @@ pub struct SpaceClaim(Arc<ClaimInner>);
 struct ClaimInner {
     pool: Arc<Pool>,
     id: u64,
-    written: Arc<AtomicU64>,
 }
 
 /// Why a claim was refused: the space left for it.
@@ -116,18 +118,18 @@ impl Pool {
         })
     }
 
-    /// Claims `bytes` for a new upload, if free space minus what other uploads claimed leaves room. Runs
-    /// statvfs (and, with a quota, a directory listing): call it off the async runtime.
-    pub fn claim(self: &Arc<Self>, bytes: u64) -> io::Result<Result<SpaceClaim, NoRoom>> {
+    /// Claims `bytes` for a new upload writing `file`, if free space minus what other uploads claimed
+    /// leaves room. Runs statvfs (and, with a quota, a directory listing): call it off the async runtime.
+    pub fn claim(self: &Arc<Self>, bytes: u64, file: &Path) -> io::Result<Result<SpaceClaim, NoRoom>> {
         let mut claims = self.claims.lock().expect("claims lock");
         let available = self.space()?.free.saturating_sub(claims.outstanding(None));
         if bytes > available {
             return Ok(Err(NoRoom { available }));
         }
         claims.next_id += 1;
-        let (id, written) = (claims.next_id, Arc::new(AtomicU64::new(0)));
-        claims.open.insert(id, (bytes, written.clone()));
-        Ok(Ok(SpaceClaim(Arc::new(ClaimInner { pool: self.clone(), id, written }))))
+        let id = claims.next_id;
+        claims.open.insert(id, (bytes, file.to_owned()));
+        Ok(Ok(SpaceClaim(Arc::new(ClaimInner { pool: self.clone(), id }))))
     }
 
     /// Space a new upload could claim now.
@@ -181,17 +183,12 @@ impl SpaceClaim {
         c.pool.claims.lock().expect("claims lock").open.get(&c.id).map_or(0, |(claimed, _)| *claimed)
     }
 
-    /// Counts bytes handed to the disk: they show in free space now, so they no longer count as claimed.
-    pub fn wrote(&self, bytes: u64) {
-        self.0.written.fetch_add(bytes, Ordering::Relaxed);
-    }
-
     /// Claims `want` more bytes, or failing that at least `need`, if there is room. Blocking, like
     /// [`Pool::claim`].
     pub fn extend(&self, want: u64, need: u64) -> io::Result<Result<(), NoRoom>> {
         let c = &self.0;
         let mut claims = c.pool.claims.lock().expect("claims lock");
-        let own = claims.open.get(&c.id).map_or(0, |(cl, w)| cl.saturating_sub(w.load(Ordering::Relaxed)));
+        let own = claims.open.get(&c.id).map_or(0, |(claimed, file)| claimed.saturating_sub(on_disk(file)));
         let available = c.pool.space()?.free.saturating_sub(claims.outstanding(Some(c.id)) + own);
         let more = if want <= available { want } else { need };
         if more > available {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use app::model::{ErrorBody, IsoMetadata, MoveImageRequest, PinRequest, sync_paths};
+use app::model::{ErrorBody, IsoMetadata, MoveImageRequest, PinRequest, UpdateImageRequest, sync_paths};
 use uuid::Uuid;
 
 use app::model::NodeId;
@@ -60,6 +60,19 @@ impl NodeClient {
     ) -> Result<IsoMetadata, ForwardError> {
         let path = sync_paths::with_id(sync_paths::INTERNAL_IMAGE, id);
         let answer = self.call::<()>(node, reqwest::Method::DELETE, &path, None, user).await?;
+        decode(node, &answer)
+    }
+
+    /// Corrects an image on its node (OS fields, file name), for the vdc user `user`.
+    pub async fn update_image(
+        &self,
+        node: &NodeRecord,
+        id: Uuid,
+        body: &UpdateImageRequest,
+        user: Option<&str>,
+    ) -> Result<IsoMetadata, ForwardError> {
+        let path = sync_paths::with_id(sync_paths::INTERNAL_IMAGE, id);
+        let answer = self.call(node, reqwest::Method::PATCH, &path, Some(body), user).await?;
         decode(node, &answer)
     }
 

@@ -344,8 +344,8 @@ async fn concurrent_uploads_cannot_overshoot_a_quota() {
     let statuses: Vec<u16> = [a, b].into_iter().map(|r| r.map_or(0, |(s, _)| s)).collect();
     assert!(statuses.contains(&201) && statuses.contains(&507), "{statuses:?}");
     // Without a declared size, room is claimed as the bytes arrive: two chunked uploads of 6 MiB into the
-    // 10 MiB left, at once. One lands; the other is refused midway (507, or the connection closed under
-    // the sender when the refusal came before it finished sending).
+    // 10 MiB left, at once. A refusal comes midway (507, or the connection closed under the sender when
+    // the refusal came before it finished sending).
     let chunked = |name: &'static str| {
         let body = reqwest::Body::wrap_stream(futures_util::stream::iter((0..6).map(|k| {
             std::thread::sleep(Duration::from_millis(30));
@@ -357,13 +357,13 @@ async fn concurrent_uploads_cannot_overshoot_a_quota() {
         async move { req.send().await.map(|r| r.status().as_u16()).unwrap_or(0) }
     };
     let (c, d) = tokio::join!(chunked("c.iso"), chunked("d.iso"));
-    let mut both = [c, d];
-    both.sort();
-    assert!(matches!(both, [0, 201] | [201, 507]), "exactly one fits: {both:?}");
+    // At most one fits (both are refused when each holds half the room when the other asks for more).
+    let landed = [c, d].iter().filter(|s| **s == 201).count();
+    assert!(landed <= 1 && [c, d].iter().all(|s| [0, 201, 507].contains(s)), "at most one fits: {c}, {d}");
     let used: u64 =
         std::fs::read_dir(node.iso_dir("small")).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
     assert!(used <= 30 << 20, "{used} bytes in a 30 MiB quota");
-    assert_eq!(node.list("").await.images.len(), 2);
+    assert_eq!(node.list("").await.images.len(), 1 + landed);
 }
 
 /// An upload whose client stopped sending held its name (409 to everyone else) and its staging file
@@ -461,7 +461,10 @@ async fn a_node_restored_from_an_old_backup_converges_and_keeps_its_images() {
     for k in 0..3 {
         node.upload_ok("folder=/linux", &format!("later-{k}.iso"), pattern(20 + k, 4096)).await;
     }
-    eventually(Duration::from_secs(30), "the vdc converges to the restored node", || synced(&node, &vdc)).await;
+    eventually(Duration::from_secs(30), "the restored node has every image, and the vdc too", || async {
+        node.list("limit=100").await.images.len() == 8 && synced(&node, &vdc).await
+    })
+    .await;
     let now = inventory(node.list("limit=100").await.images);
     assert_eq!(now.len(), 8, "{now:?}");
     assert_eq!(now[&tagged.id].1, "/m/29", "the tag kept the moves the database forgot");

@@ -5,6 +5,7 @@ mod support;
 
 mod api_fuzz;
 mod auth;
+mod content;
 mod hostile;
 mod node_api;
 mod node_upload;

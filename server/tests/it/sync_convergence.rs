@@ -24,7 +24,6 @@ use server::{
     db::ImageFilter,
     node::{
         names::ImageFileName,
-        os_guess::OsGuess,
         pools::Pools,
         store::{NewImage, NodeStore},
         sync::{SharedSyncState, SyncClient, SyncTransport, TransportError},
@@ -218,7 +217,8 @@ impl SimNode {
                     folder: folder(),
                     size_bytes: rng.random_range(1..1000),
                     checksum: Some(format!("sha256:{:064x}", rng.random::<u128>())),
-                    os: OsGuess::default(),
+                    found: Default::default(),
+                    content_checked: true,
                     file_mtime_ns: None,
                 };
                 self.store.insert_image(new).await.unwrap();

@@ -4,7 +4,7 @@
 use http::StatusCode;
 
 use crate::http::ApiError;
-use crate::node::{DeleteError, ingest::IngestError, store::StoreError};
+use crate::node::{DeleteError, UpdateError, ingest::IngestError, store::StoreError};
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
@@ -31,6 +31,23 @@ impl From<DeleteError> for ApiError {
             DeleteError::Pinned { .. } => ApiError::conflict("image_in_use", e.to_string()),
             DeleteError::Io { .. } => ApiError::internal(e),
             DeleteError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<UpdateError> for ApiError {
+    fn from(e: UpdateError) -> Self {
+        let msg = e.to_string();
+        match e {
+            UpdateError::InvalidOs(_) => ApiError::bad_request("invalid_os", msg),
+            UpdateError::InvalidName(_) | UpdateError::FormatChange { .. } => {
+                ApiError::bad_request("invalid_filename", msg)
+            }
+            UpdateError::Nothing => ApiError::bad_request("invalid_body", msg),
+            UpdateError::Busy(_) => ApiError::conflict("busy", msg),
+            UpdateError::NoPool => ApiError::conflict("no_pool", msg),
+            UpdateError::Io { .. } => ApiError::internal(e),
+            UpdateError::Store(s) => s.into(),
         }
     }
 }

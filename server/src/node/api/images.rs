@@ -1,4 +1,4 @@
-use app::model::{ErrorBody, FolderPath, ImageList, ImageQuery, IsoMetadata, MoveImageRequest};
+use app::model::{ErrorBody, FolderPath, ImageList, ImageQuery, IsoMetadata, MoveImageRequest, UpdateImageRequest};
 use axum::{Extension, extract::State};
 
 use crate::auth::routes::AuditTarget;
@@ -67,6 +67,32 @@ pub async fn move_image(
     let folder = FolderPath::parse(&body.folder_path)?;
     let moved = s.store.move_image(id, &folder).await?;
     Ok((Extension(AuditTarget(format!("{} to {}", moved.filename, moved.folder_path))), axum::Json(moved)))
+}
+
+/// An operator corrects the OS fields and/or renames the file.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/images/{id}",
+    tag = "images",
+    summary = "Correct an image's OS fields or rename its file",
+    description = "OS fields given become the user's (`os_source: user`, never overwritten by detection); `filename` renames the file on disk, never over another, keeping the id.",
+    params(PathId),
+    request_body = UpdateImageRequest,
+    responses(
+        (status = 200, description = "The image as it is now.", body = IsoMetadata),
+        (status = 400, description = "Nothing to change, bad OS fields (`invalid_os`), or a bad file name or a change of format (`invalid_filename`).", body = ErrorBody),
+        (status = 404, description = "No image has this id.", body = ErrorBody),
+        (status = 409, description = "The new name is taken or being written (`busy`, `name_taken`), or the image's pool is not configured (`no_pool`).", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip(s))]
+pub async fn update_image(
+    State(s): State<NodeState>,
+    PathId(id): PathId,
+    Json(body): Json<UpdateImageRequest>,
+) -> Result<(Extension<AuditTarget>, axum::Json<IsoMetadata>), ApiError> {
+    let updated = s.update_image(id, &body).await?;
+    Ok((Extension(AuditTarget(updated.path.clone())), axum::Json(updated)))
 }
 
 /// Deletes the file, then the row; answers the image as it was, with the revision of the deletion.

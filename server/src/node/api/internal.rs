@@ -1,7 +1,7 @@
 //! What the vdc forwards to the node (`/internal/v1`, the cluster token): moves and deletes its users
 //! asked for, through the same code as the node's own routes, and the pins of its VM definitions.
 
-use app::model::{ErrorBody, IsoMetadata, MoveImageRequest, PinRequest, sync_paths};
+use app::model::{ErrorBody, IsoMetadata, MoveImageRequest, PinRequest, UpdateImageRequest, sync_paths};
 use axum::{Extension, extract::State};
 use http::StatusCode;
 use uuid::Uuid;
@@ -57,6 +57,31 @@ pub async fn delete_image(
     id: PathId,
 ) -> Result<(Extension<AuditTarget>, axum::Json<IsoMetadata>), ApiError> {
     images::delete_image(state, id).await
+}
+
+#[utoipa::path(
+    patch,
+    path = sync_paths::INTERNAL_IMAGE,
+    tag = "cluster",
+    summary = "Correct an image's OS fields or rename its file (forwarded by the vdc)",
+    params(
+        PathId,
+        ("x-quantix-user" = Option<String>, Header, description = "The vdc user who asked."),
+    ),
+    request_body = UpdateImageRequest,
+    responses(
+        (status = 200, description = "The image as it is now.", body = IsoMetadata),
+        (status = 400, description = "Nothing to change, bad OS fields or a bad file name.", body = ErrorBody),
+        (status = 404, description = "No image has this id.", body = ErrorBody),
+        (status = 409, description = "The new name is taken or busy, or the pool is not configured.", body = ErrorBody),
+    )
+)]
+pub async fn update_image(
+    state: State<NodeState>,
+    id: PathId,
+    body: Json<UpdateImageRequest>,
+) -> Result<(Extension<AuditTarget>, axum::Json<IsoMetadata>), ApiError> {
+    images::update_image(state, id, body).await
 }
 
 /// The vdc is about to commit a VM definition that boots from the image. 404 if the image is gone (the

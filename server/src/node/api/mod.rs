@@ -33,6 +33,8 @@ pub fn routes(state: NodeState, guard: Guard) -> (Router, std::sync::Arc<crate::
         .route(VIEWER, routes!(images::get_one))
         .route(OPERATOR, routes!(images::delete_image))
         .audited("image_delete")
+        .route(OPERATOR, routes!(images::update_image))
+        .audited("image_update")
         .route(OPERATOR, routes!(images::move_image))
         .audited("image_move")
         .route(VIEWER, routes!(pools::list))
@@ -46,6 +48,8 @@ pub fn routes(state: NodeState, guard: Guard) -> (Router, std::sync::Arc<crate::
         .audited("image_move")
         .route(Access::Cluster, routes!(internal::delete_image))
         .audited("image_delete")
+        .route(Access::Cluster, routes!(internal::update_image))
+        .audited("image_update")
         // Pins: the vdc's VM definitions that boot from an image, which then cannot be deleted.
         .route(Access::Cluster, routes!(internal::pin))
         .route(Access::Cluster, routes!(internal::unpin));

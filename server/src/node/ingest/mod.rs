@@ -10,7 +10,7 @@ mod staging;
 
 use std::sync::Arc;
 
-use app::model::{FolderPath, FolderPathError, IsoMetadata};
+use app::model::{FolderPath, FolderPathError, ImageFormat, IsoMetadata};
 use bytes::Bytes;
 use uuid::Uuid;
 
@@ -18,11 +18,11 @@ pub use checksum::{ChecksumError, Sha256Digest};
 use reservations::Reservation;
 pub use reservations::Reservations;
 use staging::StagingFile;
-pub use staging::mtime_ns;
+pub use staging::{mtime_ns, rename_noreplace};
 
 use super::{
+    content::{self, Findings},
     names::{ImageFileName, NameError},
-    os_guess,
     pools::{Pool, Pools, SpaceClaim},
     store::{NewImage, NodeStore, StoreError},
 };
@@ -80,11 +80,13 @@ pub struct Ingest {
     pools: Arc<Pools>,
     store: NodeStore,
     reservations: Reservations,
+    /// Read what is inside each image (off only to measure what detection costs).
+    detect_content: bool,
 }
 
 impl Ingest {
-    pub fn new(pools: Arc<Pools>, store: NodeStore, reservations: Reservations) -> Self {
-        Self { pools, store, reservations }
+    pub fn new(pools: Arc<Pools>, store: NodeStore, reservations: Reservations, detect_content: bool) -> Self {
+        Self { pools, store, reservations, detect_content }
     }
 
     /// Picks and checks the pool; with a declared size, refuses at once when it cannot fit (what other
@@ -130,16 +132,27 @@ impl Ingest {
         if tokio::fs::symlink_metadata(pool.path_of(&name)).await.is_ok() {
             return Err(taken());
         }
+        let scan_ova = self.detect_content && name.format() == ImageFormat::Ova;
+        let mut staging = StagingFile::create(&pool.iso_dir, Some(0), scan_ova).await?;
         // An upload of unknown size claims its room as its bytes arrive (see `write`).
         let needed = declared_size.unwrap_or(0);
         let claim = blocking({
-            let pool = pool.clone();
-            move || pool.claim(needed)
+            let (pool, file) = (pool.clone(), staging.path().to_owned());
+            move || pool.claim(needed, &file)
         })
         .await?
         .map_err(|no| IngestError::NoSpace { pool: pool.id.to_string(), needed, free: no.available })?;
-        let staging = StagingFile::create(&pool.iso_dir, Some(claim.claimed())).await?;
-        Ok(IngestSession { pool, name, target, staging, claim, _reservation: reservation, store: self.store.clone() })
+        staging.set_limit(claim.claimed());
+        Ok(IngestSession {
+            pool,
+            name,
+            target,
+            staging,
+            claim,
+            detect_content: self.detect_content,
+            _reservation: reservation,
+            store: self.store.clone(),
+        })
     }
 }
 
@@ -160,6 +173,7 @@ pub struct IngestSession {
     store: NodeStore,
     /// The room this upload holds in its pool, so concurrent uploads cannot together overshoot it.
     claim: SpaceClaim,
+    detect_content: bool,
     // Held until the row exists, so nobody else (upload or watcher) claims the name meanwhile.
     _reservation: Reservation,
 }
@@ -170,7 +184,7 @@ impl IngestSession {
     }
 
     pub async fn write(&mut self, chunk: Bytes) -> Result<(), IngestError> {
-        let (len, need) = (chunk.len() as u64, self.staging.len() + chunk.len() as u64);
+        let need = self.staging.len() + chunk.len() as u64;
         let claimed = self.claim.claimed();
         if need > claimed {
             let claim = self.claim.clone();
@@ -180,9 +194,7 @@ impl IngestSession {
             }
             self.staging.set_limit(self.claim.claimed());
         }
-        self.staging.write(chunk).await.map_err(|e| self.storage_error(e))?;
-        self.claim.wrote(len);
-        Ok(())
+        self.staging.write(chunk).await.map_err(|e| self.storage_error(e))
     }
 
     /// Makes the bytes durable, verifies them, moves the file into place and records it.
@@ -197,6 +209,7 @@ impl IngestSession {
                 actual: staged.sha256.to_wire(),
             });
         }
+        let found = self.findings(staged.ova).await;
         let dest = self.pool.path_of(&self.name);
         let mtime_ns = self.staging.finalize(&dest).await.map_err(|e| match e.kind() {
             std::io::ErrorKind::AlreadyExists => {
@@ -204,8 +217,7 @@ impl IngestSession {
             }
             _ => IngestError::Io(e),
         })?;
-        let os = os_guess::guess(self.name.as_str());
-        let folder = self.target.folder.clone().unwrap_or_else(|| os.default_folder());
+        let folder = self.target.folder.clone().unwrap_or_else(|| found.default_folder());
         let new = NewImage {
             id: Uuid::new_v4(),
             pool_id: self.pool.id.clone(),
@@ -213,7 +225,8 @@ impl IngestSession {
             folder,
             size_bytes: staged.len,
             checksum: Some(staged.sha256.to_wire()),
-            os,
+            found,
+            content_checked: self.detect_content,
             file_mtime_ns: mtime_ns,
         };
         match self.store.insert_image(new).await {
@@ -226,6 +239,23 @@ impl IngestSession {
                 Err(e.into())
             }
         }
+    }
+
+    /// What the content says: an OVA's scan (made as the bytes went by), or the descriptors of the staged
+    /// ISO (at most 1 MiB read back). Detection never fails an upload: the bytes are the user's.
+    async fn findings(&self, ova: Option<crate::node::detect::OvaProbe>) -> Findings {
+        let (name, format) = (self.name.as_str().to_owned(), self.name.format());
+        if !self.detect_content {
+            return Findings::from_filename(&name);
+        }
+        if let Some(ova) = ova {
+            return Findings::from_ova(&ova, &name);
+        }
+        let path = self.staging.path().to_owned();
+        tokio::task::spawn_blocking(move || content::probe_file(&path, &name, format)).await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "content detection failed");
+            Findings::from_filename(self.name.as_str())
+        })
     }
 
     fn storage_error(&self, e: staging::StagingError) -> IngestError {

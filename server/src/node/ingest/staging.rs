@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 use tokio::{sync::mpsc, task::JoinHandle};
 
 use super::checksum::Sha256Digest;
+use crate::node::detect::{OvaProbe, OvaScanner};
 use crate::node::pools::STAGING_PREFIX;
 
 const BLOCK: usize = 1 << 20;
@@ -55,6 +56,8 @@ enum Msg {
 pub struct Staged {
     pub len: u64,
     pub sha256: Sha256Digest,
+    /// An OVA's descriptor and manifest, read as the bytes went by (`None` unless asked for).
+    pub ova: Option<OvaProbe>,
 }
 
 pub struct StagingFile {
@@ -67,13 +70,17 @@ pub struct StagingFile {
     limit: Option<u64>,
     to_writer: Option<mpsc::Sender<Msg>>,
     to_hasher: Option<mpsc::Sender<Msg>>,
+    /// An OVA's scanner, on a thread of its own: its member digests would slow the file's SHA-256.
+    to_scanner: Option<mpsc::Sender<Msg>>,
     writer: Option<JoinHandle<io::Result<()>>>,
     hasher: Option<JoinHandle<Option<Sha256Digest>>>,
+    scanner: Option<JoinHandle<Option<OvaProbe>>>,
 }
 
 impl StagingFile {
-    /// Creates a new hidden file in `dir`; `limit` caps its size (a pool quota).
-    pub async fn create(dir: &Path, limit: Option<u64>) -> io::Result<StagingFile> {
+    /// Creates a new hidden file in `dir`; `limit` caps its size (the room its upload claimed). With
+    /// `scan_ova`, the bytes are also read as an OVA (its descriptor and manifest) as they go by.
+    pub async fn create(dir: &Path, limit: Option<u64>, scan_ova: bool) -> io::Result<StagingFile> {
         let path = dir.join(format!("{STAGING_PREFIX}{}.part", uuid::Uuid::new_v4()));
         let sink = {
             let path = path.clone();
@@ -83,6 +90,13 @@ impl StagingFile {
         };
         let (to_writer, from_net) = mpsc::channel(QUEUE);
         let (to_hasher, for_hash) = mpsc::channel(QUEUE);
+        let (to_scanner, scanner) = match scan_ova {
+            true => {
+                let (tx, rx) = mpsc::channel(QUEUE);
+                (Some(tx), Some(tokio::task::spawn_blocking(move || scan_loop(rx))))
+            }
+            false => (None, None),
+        };
         Ok(StagingFile {
             path,
             armed: true,
@@ -92,9 +106,16 @@ impl StagingFile {
             limit,
             to_writer: Some(to_writer),
             to_hasher: Some(to_hasher),
+            to_scanner,
             writer: Some(tokio::task::spawn_blocking(move || write_loop(sink, from_net))),
             hasher: Some(tokio::task::spawn_blocking(move || hash_loop(for_hash))),
+            scanner,
         })
+    }
+
+    /// Where the bytes go.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Bytes written so far.
@@ -125,7 +146,14 @@ impl StagingFile {
         self.batch_len = 0;
         let to_hasher = self.to_hasher.as_ref().expect("open");
         let to_writer = self.to_writer.as_ref().expect("open");
-        let (h, w) = tokio::join!(to_hasher.send(Msg::Batch(batch.clone())), to_writer.send(Msg::Batch(batch)));
+        let scanned = async {
+            // A scanner that stopped only loses the OVA's facts, never the upload.
+            if let Some(tx) = &self.to_scanner {
+                let _ = tx.send(Msg::Batch(batch.clone())).await;
+            }
+        };
+        let (h, w, ()) =
+            tokio::join!(to_hasher.send(Msg::Batch(batch.clone())), to_writer.send(Msg::Batch(batch.clone())), scanned);
         if w.is_err() || h.is_err() {
             // A thread stopped early: only the writer can fail, and its error says why.
             return Err(self.writer_result().await.err().unwrap_or_else(|| io::Error::other("writer stopped").into()));
@@ -147,6 +175,9 @@ impl StagingFile {
         }
         let (to_writer, to_hasher) = (self.to_writer.take().expect("open"), self.to_hasher.take().expect("open"));
         let _ = to_hasher.send(Msg::Done).await;
+        if let Some(to_scanner) = self.to_scanner.take() {
+            let _ = to_scanner.send(Msg::Done).await;
+        }
         if to_writer.send(Msg::Done).await.is_err() {
             self.writer_result().await?;
         }
@@ -158,7 +189,11 @@ impl StagingFile {
             .await
             .map_err(|e| io::Error::other(e.to_string()))?
             .ok_or_else(|| io::Error::other("hasher stopped early"))?;
-        Ok(Staged { len: self.len, sha256: digest })
+        let ova = match self.scanner.take() {
+            Some(scanner) => scanner.await.ok().flatten(),
+            None => None,
+        };
+        Ok(Staged { len: self.len, sha256: digest, ova })
     }
 
     /// Renames the finished file to `dest`, refusing to replace an existing file, and makes the rename
@@ -181,9 +216,10 @@ impl StagingFile {
 
 impl Drop for StagingFile {
     fn drop(&mut self) {
-        // Closing the channels without `Done` tells both threads to stop without syncing.
+        // Closing the channels without `Done` tells the threads to stop without syncing.
         self.to_writer.take();
         self.to_hasher.take();
+        self.to_scanner.take();
         if self.armed
             && let Err(e) = std::fs::remove_file(&self.path)
             && e.kind() != io::ErrorKind::NotFound
@@ -411,7 +447,19 @@ fn hash_loop(mut rx: mpsc::Receiver<Msg>) -> Option<Sha256Digest> {
     None
 }
 
-fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
+fn scan_loop(mut rx: mpsc::Receiver<Msg>) -> Option<OvaProbe> {
+    let mut scanner = OvaScanner::new();
+    while let Some(msg) = rx.blocking_recv() {
+        match msg {
+            Msg::Batch(batch) => batch.iter().for_each(|chunk| scanner.feed(chunk)),
+            Msg::Done => return Some(scanner.finish()),
+        }
+    }
+    None
+}
+
+/// Renames `from` to `to`, never replacing a file at `to` (`AlreadyExists` then).
+pub fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
     use rustix::fs::{CWD, RenameFlags, renameat_with};
     match renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE) {
         Ok(()) => Ok(()),
@@ -446,7 +494,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for len in SIZES {
             let data = pattern(len);
-            let mut staging = StagingFile::create(dir.path(), None).await.unwrap();
+            let mut staging = StagingFile::create(dir.path(), None, false).await.unwrap();
             for chunk in chunks(&data) {
                 staging.write(chunk).await.unwrap();
             }

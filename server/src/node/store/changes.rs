@@ -2,12 +2,13 @@
 //! recorded in the outbox for the vdc and on the file's tag ([`file_tags`]), all inside the caller's
 //! transaction.
 
-use app::model::{FolderPath, ImageEventType, IsoMetadata, PoolId};
+use app::model::{FolderPath, ImageEventType, IsoMetadata, OsSource, PoolId};
 use uuid::Uuid;
 
 use super::{StoreError, Tx, rows::fetch};
 use crate::db::{OnUniqueViolation, search_key, search_text};
 use crate::node::{
+    content::Findings,
     file_tags::{self, FileTag},
     names::ImageFileName,
     pools::Locator,
@@ -22,11 +23,52 @@ pub(super) enum ImageUpdate<'a> {
     File { pool: &'a PoolId, name: &'a ImageFileName },
     /// The file's contents changed behind the node's back: new size, and the old checksum no longer holds.
     Contents { size: u64, mtime_ns: Option<i64> },
-    /// The file's SHA-256, once computed.
+    /// The file's SHA-256, known again without hashing (its tag still describes it).
     Checksum(&'a str),
+    /// The file's SHA-256, once computed, and what its content says.
+    Hashed { checksum: &'a str, found: &'a Findings },
+    /// What the content says (an image registered before detection existed).
+    Findings(&'a Findings),
+    /// An operator's correction of the OS fields: from now on the OS fields are the user's.
+    UserOs(&'a UserOs),
     /// Nothing but a new revision: the node's database went back in time, and what it holds must
     /// outrank what the vdc kept from the future it lost.
     Restamp,
+}
+
+/// Sets what the content says; the OS fields only where no person corrected them. Placeholders $1–$11
+/// are [`bind_findings`]'s, then `updated_at` ($12) and `revision` ($13).
+const FINDINGS_SET: &str = "\
+    os_family = CASE WHEN os_source = 'user' THEN os_family ELSE $1 END, \
+    os_distribution = CASE WHEN os_source = 'user' THEN os_distribution ELSE $2 END, \
+    os_version = CASE WHEN os_source = 'user' THEN os_version ELSE $3 END, \
+    os_source = CASE WHEN os_source = 'user' THEN 'user' ELSE $4 END, \
+    volume_id = $5, arch = $6, os_edition = $7, boot_bios = $8, boot_uefi = $9, \
+    detection_error = $10, ova_json = $11, content_checked = 1, updated_at = $12, revision = $13";
+
+fn bind_findings<'q>(
+    q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    f: &'q Findings,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    q.bind(f.os.family)
+        .bind(f.os.distribution.as_deref())
+        .bind(f.os.version.as_deref())
+        .bind(f.source.map(OsSource::as_str))
+        .bind(f.volume_id.as_deref())
+        .bind(f.arch.as_deref())
+        .bind(f.edition.as_deref())
+        .bind(f.boot.map(|b| b.bios as i64))
+        .bind(f.boot.map(|b| b.uefi as i64))
+        .bind(f.error.as_deref())
+        .bind(f.ova.as_ref().map(|o| serde_json::to_string(o).expect("an OVA's facts serialise")))
+}
+
+/// The OS fields an operator sets (`None`: left as they are).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserOs {
+    pub family: Option<String>,
+    pub distribution: Option<String>,
+    pub version: Option<String>,
 }
 
 /// Takes the next revision.
@@ -126,6 +168,37 @@ pub(super) async fn update(
                 .bind(&id_text)
                 .execute(&mut **tx)
                 .await
+        }
+        ImageUpdate::Hashed { checksum, found } => {
+            bind_findings(sqlx::query(&format!("UPDATE images SET {FINDINGS_SET}, checksum = $14 WHERE id = $15")), found)
+                .bind(now)
+                .bind(revision)
+                .bind(*checksum)
+                .bind(&id_text)
+                .execute(&mut **tx)
+                .await
+        }
+        ImageUpdate::Findings(found) => {
+            bind_findings(sqlx::query(&format!("UPDATE images SET {FINDINGS_SET} WHERE id = $14")), found)
+                .bind(now)
+                .bind(revision)
+                .bind(&id_text)
+                .execute(&mut **tx)
+                .await
+        }
+        ImageUpdate::UserOs(os) => {
+            sqlx::query(
+                "UPDATE images SET os_family = COALESCE($1, os_family), os_distribution = COALESCE($2, os_distribution), \
+                 os_version = COALESCE($3, os_version), os_source = 'user', updated_at = $4, revision = $5 WHERE id = $6",
+            )
+            .bind(os.family.as_deref())
+            .bind(os.distribution.as_deref())
+            .bind(os.version.as_deref())
+            .bind(now)
+            .bind(revision)
+            .bind(&id_text)
+            .execute(&mut **tx)
+            .await
         }
     };
     let done = done.on_unique_violation(|| match &change {

@@ -9,7 +9,7 @@ use super::{
     folders::ensure_folder,
     rows::{fetch, parse_id},
 };
-use crate::node::file_tags::FileTag;
+use crate::node::{content::Findings, file_tags::FileTag};
 
 /// An image's file as last examined.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -59,27 +59,41 @@ impl NodeStore {
         self.commit(tx).await
     }
 
-    /// Sets a computed checksum, unless the file changed while it was being hashed (then another hash is
-    /// on its way). Returns whether it was set.
-    #[tracing::instrument(skip(self))]
+    /// Sets a computed checksum and what the content says, unless the file changed while it was being
+    /// hashed (then another hash is on its way). Returns whether it was set.
+    #[tracing::instrument(skip(self, found))]
     pub async fn set_checksum_if_unchanged(
         &self,
         id: Uuid,
         size: u64,
         mtime_ns: Option<i64>,
         checksum: &str,
+        found: &Findings,
     ) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
         let current: Option<FileRow> =
             sqlx::query_as(&format!("{SELECT} WHERE id = $1")).bind(id.to_string()).fetch_optional(&mut *tx).await?;
         match current {
             Some(row) if row.matches(size, mtime_ns) => {
-                changes::update(&mut tx, &self.locator, id, ImageUpdate::Checksum(checksum)).await?;
+                changes::update(&mut tx, &self.locator, id, ImageUpdate::Hashed { checksum, found }).await?;
                 self.commit(tx).await?;
                 Ok(true)
             }
             _ => Ok(false),
         }
+    }
+
+    /// Records what the content of an image registered before detection existed says.
+    #[tracing::instrument(skip(self, found))]
+    pub async fn set_findings(&self, id: Uuid, found: &Findings) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        changes::update(&mut tx, &self.locator, id, ImageUpdate::Findings(found)).await?;
+        self.commit(tx).await
+    }
+
+    /// Images whose content was never read (registered before detection existed), with their paths.
+    pub async fn unchecked(&self) -> Result<Vec<FileRow>, StoreError> {
+        Ok(sqlx::query_as(&format!("{SELECT} WHERE content_checked = 0")).fetch_all(&self.db).await?)
     }
 
     /// Brings an image in line with its file's tag, which is newer than the row (the database went back

@@ -1,12 +1,12 @@
 //! Image rows: insert, read, list (filtered, searched and paged in SQL), move, delete, rename.
 
-use app::model::{FolderPath, ImageEventType, ImageList, IsoMetadata, PoolId, SortOrder};
+use app::model::{FolderPath, ImageEventType, ImageList, IsoMetadata, OsSource, PoolId, SortOrder};
 use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
 use super::{
     NodeStore, StoreError,
-    changes::{self, ImageUpdate},
+    changes::{self, ImageUpdate, UserOs},
     folders::ensure_folder,
     rows::{COLUMNS, ImageRow, fetch},
 };
@@ -14,7 +14,7 @@ use crate::db::{
     Cursor, FolderCondition, ImageFilter, OnUniqueViolation, SortValue, folder_condition, like_pattern, search_key,
     search_text, sort_columns,
 };
-use crate::node::{names::ImageFileName, os_guess::OsGuess};
+use crate::node::{content::Findings, names::ImageFileName};
 
 /// What the ingest pipeline or the watcher knows about a new file.
 #[derive(Debug, Clone)]
@@ -25,7 +25,9 @@ pub struct NewImage {
     pub folder: FolderPath,
     pub size_bytes: u64,
     pub checksum: Option<String>,
-    pub os: OsGuess,
+    /// OS fields and content facts; `content_checked`: the content was read (or there was none to read).
+    pub found: Findings,
+    pub content_checked: bool,
     pub file_mtime_ns: Option<i64>,
 }
 
@@ -69,8 +71,10 @@ impl NodeStore {
         sqlx::query(
             "INSERT INTO images (id, pool_id, filename, name, folder_path, size_bytes, format, checksum, os_family,
                 os_distribution, os_version, created_at, updated_at, revision, file_mtime_ns, name_key, search_text,
-                filename_key)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16, $17)",
+                filename_key, os_source, volume_id, arch, os_edition, boot_bios, boot_uefi, detection_error, ova_json,
+                content_checked)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+                $22, $23, $24, $25, $26)",
         )
         .bind(new.id.to_string())
         .bind(new.pool_id.as_str())
@@ -80,15 +84,24 @@ impl NodeStore {
         .bind(new.size_bytes as i64)
         .bind(new.filename.format().extension())
         .bind(&new.checksum)
-        .bind(new.os.family)
-        .bind(&new.os.distribution)
-        .bind(&new.os.version)
+        .bind(new.found.os.family)
+        .bind(&new.found.os.distribution)
+        .bind(&new.found.os.version)
         .bind(now)
         .bind(revision as i64)
         .bind(new.file_mtime_ns)
         .bind(search_key(new.filename.stem()))
         .bind(search_text(new.filename.stem(), new.filename.as_str()))
         .bind(new.filename.key())
+        .bind(new.found.source.map(OsSource::as_str))
+        .bind(&new.found.volume_id)
+        .bind(&new.found.arch)
+        .bind(&new.found.edition)
+        .bind(new.found.boot.map(|b| b.bios as i64))
+        .bind(new.found.boot.map(|b| b.uefi as i64))
+        .bind(&new.found.error)
+        .bind(new.found.ova.as_ref().map(|o| serde_json::to_string(o).expect("an OVA's facts serialise")))
+        .bind(new.content_checked)
         .execute(&mut *tx)
         .await
         .on_unique_violation(|| StoreError::NameTaken {
@@ -136,6 +149,12 @@ impl NodeStore {
         }
         if let Some(family) = &filter.os_family {
             qb.push(" AND os_family = ").push_bind(family.clone());
+        }
+        if let Some(arch) = &filter.arch {
+            qb.push(" AND arch = ").push_bind(arch.clone());
+        }
+        if let Some(column) = filter.boot_column() {
+            qb.push(format!(" AND {column} = 1"));
         }
         if let Some(q) = &filter.q {
             qb.push(" AND search_text LIKE ").push_bind(like_pattern(q)).push(" ESCAPE '\\'");
@@ -195,6 +214,15 @@ impl NodeStore {
         meta.updated_at = crate::now_unix();
         sqlx::query("DELETE FROM images WHERE id = $1").bind(id.to_string()).execute(&mut *tx).await?;
         changes::record(&mut tx, ImageEventType::Deleted, &meta).await?;
+        self.commit(tx).await?;
+        Ok(meta)
+    }
+
+    /// An operator's correction of the OS fields: from now on they are the user's.
+    #[tracing::instrument(skip(self))]
+    pub async fn set_user_os(&self, id: Uuid, os: &UserOs) -> Result<IsoMetadata, StoreError> {
+        let mut tx = self.write().await?;
+        let meta = changes::update(&mut tx, &self.locator, id, ImageUpdate::UserOs(os)).await?;
         self.commit(tx).await?;
         Ok(meta)
     }

@@ -24,6 +24,7 @@ use sqlx::{
 };
 use uuid::Uuid;
 
+pub use changes::UserOs;
 pub use files::FileRow;
 pub use images::NewImage;
 pub use outbox::{OutboxRecord, Snapshot};

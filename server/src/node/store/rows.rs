@@ -4,6 +4,7 @@ use app::model::{FolderPath, ImageFormat, IsoMetadata, PoolId};
 use uuid::Uuid;
 
 use super::{StoreError, Tx};
+use crate::db::ContentColumns;
 use crate::node::pools::Locator;
 
 /// Every column the API shows, in one row.
@@ -24,10 +25,15 @@ pub(super) struct ImageRow {
     pub updated_at: i64,
     pub revision: i64,
     pub name_key: String,
+    #[sqlx(flatten)]
+    pub content: ContentColumns,
 }
 
-pub(super) const COLUMNS: &str = "id, pool_id, filename, name, folder_path, size_bytes, format, checksum, os_family, \
-     os_distribution, os_version, created_at, updated_at, revision, name_key";
+pub(super) const COLUMNS: &str = concat!(
+    "id, pool_id, filename, name, folder_path, size_bytes, format, checksum, os_family, os_distribution, os_version, \
+     created_at, updated_at, revision, name_key, ",
+    crate::content_columns!()
+);
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} {value:?}"))
@@ -43,7 +49,7 @@ impl ImageRow {
             .path_of(&self.pool_id, &self.filename)
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_default();
-        Ok(IsoMetadata {
+        let mut meta = IsoMetadata {
             id: parse_id(&self.id)?,
             folder_path: FolderPath::parse(&self.folder_path).map_err(|_| corrupt("folder", &self.folder_path))?,
             format: ImageFormat::from_extension(&self.format).ok_or_else(|| corrupt("format", &self.format))?,
@@ -60,7 +66,17 @@ impl ImageRow {
             updated_at: self.updated_at,
             revision: self.revision as u64,
             node_id: None,
-        })
+            os_source: None,
+            volume_id: None,
+            arch: None,
+            os_edition: None,
+            boot: None,
+            detection_error: None,
+            ova: None,
+        };
+        let id = meta.id.to_string();
+        self.content.apply(&mut meta).map_err(|column| corrupt(column, &id))?;
+        Ok(meta)
     }
 }
 

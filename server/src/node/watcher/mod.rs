@@ -23,29 +23,30 @@ use tokio::{sync::mpsc, time::Instant};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use hasher::{HashJob, Hasher};
+use hasher::{HashJob, Hasher, HasherOptions};
 
 use super::{
     file_tags::{self, FileTag},
     ingest::{Reservations, mtime_ns},
     names::ImageFileName,
-    os_guess,
     pools::{Pool, Pools, STAGING_PREFIX},
     store::{FileRow, NewImage, NodeStore, StoreError},
 };
 
-/// How the watcher decides a file is complete.
+/// How the watcher decides a file is complete, and whether it reads what is inside.
 #[derive(Debug, Clone, Copy)]
 pub struct WatchTiming {
     /// A file its writer closed is registered once quiet this long.
     pub settle: Duration,
     /// A file nobody closed (yet) is registered once quiet this long.
     pub unclosed: Duration,
+    /// Read each image's content (its OS, boot modes, an OVA's descriptor).
+    pub detect_content: bool,
 }
 
 impl Default for WatchTiming {
     fn default() -> Self {
-        Self { settle: Duration::from_millis(500), unclosed: Duration::from_secs(10) }
+        Self { settle: Duration::from_millis(500), unclosed: Duration::from_secs(10), detect_content: true }
     }
 }
 
@@ -113,7 +114,8 @@ pub async fn spawn(
     for pool in pools.iter() {
         watcher.watch(&pool.iso_dir, RecursiveMode::NonRecursive)?;
     }
-    let hasher = Hasher::spawn(store.clone(), HASH_CONCURRENCY, shutdown.clone());
+    let options = HasherOptions { concurrency: HASH_CONCURRENCY, detect_content: timing.detect_content };
+    let hasher = Hasher::spawn(store.clone(), options, shutdown.clone());
     let mut actor = WatcherActor {
         pools,
         store,
@@ -286,15 +288,26 @@ impl WatcherActor {
                     );
                     return Ok(());
                 }
-                let os = os_guess::guess(name.as_str());
+                // An ISO's few descriptor sectors now, for its folder; an OVA is read whole as it is hashed.
+                let detect = self.timing.detect_content;
+                let checked = detect && name.format() != app::model::ImageFormat::Ova;
+                let found = {
+                    let (path, filename, format) = (path.to_owned(), name.to_string(), name.format());
+                    tokio::task::spawn_blocking(move || {
+                        hasher::findings_at_registration(&path, &filename, format, detect)
+                    })
+                    .await
+                    .unwrap_or_else(|_| crate::node::content::Findings::from_filename(name.as_str()))
+                };
                 let mut new = NewImage {
                     id: Uuid::new_v4(),
                     pool_id: pool.id.clone(),
-                    folder: os.default_folder(),
+                    folder: found.default_folder(),
                     filename: name,
                     size_bytes: meta.len(),
                     checksum: None,
-                    os,
+                    content_checked: checked,
+                    found,
                     file_mtime_ns: mtime,
                 };
                 // A file that carries its identity (the node's database was lost or restored, or the file
@@ -315,7 +328,7 @@ impl WatcherActor {
                 meta.id
             }
         };
-        self.hasher.queue(HashJob { id, path: path.to_owned() });
+        self.hasher.queue(HashJob { id, path: path.to_owned(), hash: true });
         Ok(())
     }
 
@@ -449,13 +462,13 @@ impl WatcherActor {
                     if !unchanged {
                         self.touch(&path, now, true);
                     } else if row.checksum.is_none() {
-                        self.hasher.queue(HashJob { id: row.uuid()?, path });
+                        self.hasher.queue(HashJob { id: row.uuid()?, path, hash: true });
                     }
                 }
             }
         }
         for path in on_disk.into_values() {
-            if self.quiet_for_long(&path) {
+            if self.complete_at_start(&path) {
                 if let Some(pool) = self.pool_of(&path) {
                     self.register(&pool, &path).await?;
                 }
@@ -463,12 +476,29 @@ impl WatcherActor {
                 self.touch(&path, now, true);
             }
         }
+        // Images whose content was never read (from before detection existed, or an OVA whose checksum
+        // its tag gave back): read once, in the background, a bounded number at a time.
+        if self.timing.detect_content {
+            for row in self.store.unchecked().await? {
+                if let Some(path) = self.pools.get(&row.pool_id).map(|p| p.iso_dir.join(&row.filename)) {
+                    self.hasher.queue(HashJob { id: row.uuid()?, path, hash: row.checksum.is_none() });
+                }
+            }
+        }
         Ok(())
     }
 
-    /// Whether the file at `path` has not been modified for the time a file nobody closed must wait.
-    fn quiet_for_long(&self, path: &Path) -> bool {
-        let age = std::fs::symlink_metadata(path).and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+    /// Whether a file found at start is complete: it carries a tag that still describes it (the node
+    /// wrote the tag when the file was whole; the database has lost its row), or it has not been modified
+    /// for the time a file nobody closed must wait. Such files are registered before the first inventory.
+    fn complete_at_start(&self, path: &Path) -> bool {
+        let Ok(meta) = std::fs::symlink_metadata(path) else { return false };
+        if file_tags::read(path)
+            .is_some_and(|t| t.size == meta.len() && t.mtime_ns.is_some() && t.mtime_ns == mtime_ns(path))
+        {
+            return true;
+        }
+        let age = meta.modified().ok().and_then(|t| t.elapsed().ok());
         age.is_some_and(|age| age >= self.timing.unclosed)
     }
 

@@ -54,6 +54,9 @@ fn leak_code(code: &str) -> &'static str {
         "invalid_operation",
         "image_in_use",
         "name_taken",
+        "invalid_os",
+        "invalid_filename",
+        "no_pool",
     ];
     KNOWN.iter().find(|k| **k == code).copied().unwrap_or("node_error")
 }

@@ -1,5 +1,6 @@
 use app::model::{
     CreateFolderRequest, ErrorBody, FolderListing, FolderPath, ImageList, ImageQuery, IsoMetadata, MoveImageRequest,
+    UpdateImageRequest,
 };
 use axum::{Extension, extract::State};
 use http::StatusCode;
@@ -112,6 +113,41 @@ pub async fn move_image(
     s.live.changed();
     let target = AuditTarget(format!("{} on {node_id} to {}", moved.filename, moved.folder_path));
     Ok((Extension(target), axum::Json(IsoMetadata { node_id: Some(node_id), ..moved })))
+}
+
+/// An operator's correction (OS fields, file name), forwarded to the owning node, which stays the truth;
+/// its answer is applied at once.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/images/{id}",
+    tag = "images",
+    summary = "Correct an image's OS fields or rename its file (on its node)",
+    params(PathId),
+    request_body = UpdateImageRequest,
+    responses(
+        (status = 200, description = "The image as its node answered.", body = IsoMetadata),
+        (status = 400, description = "Nothing to change, bad OS fields, or a bad file name.", body = ErrorBody),
+        (status = 404, description = "No image has this id.", body = ErrorBody),
+        (status = 409, description = "The node refused: the new name is taken or busy.", body = ErrorBody),
+        (status = 503, description = "The image's node cannot be reached.", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip(s))]
+pub async fn update_image(
+    State(s): State<VdcState>,
+    actor: Actor,
+    PathId(id): PathId,
+    Json(body): Json<UpdateImageRequest>,
+) -> Result<(Extension<AuditTarget>, axum::Json<IsoMetadata>), ApiError> {
+    body.check_os().map_err(|m| ApiError::bad_request("invalid_os", m))?;
+    let image = s.catalogue.get(id).await?;
+    let node = owner(&s, &image).await?;
+    let node_id = node.id.clone();
+    let updated = s.nodes.update_image(&node, id, &body, actor.caller.name().as_deref()).await?;
+    s.catalogue.apply_node_answer(&node_id, updated.clone(), false).await?;
+    s.live.changed();
+    let target = AuditTarget(format!("{} on {node_id}", updated.path));
+    Ok((Extension(target), axum::Json(IsoMetadata { node_id: Some(node_id), ..updated })))
 }
 
 /// Forwarded to the owning node; the deletion is applied at once. Refused while a VM boots from it.

@@ -39,6 +39,8 @@ pub fn routes(state: VdcState, guard: Guard) -> (Router, Arc<RouteTable>) {
         .audited("image_delete")
         .route(OPERATOR, routes!(images::move_image))
         .audited("image_move")
+        .route(OPERATOR, routes!(images::update_image))
+        .audited("image_update")
         .route(VIEWER, routes!(nodes::list))
         .route(ADMIN, routes!(nodes::reset_credential))
         .audited("node_credential_reset")

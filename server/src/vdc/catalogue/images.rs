@@ -11,12 +11,16 @@ use uuid::Uuid;
 
 use super::{Catalogue, CatalogueError, Tx, nodes};
 use crate::db::Sql;
-use crate::db::{Cursor, search_key, search_text};
+use crate::db::{ContentColumns, Cursor, search_key, search_text};
 
-pub(super) const COLUMNS: &str = "node_id, id, revision, name, filename, folder_path, size_bytes, format, storage_pool_id, path, \
-     checksum, os_family, os_distribution, os_version, created_at, updated_at, name_key";
+pub(super) const COLUMNS: &str = concat!(
+    "node_id, id, revision, name, filename, folder_path, size_bytes, format, storage_pool_id, path, checksum, \
+     os_family, os_distribution, os_version, created_at, updated_at, name_key, ",
+    crate::content_columns!()
+);
 
-/// Rows per multi-row statement: 19 parameters each stays far below both backends' limits.
+/// Rows per multi-row statement: 27 parameters each (13,500 in all) stays below both backends' limits
+/// (SQLite 32,766, PostgreSQL 65,535).
 const BATCH_ROWS: usize = 500;
 
 #[derive(sqlx::FromRow)]
@@ -38,12 +42,14 @@ pub(super) struct Row {
     created_at: i64,
     updated_at: i64,
     name_key: String,
+    #[sqlx(flatten)]
+    content: ContentColumns,
 }
 
 impl Row {
     pub(super) fn into_meta(self) -> Result<IsoMetadata, CatalogueError> {
         let corrupt = |what: &str| CatalogueError::Corrupt(format!("{what} of image {}", self.id));
-        Ok(IsoMetadata {
+        let mut meta = IsoMetadata {
             id: Uuid::parse_str(&self.id).map_err(|_| corrupt("id"))?,
             folder_path: FolderPath::parse(&self.folder_path).map_err(|_| corrupt("folder"))?,
             format: ImageFormat::from_extension(&self.format).ok_or_else(|| corrupt("format"))?,
@@ -65,7 +71,16 @@ impl Row {
             created_at: self.created_at,
             updated_at: self.updated_at,
             revision: self.revision as u64,
-        })
+            os_source: None,
+            volume_id: None,
+            arch: None,
+            os_edition: None,
+            boot: None,
+            detection_error: None,
+            ova: None,
+        };
+        self.content.apply(&mut meta).map_err(corrupt)?;
+        Ok(meta)
     }
 
     pub(super) fn cursor(&self, sort: SortKey) -> Cursor {
@@ -99,11 +114,13 @@ fn latest_per_image(changes: impl IntoIterator<Item = (IsoMetadata, bool)>) -> V
 async fn upsert(tx: &mut Tx, node_id: &str, rows: &[(IsoMetadata, bool)]) -> Result<u64, CatalogueError> {
     let mut changed = 0;
     for chunk in rows.chunks(BATCH_ROWS) {
-        let mut sql = Sql::new(
+        let mut sql = Sql::new(concat!(
             "INSERT INTO images (node_id, id, revision, deleted, name, filename, folder_path, size_bytes, format, \
-             storage_pool_id, path, checksum, os_family, os_distribution, os_version, created_at, updated_at, \
-             name_key, search_text) VALUES ",
-        );
+                 storage_pool_id, path, checksum, os_family, os_distribution, os_version, created_at, updated_at, \
+                 name_key, search_text, ",
+            crate::content_columns!(),
+            ") VALUES "
+        ));
         for (i, (m, deleted)) in chunk.iter().enumerate() {
             if i > 0 {
                 sql.push(", ");
@@ -145,8 +162,11 @@ async fn upsert(tx: &mut Tx, node_id: &str, rows: &[(IsoMetadata, bool)]) -> Res
                 .push(", ")
                 .bind(search_key(&m.name))
                 .push(", ")
-                .bind(search_text(&m.name, &m.filename))
-                .push(")");
+                .bind(search_text(&m.name, &m.filename));
+            let c = ContentColumns::of(m);
+            sql.push(", ").bind(c.os_source).push(", ").bind(c.volume_id).push(", ").bind(c.arch);
+            sql.push(", ").bind(c.os_edition).push(", ").bind(c.boot_bios).push(", ").bind(c.boot_uefi);
+            sql.push(", ").bind(c.detection_error).push(", ").bind(c.ova_json).push(")");
         }
         sql.push(
             " ON CONFLICT (node_id, id) DO UPDATE SET revision = excluded.revision, deleted = excluded.deleted, \
@@ -155,7 +175,9 @@ async fn upsert(tx: &mut Tx, node_id: &str, rows: &[(IsoMetadata, bool)]) -> Res
              path = excluded.path, checksum = excluded.checksum, os_family = excluded.os_family, \
              os_distribution = excluded.os_distribution, os_version = excluded.os_version, \
              created_at = excluded.created_at, updated_at = excluded.updated_at, name_key = excluded.name_key, \
-             search_text = excluded.search_text \
+             search_text = excluded.search_text, os_source = excluded.os_source, volume_id = excluded.volume_id, \
+             arch = excluded.arch, os_edition = excluded.os_edition, boot_bios = excluded.boot_bios, \
+             boot_uefi = excluded.boot_uefi, detection_error = excluded.detection_error, ova_json = excluded.ova_json \
              WHERE images.revision < excluded.revision",
         );
         changed += sql.execute(&mut **tx).await?.rows_affected();

@@ -91,10 +91,19 @@ impl Catalogue {
         }
         let node = f.node_id.as_ref().map(|n| n.to_string());
         let pool = f.pool_id.as_ref().map(|p| p.to_string());
-        for (column, value) in [("node_id", node), ("storage_pool_id", pool), ("os_family", f.os_family.clone())] {
+        let equal = [
+            ("node_id", node),
+            ("storage_pool_id", pool),
+            ("os_family", f.os_family.clone()),
+            ("arch", f.arch.clone()),
+        ];
+        for (column, value) in equal {
             if let Some(v) = value {
                 sql.push(&format!(" AND {column} = ")).bind(v);
             }
+        }
+        if let Some(column) = f.boot_column() {
+            sql.push(&format!(" AND {column} = 1"));
         }
         if let Some(q) = &f.q {
             self.push_search(sql, q);

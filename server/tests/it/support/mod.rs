@@ -1,6 +1,8 @@
 //! Spawning nodes and vdcs in-process, and typed request helpers.
 
+pub mod iso_image;
 pub mod multipart;
+pub mod ova_image;
 pub mod process;
 pub mod vdc;
 
@@ -74,6 +76,7 @@ pub fn node_config(root: &TempDir, pools: &[PoolOpt]) -> NodeConfig {
         site_root: root.path().join("no-site"),
         access: access(&root.path().join("db")),
         vdc_trust: Default::default(),
+        content_detection: true,
     }
 }
 

@@ -268,6 +268,13 @@ pub fn image(id: Uuid, filename: &str, folder: &str, revision: u64) -> IsoMetada
         updated_at: 1_769_000_000 + revision as i64,
         revision,
         node_id: None,
+        os_source: None,
+        volume_id: None,
+        arch: None,
+        os_edition: None,
+        boot: None,
+        detection_error: None,
+        ova: None,
     }
 }
 
