@@ -9,8 +9,9 @@ use crate::allinone::{self, AllInOneArgs};
 use crate::auth::{self, cli::UserCommand, store::AuthStore};
 use crate::config::{NodeArgs, VdcArgs};
 use crate::startup::StartError;
+use crate::telemetry::{self, LogFormat};
 use crate::vdc::catalogue::Catalogue;
-use crate::{http, node::NodeServer, telemetry, vdc::VdcServer};
+use crate::{http, node::NodeServer, vdc::VdcServer};
 
 /// Quantix ISO: ISO/OVA image management for KVM clusters.
 ///
@@ -23,6 +24,10 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub all_in_one: AllInOneArgs,
+    /// How log lines are written on stderr: `text` for people, `json` (one object a line, with the
+    /// request id of each request's lines) for log shippers.
+    #[arg(long, global = true, env = "QUANTIX_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
 #[derive(Subcommand, Debug)]
@@ -96,7 +101,7 @@ async fn manage_users(role: &str, store: Result<AuthStore, String>, command: Use
 pub fn main() -> ExitCode {
     tune_allocator();
     let cli = Cli::parse();
-    telemetry::init();
+    telemetry::init(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -50,6 +50,7 @@ impl ApiError {
         let body = serde_json::from_str::<ErrorBody>(body).unwrap_or_else(|_| ErrorBody {
             error: "http_error".into(),
             message: format!("The server answered {status}: {}", body.chars().take(200).collect::<String>().trim()),
+            request_id: None,
         });
         Err(ApiError::Status { status, body })
     }

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 /// What a user may do. Ordered: each role may do everything the ones below it may.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UserRole {
     /// Read only: the host page and the library, without upload, move, delete or folder controls.
@@ -62,6 +63,7 @@ pub fn check_username(name: &str) -> Result<(), String> {
 
 /// `POST /api/v1/auth/login` body.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
@@ -76,6 +78,7 @@ impl fmt::Debug for LoginRequest {
 /// Who is signed in: the answer to sign-in and to `GET /api/v1/auth/me`. The CSRF token goes in the
 /// `x-csrf-token` header of every write made with the session cookie.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Me {
     pub username: String,
     pub role: UserRole,
@@ -91,6 +94,7 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// `POST /api/v1/tokens` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreateTokenRequest {
     pub name: String,
     pub role: UserRole,
@@ -101,6 +105,7 @@ pub struct CreateTokenRequest {
 
 /// `POST /api/v1/tokens` answer: the secret, shown this once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TokenCreated {
     pub id: Uuid,
     pub name: String,
@@ -110,6 +115,7 @@ pub struct TokenCreated {
 
 /// A token as listed (without its secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TokenInfo {
     pub id: Uuid,
     pub name: String,
@@ -121,12 +127,14 @@ pub struct TokenInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TokenList {
     pub tokens: Vec<TokenInfo>,
 }
 
 /// A user as listed (admin).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserInfo {
     pub username: String,
     pub role: UserRole,
@@ -134,12 +142,14 @@ pub struct UserInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserList {
     pub users: Vec<UserInfo>,
 }
 
 /// `POST /api/v1/users` body (admin).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreateUserRequest {
     pub username: String,
     pub password: String,
@@ -148,6 +158,7 @@ pub struct CreateUserRequest {
 
 /// `PATCH /api/v1/users/{name}` body (admin): a new password, a new role, or both.
 #[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UpdateUserRequest {
     #[serde(default)]
     pub password: Option<String>,
@@ -157,6 +168,7 @@ pub struct UpdateUserRequest {
 
 /// One line of the audit log: who did what to what, from where, and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     /// Unix seconds.
     pub at: i64,
@@ -172,12 +184,14 @@ pub struct AuditEntry {
 
 /// `GET /api/v1/audit?user=&action=&since=&limit=` answer (admin), newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditList {
     pub entries: Vec<AuditEntry>,
 }
 
 /// `GET /api/v1/audit` query.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct AuditQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// Where an image's OS fields came from. Content beats the filename; a person's correction beats both
 /// and is never overwritten by a later detection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OsSource {
     /// The ISO's volume descriptors, or the OVA's OVF descriptor.
@@ -32,6 +33,7 @@ impl OsSource {
 
 /// How an ISO boots: the platforms its El Torito catalogue has entries for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BootModes {
     pub bios: bool,
     pub uefi: bool,
@@ -39,6 +41,7 @@ pub struct BootModes {
 
 /// A VM's firmware; also what an OVA's descriptor asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Firmware {
     #[default]
@@ -69,6 +72,7 @@ impl Firmware {
 
 /// Whether an OVA's `.mf` manifest matched its members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ManifestState {
     /// Every member listed, every digest right.
@@ -82,12 +86,14 @@ pub enum ManifestState {
 
 /// One virtual disk an OVA's descriptor declares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OvaDisk {
     pub capacity_bytes: u64,
 }
 
 /// What an OVA's OVF descriptor says of the VM it holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OvaInfo {
     /// The guest OS as the descriptor names it (its description, or the OS type's name).
     pub os: Option<String>,

@@ -13,6 +13,7 @@ use super::{BootModes, FolderPath, NodeId, OsSource, OvaInfo, PoolId};
 /// The seed's struct plus what a real catalogue needs (`updated_at`, `revision`, `node_id`). One Rust type,
 /// one serde shape (snake_case) for the node, the control plane and the browser.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IsoMetadata {
     pub id: Uuid,
     /// Display name: the filename without its extension.
@@ -90,6 +91,7 @@ impl IsoMetadata {
 
 /// The formats a pool holds, by file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ImageFormat {
     #[default]

@@ -8,6 +8,7 @@ use super::{FolderPath, IsoMetadata};
 
 /// `GET /api/v1/images` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ImageList {
     pub images: Vec<IsoMetadata>,
     /// Pass as `cursor` to get the next page; absent on the last page.
@@ -18,6 +19,7 @@ pub struct ImageList {
 /// Filters and paging of `GET /api/v1/images`. Every field is optional; folder-type fields are raw
 /// strings so the server can answer a bad one with a precise message.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct ImageQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub folder: Option<String>,
@@ -40,8 +42,10 @@ pub struct ImageQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", param(inline))]
     pub sort: Option<SortKey>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", param(inline))]
     pub order: Option<SortOrder>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
@@ -71,6 +75,7 @@ impl ImageQuery {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SortKey {
     /// Folder, then name: the default.
@@ -103,6 +108,7 @@ impl std::str::FromStr for SortKey {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SortOrder {
     #[default]
@@ -128,6 +134,7 @@ impl std::str::FromStr for SortOrder {
 
 /// Image counts of one folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FolderCount {
     /// Images directly in the folder.
     pub direct: u64,
@@ -138,6 +145,7 @@ pub struct FolderCount {
 /// `GET /api/v1/images/folders` answer: every folder (the seed's `folders` list, sorted, `/` first) and
 /// the image counts of each.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FolderListing {
     pub folders: Vec<FolderPath>,
     pub counts: BTreeMap<FolderPath, FolderCount>,
@@ -181,12 +189,14 @@ impl FolderListing {
 
 /// `POST /api/v1/images/folders` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreateFolderRequest {
     pub path: String,
 }
 
 /// `POST /api/v1/images/folders/rename` body: moves a folder and everything beneath it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RenameFolderRequest {
     pub from: String,
     pub to: String,
@@ -194,6 +204,7 @@ pub struct RenameFolderRequest {
 
 /// `POST /api/v1/images/{id}/move` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MoveImageRequest {
     pub folder_path: String,
 }
@@ -202,6 +213,7 @@ pub struct MoveImageRequest {
 /// `os_source: user` (no later detection overwrites them); `filename` renames the file on disk, keeping
 /// the image's id and never replacing another file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateImageRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]

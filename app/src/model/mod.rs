@@ -10,6 +10,8 @@ mod listing;
 mod nodes;
 mod peer_check;
 mod pool;
+#[cfg(feature = "ssr")]
+mod schemas;
 mod sync;
 pub mod text;
 mod vm;

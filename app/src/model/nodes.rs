@@ -6,6 +6,7 @@ use super::NodeId;
 
 /// A node's sync state as the vdc derives it from its last contact and last full sync.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NodeSyncState {
     /// Heard from recently, and a full inventory arrived within the sync period.
@@ -19,6 +20,9 @@ pub enum NodeSyncState {
 }
 
 impl NodeSyncState {
+    pub const ALL: [NodeSyncState; 4] =
+        [NodeSyncState::InSync, NodeSyncState::Pending, NodeSyncState::Stale, NodeSyncState::Offline];
+
     pub fn as_str(self) -> &'static str {
         match self {
             NodeSyncState::InSync => "in_sync",
@@ -40,6 +44,7 @@ impl NodeSyncState {
 
 /// `GET /api/v1/nodes` item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NodeInfo {
     pub id: NodeId,
     pub name: String,
@@ -56,12 +61,14 @@ pub struct NodeInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NodeList {
     pub nodes: Vec<NodeInfo>,
 }
 
 /// `GET /api/v1/sync/status` on a node: its own view of its sync to the vdc.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NodeSyncStatus {
     pub node_id: NodeId,
     pub node_name: String,
@@ -77,6 +84,7 @@ pub struct NodeSyncStatus {
 
 /// `GET /healthz` on both roles.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Health {
     pub status: String,
     pub role: String,

@@ -4,6 +4,7 @@ use super::PoolId;
 
 /// A node's storage pool, as the pool selector shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StoragePool {
     pub id: PoolId,
     pub name: String,
@@ -16,6 +17,7 @@ pub struct StoragePool {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PoolList {
     pub pools: Vec<StoragePool>,
 }

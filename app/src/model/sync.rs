@@ -93,6 +93,7 @@ impl<'de> Deserialize<'de> for ImageEventType {
 
 /// Who is calling: sent with every sync call so the vdc learns the node's name and where its API is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NodeRef {
     pub node_id: NodeId,
     #[serde(default)]
@@ -126,6 +127,7 @@ fn de_http_url<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>,
 
 /// `POST /limiquantix.storage.v1.ImageService/NotifyImageChange`: one change on one node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NotifyImageChangeRequest {
     #[serde(flatten)]
     pub node: NodeRef,
@@ -138,6 +140,7 @@ pub struct NotifyImageChangeRequest {
 
 /// One change inside a batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ImageChange {
     pub image: IsoMetadata,
     pub event_type: ImageEventType,
@@ -147,6 +150,7 @@ pub struct ImageChange {
 /// `POST /limiquantix.storage.v1.ImageService/NotifyImageChanges`: several changes from one node, in the
 /// order the node made them; applied in one transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NotifyImageChangesRequest {
     #[serde(flatten)]
     pub node: NodeRef,
@@ -155,6 +159,7 @@ pub struct NotifyImageChangesRequest {
 
 /// The answer to a notify: how many of the events changed the catalogue (the rest were stale or repeats).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NotifyImageChangeResponse {
     pub applied: u64,
     pub ignored: u64,
@@ -162,6 +167,7 @@ pub struct NotifyImageChangeResponse {
 
 /// `POST /limiquantix.storage.v1.ImageService/SyncNodeImages`: a node's full inventory (anti-entropy).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SyncNodeImagesRequest {
     #[serde(flatten)]
     pub node: NodeRef,
@@ -173,6 +179,7 @@ pub struct SyncNodeImagesRequest {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SyncNodeImagesResponse {
     pub added: u64,
     pub updated: u64,
@@ -183,6 +190,7 @@ pub struct SyncNodeImagesResponse {
 /// `POST /limiquantix.storage.v1.ImageService/Heartbeat`: the node is alive, with `pending` changes it has
 /// not delivered yet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HeartbeatRequest {
     #[serde(flatten)]
     pub node: NodeRef,
@@ -195,6 +203,7 @@ pub struct HeartbeatRequest {
 
 /// The vdc's answer to a heartbeat.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HeartbeatResponse {
     /// The vdc has no full inventory of this node (it is new to the vdc, or the vdc lost its data):
     /// send one now rather than at the next period.
@@ -213,6 +222,7 @@ pub struct HeartbeatResponse {
 /// The answer to `RegisterNode`: the node's own credential, shown once (the vdc keeps only its digest).
 /// Sent as `Authorization: Bearer <credential>` on every later sync call.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NodeRegistered {
     pub node_id: NodeId,
     pub credential: String,
@@ -226,6 +236,7 @@ impl std::fmt::Debug for NodeRegistered {
 
 /// A VM definition that boots from an image of the node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IsoPin {
     pub image_id: Uuid,
     pub vm_id: Uuid,
@@ -235,6 +246,7 @@ pub struct IsoPin {
 /// `POST /internal/v1/images/{id}/pins`: the vdc is about to commit a VM definition booting from the
 /// image; until it is unpinned the node refuses to delete it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PinRequest {
     pub vm_id: Uuid,
     pub vm_name: String,

@@ -15,6 +15,7 @@ pub mod limits {
 
 /// `POST /api/v1/vms` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreateVmRequest {
     pub name: String,
     pub vcpus: u32,
@@ -62,6 +63,7 @@ impl CreateVmRequest {
 
 /// A VM definition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VmDefinition {
     pub id: Uuid,
     pub name: String,
@@ -126,6 +128,7 @@ pub fn firmware_problem(firmware: Firmware, iso: &IsoMetadata) -> Option<&'stati
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VmList {
     pub vms: Vec<VmDefinition>,
 }

@@ -207,7 +207,7 @@ fn batch_and_full_sync_field_names() {
 
 #[test]
 fn error_body_shape() {
-    let e = ErrorBody { error: "not_found".into(), message: "No image has the id 42.".into() };
+    let e = ErrorBody { error: "not_found".into(), message: "No image has the id 42.".into(), request_id: None };
     assert_eq!(round_trip(&e), json!({ "error": "not_found", "message": "No image has the id 42." }));
 }
 

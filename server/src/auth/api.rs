@@ -2,14 +2,15 @@
 //! log (admin); and [`Actor`], with which every changing handler records what it did.
 
 use app::model::{
-    AuditEntry, AuditList, AuditQuery, CreateTokenRequest, CreateUserRequest, LoginRequest, Me, TokenCreated,
-    TokenList, UpdateUserRequest, UserList, UserRole, check_username,
+    AuditEntry, AuditList, AuditQuery, CreateTokenRequest, CreateUserRequest, ErrorBody, LoginRequest, Me,
+    TokenCreated, TokenList, UpdateUserRequest, UserList, UserRole, check_username,
 };
 use axum::{
     extract::{DefaultBodyLimit, FromRef, FromRequestParts, Path, State},
     response::{IntoResponse, Response},
 };
 use http::{HeaderValue, StatusCode, header, request::Parts};
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::{
@@ -101,6 +102,21 @@ fn retry_after(seconds: i64) -> Response {
 
 /// `POST /api/v1/auth/login`. A malformed body is refused before it counts as an attempt; a wrong
 /// password and an unknown user cost the same time and get the same answer.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "auth",
+    summary = "Sign in",
+    description = "Answers who signed in with the session's CSRF token, and sets the session cookie. Failed attempts per user and per address are throttled (429 with `Retry-After`).",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in; the cookie is set.", body = Me, headers(("set-cookie" = String, description = "The session cookie (HttpOnly, SameSite=Strict)."))),
+        (status = 400, description = "A malformed body or user name (not counted as an attempt).", body = ErrorBody),
+        (status = 401, description = "The user name or the password is wrong (`invalid_credentials`).", body = ErrorBody),
+        (status = 413, description = "The body is larger than 16 KiB.", body = ErrorBody),
+        (status = 429, description = "Too many failures for this user or from this address.", body = ErrorBody, headers(("retry-after" = u64, description = "Seconds to wait."))),
+    )
+)]
 pub async fn login(State(auth): State<Auth>, actor: Actor, Json(req): Json<LoginRequest>) -> Response {
     let now = crate::now_unix();
     if let Err(m) = check_username(&req.username) {
@@ -176,6 +192,13 @@ pub async fn login(State(auth): State<Auth>, actor: Actor, Json(req): Json<Login
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "auth",
+    summary = "Sign out",
+    responses((status = 204, description = "The session is over (on every replica) and the cookie is removed."))
+)]
 /// `POST /api/v1/auth/logout`: the session ends here and on every replica, and the cookie is removed.
 pub async fn logout(State(auth): State<Auth>, actor: Actor) -> Result<Response, ApiError> {
     let user = actor.user()?;
@@ -187,6 +210,13 @@ pub async fn logout(State(auth): State<Auth>, actor: Actor) -> Result<Response, 
     Ok(([(header::SET_COOKIE, cookie)], StatusCode::NO_CONTENT).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/me",
+    tag = "auth",
+    summary = "Who is signed in",
+    responses((status = 200, description = "The user, their role and the session's CSRF token (empty for an API token).", body = Me))
+)]
 /// `GET /api/v1/auth/me`: who is signed in, with the session's CSRF token (a page reloaded
 /// mid-session can still write).
 pub async fn me(actor: Actor) -> Result<axum::Json<Me>, ApiError> {
@@ -196,6 +226,19 @@ pub async fn me(actor: Actor) -> Result<axum::Json<Me>, ApiError> {
 /// Longest token name.
 const TOKEN_NAME_MAX: usize = 100;
 
+/// A token of the caller with at most the caller's role; its secret is answered this once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens",
+    tag = "tokens",
+    summary = "Create an API token",
+    request_body = CreateTokenRequest,
+    responses(
+        (status = 201, description = "The token, with its secret (shown once).", body = TokenCreated),
+        (status = 400, description = "A bad name or an expiry in the past.", body = ErrorBody),
+        (status = 403, description = "The role asked for is above the caller's.", body = ErrorBody),
+    )
+)]
 pub async fn create_token(
     State(auth): State<Auth>,
     actor: Actor,
@@ -235,6 +278,13 @@ pub async fn create_token(
     Ok((StatusCode::CREATED, axum::Json(created)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/tokens",
+    tag = "tokens",
+    summary = "API tokens (one's own; an admin's: everyone's)",
+    responses((status = 200, description = "The tokens, without their secrets.", body = TokenList))
+)]
 /// A user's own tokens; an admin's list holds everyone's.
 pub async fn list_tokens(State(auth): State<Auth>, actor: Actor) -> Result<axum::Json<TokenList>, ApiError> {
     let user = actor.user()?;
@@ -242,6 +292,18 @@ pub async fn list_tokens(State(auth): State<Auth>, actor: Actor) -> Result<axum:
     Ok(axum::Json(TokenList { tokens: auth.store.tokens(owner).await? }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tokens/{id}",
+    tag = "tokens",
+    summary = "Revoke an API token",
+    params(PathId),
+    responses(
+        (status = 204, description = "Revoked, on every replica at once."),
+        (status = 400, description = "The id is not a UUID.", body = ErrorBody),
+        (status = 404, description = "The caller has no token with this id.", body = ErrorBody),
+    )
+)]
 /// Revokes a token at once (every replica checks the shared table on each request).
 pub async fn revoke_token(State(auth): State<Auth>, actor: Actor, PathId(id): PathId) -> Result<StatusCode, ApiError> {
     let user = actor.user()?;
@@ -254,6 +316,13 @@ pub async fn revoke_token(State(auth): State<Auth>, actor: Actor, PathId(id): Pa
     actor.record(&auth, "token_revoke", format!("token {id}"), result).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    tag = "users",
+    summary = "Every user",
+    responses((status = 200, description = "The users with their roles.", body = UserList))
+)]
 pub async fn list_users(State(auth): State<Auth>) -> Result<axum::Json<UserList>, ApiError> {
     Ok(axum::Json(UserList { users: auth.store.users().await? }))
 }
@@ -269,6 +338,18 @@ pub fn check_password(p: &str) -> Result<(), String> {
     Ok(())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    tag = "users",
+    summary = "Create a user",
+    request_body = CreateUserRequest,
+    responses(
+        (status = 201, description = "Created."),
+        (status = 400, description = "A bad user name or password (at least 12 characters).", body = ErrorBody),
+        (status = 409, description = "The user exists.", body = ErrorBody),
+    )
+)]
 pub async fn create_user(
     State(auth): State<Auth>,
     actor: Actor,
@@ -285,6 +366,20 @@ pub async fn create_user(
     actor.record(&auth, "user_create", format!("user {} ({})", req.username, req.role), result).await
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/users/{name}",
+    tag = "users",
+    summary = "Change a user's password or role",
+    params(("name" = String, Path, description = "The user name.")),
+    request_body = UpdateUserRequest,
+    responses(
+        (status = 204, description = "Changed."),
+        (status = 400, description = "Neither given, or a bad password.", body = ErrorBody),
+        (status = 404, description = "No such user.", body = ErrorBody),
+        (status = 409, description = "The last admin cannot be given another role.", body = ErrorBody),
+    )
+)]
 pub async fn update_user(
     State(auth): State<Auth>,
     actor: Actor,
@@ -315,6 +410,18 @@ pub async fn update_user(
     actor.record(&auth, "user_update", what, result).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/users/{name}",
+    tag = "users",
+    summary = "Remove a user (and their sessions and tokens)",
+    params(("name" = String, Path, description = "The user name.")),
+    responses(
+        (status = 204, description = "Removed."),
+        (status = 404, description = "No such user.", body = ErrorBody),
+        (status = 409, description = "The last admin cannot be removed.", body = ErrorBody),
+    )
+)]
 pub async fn remove_user(
     State(auth): State<Auth>,
     actor: Actor,
@@ -327,6 +434,17 @@ pub async fn remove_user(
 /// Most entries one audit query returns.
 const AUDIT_MAX: u32 = 1000;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    tag = "audit",
+    summary = "The audit log, newest first",
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "The entries.", body = AuditList),
+        (status = 400, description = "A bad query (`limit` 1 to 1000).", body = ErrorBody),
+    )
+)]
 pub async fn audit(State(auth): State<Auth>, Query(q): Query<AuditQuery>) -> Result<axum::Json<AuditList>, ApiError> {
     let limit = q.limit.unwrap_or(200);
     if limit == 0 || limit > AUDIT_MAX {
@@ -342,17 +460,16 @@ where
     Auth: FromRef<S>,
 {
     // A sign-in body is a name and a password: anything larger is refused (413) before it is read.
-    let login = axum::routing::post(login).layer(DefaultBodyLimit::max(16 << 10));
     routes
-        .add_router(Access::Public, http::Method::POST, "/api/v1/auth/login", login)
-        .post(VIEWER, "/api/v1/auth/logout", logout)
-        .get(VIEWER, "/api/v1/auth/me", me)
-        .get(VIEWER, "/api/v1/tokens", list_tokens)
-        .post(VIEWER, "/api/v1/tokens", create_token)
-        .delete(VIEWER, "/api/v1/tokens/{id}", revoke_token)
-        .get(ADMIN, "/api/v1/users", list_users)
-        .post(ADMIN, "/api/v1/users", create_user)
-        .patch(ADMIN, "/api/v1/users/{name}", update_user)
-        .delete(ADMIN, "/api/v1/users/{name}", remove_user)
-        .get(ADMIN, "/api/v1/audit", audit)
+        .route_with(Access::Public, routes!(login), |r| r.layer(DefaultBodyLimit::max(16 << 10)))
+        .route(VIEWER, routes!(logout))
+        .route(VIEWER, routes!(me))
+        .route(VIEWER, routes!(list_tokens))
+        .route(VIEWER, routes!(create_token))
+        .route(VIEWER, routes!(revoke_token))
+        .route(ADMIN, routes!(list_users))
+        .route(ADMIN, routes!(create_user))
+        .route(ADMIN, routes!(update_user))
+        .route(ADMIN, routes!(remove_user))
+        .route(ADMIN, routes!(audit))
 }

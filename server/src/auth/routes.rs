@@ -1,9 +1,10 @@
 //! Routes with their access declared where they are mounted, and the one middleware that enforces it.
 //!
-//! A role builds its API with [`Routes`]: every route names its method, path and [`Access`]. The
-//! table so built is what the middleware consults for each request (by method and matched path); a
-//! route mounted any other way is not in it and answers nobody. The same table lets a test call every
-//! route anonymously and as a viewer.
+//! A role builds its API with [`Routes`]: every route is a handler whose `#[utoipa::path]` names its
+//! method and path, mounted with its [`Access`]. The table so built is what the middleware consults for
+//! each request (by method and matched path); a route mounted any other way is not in it and answers
+//! nobody. The same routes make the role's OpenAPI document (with each route's security following its
+//! access), and the table lets a test call every route anonymously and as a viewer.
 
 use std::{collections::HashMap, net::SocketAddr, sync::Arc};
 
@@ -11,15 +12,15 @@ use app::model::{AuditEntry, CSRF_HEADER, UserRole};
 use axum::{
     Router,
     extract::{ConnectInfo, MatchedPath, Request, State},
-    handler::Handler,
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::{MethodFilter, MethodRouter, on},
+    routing::MethodRouter,
 };
 use http::{Method, StatusCode, header};
 
 use super::{Auth, Caller, Rejected, Via};
-use crate::http::{ApiError, hosts::HostPolicy};
+use crate::http::{ApiError, hosts::HostPolicy, openapi};
+use crate::telemetry::metrics;
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,22 +40,30 @@ pub const VIEWER: Access = Access::Role(UserRole::Viewer);
 pub const OPERATOR: Access = Access::Role(UserRole::Operator);
 pub const ADMIN: Access = Access::Role(UserRole::Admin);
 
-/// One mounted route. `method` `None`: every method.
+/// One mounted route. `method` `None`: every method (a fallback, not in the API document).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
     pub method: Option<Method>,
-    pub path: &'static str,
+    pub path: String,
     pub access: Access,
     /// The audit log's name for what a call does (`image_delete`); `None`: the call changes nothing, or
     /// its handler records itself (sign-in).
     pub audit: Option<&'static str>,
 }
 
-/// Every route of a role with its access.
-#[derive(Debug, Clone, Default)]
+/// Every route of a role with its access, and the API document they make.
+#[derive(Clone, Default)]
 pub struct RouteTable {
     routes: Vec<Route>,
-    index: HashMap<(Option<Method>, &'static str), usize>,
+    index: HashMap<(Option<Method>, String), usize>,
+    role: &'static str,
+    openapi: utoipa::openapi::OpenApi,
+}
+
+impl std::fmt::Debug for RouteTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RouteTable").field("role", &self.role).field("routes", &self.routes).finish_non_exhaustive()
+    }
 }
 
 impl RouteTable {
@@ -62,8 +71,21 @@ impl RouteTable {
         &self.routes
     }
 
+    /// `node` or `vdc`.
+    pub fn role(&self) -> &'static str {
+        self.role
+    }
+
+    /// The role's OpenAPI document, as `GET /api/v1/openapi.json` serves it.
+    pub fn openapi(&self) -> &utoipa::openapi::OpenApi {
+        &self.openapi
+    }
+
     fn route(&self, method: &Method, path: &str) -> Option<&Route> {
-        let i = self.index.get(&(Some(method.clone()), path)).or_else(|| self.index.get(&(None, path)))?;
+        let i = self
+            .index
+            .get(&(Some(method.clone()), path.to_owned()))
+            .or_else(|| self.index.get(&(None, path.to_owned())))?;
         Some(&self.routes[*i])
     }
 
@@ -73,14 +95,19 @@ impl RouteTable {
     }
 }
 
+/// A handler with its description: what `utoipa_axum::routes!(handler)` makes of a handler that carries
+/// `#[utoipa::path(...)]`. Its method and path are read from there, so they are written once.
+pub type Documented<S> = utoipa_axum::router::UtoipaMethodRouter<S>;
+
 pub struct Routes<S> {
     router: Router<S>,
     table: RouteTable,
+    doc: openapi::Draft,
 }
 
 impl<S: Clone + Send + Sync + 'static> Default for Routes<S> {
     fn default() -> Self {
-        Self { router: Router::new(), table: RouteTable::default() }
+        Self { router: Router::new(), table: RouteTable::default(), doc: openapi::Draft::default() }
     }
 }
 
@@ -89,31 +116,38 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
         Self::default()
     }
 
-    fn declare(&mut self, method: Option<Method>, path: &'static str, access: Access) {
-        let fresh = self.table.index.insert((method.clone(), path), self.table.routes.len()).is_none();
+    fn declare(&mut self, method: Option<Method>, path: &str, access: Access) {
+        let fresh = self.table.index.insert((method.clone(), path.to_owned()), self.table.routes.len()).is_none();
         assert!(fresh, "{method:?} {path} is declared twice");
-        self.table.routes.push(Route { method, path, access, audit: None });
+        self.table.routes.push(Route { method, path: path.to_owned(), access, audit: None });
     }
 
-    /// Mounts `handler` for `method` at `path`, for callers with `access`.
-    pub fn add<H, T>(self, access: Access, method: Method, path: &'static str, handler: H) -> Self
-    where
-        H: Handler<T, S>,
-        T: 'static,
-    {
-        let filter = MethodFilter::try_from(method.clone()).expect("a standard method");
-        self.add_router(access, method, path, on(filter, handler))
+    /// Mounts a documented handler (`routes!(handler)`) for callers with `access`, at the path and for
+    /// the method its `#[utoipa::path]` names.
+    pub fn route(self, access: Access, route: Documented<S>) -> Self {
+        self.route_with(access, route, |r| r)
     }
 
-    /// Like [`add`](Self::add), for a method router with layers of its own (a body limit); it must
-    /// serve `method` only.
-    pub fn add_router(mut self, access: Access, method: Method, path: &'static str, route: MethodRouter<S>) -> Self {
-        self.declare(Some(method), path, access);
-        self.router = self.router.route(path, route);
+    /// Like [`route`](Self::route), with layers of its own on the handler (a body limit).
+    pub fn route_with(
+        mut self,
+        access: Access,
+        (schemas, paths, handler): Documented<S>,
+        layer: impl FnOnce(MethodRouter<S>) -> MethodRouter<S>,
+    ) -> Self {
+        let mut described = paths.paths.into_iter();
+        let (path, item) = described.next().expect("a documented handler names its path");
+        assert!(described.next().is_none(), "one handler per route");
+        for (method, operation) in openapi::operations(item) {
+            self.declare(Some(method.clone()), &path, access);
+            self.doc.add(&path, &method, operation, access);
+        }
+        self.doc.schemas.extend(schemas);
+        self.router = self.router.route(&path, layer(handler));
         self
     }
 
-    /// A route for every method (fallbacks).
+    /// A route for every method: fallbacks, which answer errors only and are not in the API document.
     pub fn any(mut self, access: Access, path: &'static str, route: MethodRouter<S>) -> Self {
         self.declare(None, path, access);
         self.router = self.router.route(path, route);
@@ -127,30 +161,28 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
         let last = self.table.routes.last_mut().expect("a route to audit");
         assert!(last.access != Access::Public, "{} is public: there is nobody to record", last.path);
         last.audit = Some(action);
+        if let Some(method) = &last.method {
+            self.doc.audited(&last.path, method, action);
+        }
         self
     }
 
-    pub fn get<H: Handler<T, S>, T: 'static>(self, access: Access, path: &'static str, h: H) -> Self {
-        self.add(access, Method::GET, path, h)
-    }
-
-    pub fn post<H: Handler<T, S>, T: 'static>(self, access: Access, path: &'static str, h: H) -> Self {
-        self.add(access, Method::POST, path, h)
-    }
-
-    pub fn delete<H: Handler<T, S>, T: 'static>(self, access: Access, path: &'static str, h: H) -> Self {
-        self.add(access, Method::DELETE, path, h)
-    }
-
-    pub fn patch<H: Handler<T, S>, T: 'static>(self, access: Access, path: &'static str, h: H) -> Self {
-        self.add(access, Method::PATCH, path, h)
-    }
-
-    /// The router with the access of every route enforced, and the table of those routes.
-    pub fn finish(self, state: S, guard: Guard) -> (Router, Arc<RouteTable>) {
+    /// The router with the access of every route enforced, and the table of those routes with the API
+    /// document they make for `role` (`node`, `vdc`).
+    pub fn finish(mut self, state: S, guard: Guard, role: &'static str) -> (Router, Arc<RouteTable>) {
+        self.table.role = role;
+        self.table.openapi = self.doc.finish(openapi::About { role, cookie_name: guard.auth.settings.cookie_name });
         let table = Arc::new(self.table);
         let guard = Arc::new(GuardState { guard, table: table.clone() });
-        let router = self.router.layer(middleware::from_fn_with_state(guard, enforce)).with_state(state);
+        // Installed before the first request, so that no count is lost.
+        metrics::handle();
+        let router = self
+            .router
+            .layer(middleware::from_fn_with_state(guard, enforce))
+            // Outside the guard: refusals are counted too.
+            .layer(middleware::from_fn(move |req, next| metrics::track_requests(role, req, next)))
+            .layer(axum::Extension(table.clone()))
+            .with_state(state);
         (router, table)
     }
 }

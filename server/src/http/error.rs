@@ -1,9 +1,11 @@
 //! The one error type of the HTTP boundary. Domain errors convert into it; it renders the shared JSON
-//! body `{ "error": "<code>", "message": "<sentence>" }`.
+//! body `{ "error": "<code>", "message": "<sentence>", "request_id": "<id>" }`.
 
 use app::model::ErrorBody;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
+
+use crate::telemetry::request_id;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -52,7 +54,7 @@ impl std::fmt::Display for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { error: self.code.to_owned(), message: self.message };
+        let body = ErrorBody { error: self.code.to_owned(), message: self.message, request_id: request_id::current() };
         (self.status, axum::Json(body)).into_response()
     }
 }

@@ -64,3 +64,29 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
         })
     }
 }
+
+/// How the API document describes a [`PathId`]: the path's `{id}`, a UUID. Handlers list it as
+/// `params(PathId)`, so the extractor and its description are one thing.
+impl utoipa::IntoParams for PathId {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::{
+            KnownFormat, ObjectBuilder, Required, SchemaFormat, Type,
+            path::{ParameterBuilder, ParameterIn},
+        };
+        let uuid =
+            ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)));
+        vec![
+            ParameterBuilder::new()
+                .name("id")
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .description(Some(
+                    "The id (a UUID) of what the path names; another text is refused with 400 `invalid_id`.",
+                ))
+                .schema(Some(uuid))
+                .build(),
+        ]
+    }
+}

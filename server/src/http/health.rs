@@ -1,10 +1,18 @@
-use app::model::Health;
+use std::sync::Arc;
 
-use crate::auth::{Access, Routes};
+use app::model::Health;
+use axum::Extension;
+
+use crate::auth::routes::RouteTable;
 
 /// `GET /healthz`: answers anyone, as soon as the role serves requests.
-pub fn mount<S: Clone + Send + Sync + 'static>(routes: Routes<S>, role: &'static str) -> Routes<S> {
-    routes.get(Access::Public, "/healthz", move || async move {
-        axum::Json(Health { status: "ok".into(), role: role.into(), version: env!("CARGO_PKG_VERSION").into() })
-    })
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    summary = "Whether the role serves requests",
+    responses((status = 200, description = "The role is up.", body = Health))
+)]
+pub async fn healthz(Extension(table): Extension<Arc<RouteTable>>) -> axum::Json<Health> {
+    axum::Json(Health { status: "ok".into(), role: table.role().into(), version: env!("CARGO_PKG_VERSION").into() })
 }

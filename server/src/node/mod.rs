@@ -282,7 +282,7 @@ impl NodeServer {
 
     /// Serves until `shutdown` is cancelled, with the pool watcher and the sync to the vdc running.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), StartError> {
-        let router = self.router().layer(tower_http::trace::TraceLayer::new_for_http());
+        let router = http::observed(self.router());
         let state = self.state.clone();
         let timing = watcher::WatchTiming {
             settle: self.config.watch_settle,

@@ -113,6 +113,10 @@ impl NodeClient {
         if let Some(user) = user {
             req = req.header(ON_BEHALF_OF, user);
         }
+        // The node's log then files the forwarded call under the id of the request that asked for it.
+        if let Some(id) = crate::telemetry::request_id::current() {
+            req = req.header(crate::telemetry::request_id::HEADER, id);
+        }
         if let Some(body) = body {
             req = req.json(body);
         }
@@ -125,6 +129,7 @@ impl NodeClient {
         let body = serde_json::from_slice::<ErrorBody>(&bytes).unwrap_or_else(|_| ErrorBody {
             error: "node_error".into(),
             message: format!("Node \"{}\" answered {status}.", node.name),
+            request_id: None,
         });
         Err(ForwardError::Refused { status: status.as_u16(), body })
     }

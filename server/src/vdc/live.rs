@@ -142,6 +142,18 @@ impl Live {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/events",
+    tag = "live",
+    summary = "Live updates (server-sent events)",
+    description = "An endless `text/event-stream`: `change` (the catalogue changed), `nodes` (a node's sync state changed), `resync` (this stream fell behind: reload everything shown) and `tick` (every 5 s). Streams are capped per replica and per client address.",
+    responses(
+        (status = 200, description = "The event stream.", content_type = "text/event-stream", body = String),
+        (status = 429, description = "This address has too many streams open.", body = app::model::ErrorBody),
+        (status = 503, description = "This replica has too many streams open.", body = app::model::ErrorBody),
+    )
+)]
 pub async fn events(
     State(s): State<VdcState>,
     extensions: http::Extensions,

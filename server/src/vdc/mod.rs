@@ -92,7 +92,7 @@ impl VdcServer {
     }
 
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), StartError> {
-        let router = self.router().layer(tower_http::trace::TraceLayer::new_for_http());
+        let router = http::observed(self.router());
         tracing::info!(addr = %self.local_addr(), backend = ?self.state.catalogue.backend(), "vdc serving");
         let catalogue = self.state.catalogue.clone();
         let maintenance = tokio::spawn({

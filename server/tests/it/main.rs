@@ -3,12 +3,15 @@
 
 mod support;
 
+mod api_fuzz;
 mod auth;
 mod content;
 mod hostile;
 mod node_api;
 mod node_upload;
 mod node_watcher;
+mod openapi;
+mod operations;
 mod sync_convergence;
 mod sync_processes;
 mod tls;

@@ -109,19 +109,20 @@ async fn deliver_notify(
 ) -> Result<NotifyImageChangeResponse, TransportError> {
     let slot = vdc.catalogue.lock().await;
     let c = slot.as_ref().ok_or_else(|| TransportError::Unreachable("vdc down".into()))?;
-    let (applied, ignored) = c
-        .apply_changes(&req.node, req.events.clone(), server::now_unix())
-        .await
-        .map_err(|e| TransportError::Refused { status: 500, message: e.to_string() })?;
+    let (applied, ignored) = c.apply_changes(&req.node, req.events.clone(), server::now_unix()).await.map_err(|e| {
+        TransportError::Refused { status: 500, message: e.to_string(), request_id: "in-process".into() }
+    })?;
     Ok(NotifyImageChangeResponse { applied, ignored })
 }
 
 async fn deliver_full(vdc: &Vdc, req: &SyncNodeImagesRequest) -> Result<SyncNodeImagesResponse, TransportError> {
     let slot = vdc.catalogue.lock().await;
     let c = slot.as_ref().ok_or_else(|| TransportError::Unreachable("vdc down".into()))?;
-    c.sync_inventory(req.clone(), server::now_unix())
-        .await
-        .map_err(|e| TransportError::Refused { status: 500, message: e.to_string() })
+    c.sync_inventory(req.clone(), server::now_unix()).await.map_err(|e| TransportError::Refused {
+        status: 500,
+        message: e.to_string(),
+        request_id: "in-process".into(),
+    })
 }
 
 impl SyncTransport for FaultyTransport {

@@ -17,12 +17,12 @@ use crate::support::{
 on_both_backends!(vms_are_validated_placed_and_rendered, an_iso_in_use_cannot_be_deleted_on_its_node);
 
 /// A node with pools `local` and `fast`, syncing to `vdc`.
-async fn node_of(vdc: &TestVdc) -> TestNode {
+pub async fn node_of(vdc: &TestVdc) -> TestNode {
     node_syncing_to(vdc, &[pool("local"), pool("fast")]).await
 }
 
 /// Uploads `filename` to the node and waits until the vdc has it, hashed, with the node's pools.
-async fn iso_in_catalogue(vdc: &TestVdc, node: &TestNode, filename: &str) -> IsoMetadata {
+pub async fn iso_in_catalogue(vdc: &TestVdc, node: &TestNode, filename: &str) -> IsoMetadata {
     let iso = node.upload_ok("pool_id=local&folder=/linux", filename, b"an installer".to_vec()).await;
     eventually(Duration::from_secs(20), "the vdc has the ISO and the node's pools", || async {
         let (_, nodes) = vdc.get("/api/v1/nodes").await;
@@ -82,7 +82,7 @@ async fn vms_are_validated_placed_and_rendered(db: &TestDb) {
         ),
         (
             json!({ "name": "x", "vcpus": 2, "memory_mib": 2048, "disk_gib": too_big, "iso_id": iso_id, "disk_pool_id": "fast" }),
-            507,
+            409,
             "insufficient_storage",
         ),
         (vm("web-01"), 409, "vm_name_taken"),

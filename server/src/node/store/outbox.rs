@@ -59,6 +59,11 @@ impl NodeStore {
         Ok(n as u64)
     }
 
+    /// When the oldest unacknowledged change was made (Unix seconds); `None` when none waits.
+    pub async fn oldest_pending_at(&self) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT MIN(created_at) FROM outbox").fetch_one(&self.db).await?)
+    }
+
     /// Every image and the revision counter, read in one transaction so they agree.
     pub async fn snapshot(&self) -> Result<Snapshot, StoreError> {
         let mut tx = self.db.begin().await?;

@@ -8,16 +8,20 @@ use app::model::{
     NotifyImageChangesRequest, SyncNodeImagesRequest, SyncNodeImagesResponse, sync_paths,
 };
 
+use tracing::Instrument;
+
 use crate::config::ClusterToken;
 use crate::http::client::{self, PeerTrust};
+use crate::telemetry::{metrics::names, request_id};
 
 /// Why a sync call did not get an answer that acknowledges it.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum TransportError {
     #[error("the vdc cannot be reached: {0}")]
     Unreachable(String),
-    #[error("the vdc refused the call ({status}): {message}")]
-    Refused { status: u16, message: String },
+    /// `request_id` is the call's `x-request-id`: the vdc's log has the refusal under it.
+    #[error("the vdc refused the call ({status}, request {request_id}): {message}")]
+    Refused { status: u16, message: String, request_id: String },
 }
 
 /// The three calls a node makes. Each either returns the vdc's acknowledgement or an error; an error
@@ -78,7 +82,7 @@ impl HttpTransport {
             return Ok(c.clone());
         }
         let token = self.token.as_ref().map(ClusterToken::expose);
-        let registered: NodeRegistered = self.post(sync_paths::REGISTER_NODE, node, token).await?;
+        let registered: NodeRegistered = self.post(sync_paths::REGISTER_NODE, node, node, token).await?;
         crate::auth::secret::write_private_file(&self.credential.file, &registered.credential).map_err(|e| {
             TransportError::Unreachable(format!(
                 "cannot keep the node credential in {}: {e}",
@@ -99,7 +103,7 @@ impl HttpTransport {
         body: &Req,
     ) -> Result<Resp, TransportError> {
         let credential = self.credential(node).await?;
-        let result = self.post(method, body, Some(&credential)).await;
+        let result = self.post(method, node, body, Some(&credential)).await;
         if let Err(TransportError::Refused { status: 401, .. }) = &result {
             let mut current = self.credential.current.lock().await;
             if current.as_deref() == Some(credential.as_str()) {
@@ -114,10 +118,42 @@ impl HttpTransport {
     async fn post<Req: serde::Serialize, Resp: serde::de::DeserializeOwned>(
         &self,
         method: &str,
+        node: &NodeRef,
         body: &Req,
         bearer: Option<&str>,
     ) -> Result<Resp, TransportError> {
-        let mut req = self.http.post(format!("{}{method}", self.vdc_url)).json(body);
+        // Each call has its own id, sent to the vdc and logged here: the vdc's log lines of the call carry
+        // the same one, so a batch can be followed from this log to the vdc's.
+        let request_id = request_id::generate();
+        let call = method.rsplit('/').next().unwrap_or(method);
+        let span = tracing::info_span!("sync_call", call, request_id = %request_id);
+        let result = self.send(method, body, bearer, &request_id).instrument(span.clone()).await;
+        let _in_span = span.enter();
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(TransportError::Unreachable(_)) => "unreachable",
+            Err(TransportError::Refused { .. }) => "refused",
+        };
+        let labels = [("node", node.node_id.to_string()), ("call", call.to_owned()), ("result", outcome.to_owned())];
+        metrics::counter!(names::SYNC_CALLS, &labels).increment(1);
+        // Heartbeats every few seconds would drown the log; the calls that carry changes are worth a line.
+        if method == sync_paths::HEARTBEAT {
+            tracing::debug!(outcome, "sync call answered");
+        } else {
+            tracing::info!(outcome, "sync call answered");
+        }
+        result
+    }
+
+    async fn send<Req: serde::Serialize, Resp: serde::de::DeserializeOwned>(
+        &self,
+        method: &str,
+        body: &Req,
+        bearer: Option<&str>,
+        request_id: &str,
+    ) -> Result<Resp, TransportError> {
+        let mut req =
+            self.http.post(format!("{}{method}", self.vdc_url)).header(request_id::HEADER, request_id).json(body);
         if let Some(bearer) = bearer {
             req = req.bearer_auth(bearer);
         }
@@ -131,7 +167,7 @@ impl HttpTransport {
         let message = serde_json::from_slice::<ErrorBody>(&bytes)
             .map(|b| b.message)
             .unwrap_or_else(|_| String::from_utf8_lossy(&bytes).chars().take(200).collect());
-        Err(TransportError::Refused { status: status.as_u16(), message })
+        Err(TransportError::Refused { status: status.as_u16(), message, request_id: request_id.to_owned() })
     }
 }
 

@@ -1,5 +1,5 @@
 use app::model::{
-    CreateFolderRequest, FolderListing, FolderPath, ImageList, ImageQuery, IsoMetadata, MoveImageRequest,
+    CreateFolderRequest, ErrorBody, FolderListing, FolderPath, ImageList, ImageQuery, IsoMetadata, MoveImageRequest,
     UpdateImageRequest,
 };
 use axum::{Extension, extract::State};
@@ -10,18 +10,60 @@ use crate::db::ImageFilter;
 use crate::http::{ApiError, Json, PathId, Query};
 use crate::vdc::VdcState;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/images",
+    tag = "images",
+    summary = "The cluster's catalogue, filtered, sorted and paged",
+    params(ImageQuery),
+    responses(
+        (status = 200, description = "One page of images; `next_cursor` leads to the next.", body = ImageList),
+        (status = 400, description = "A filter, the sort, the limit or the cursor is not valid.", body = ErrorBody),
+    )
+)]
 pub async fn list(State(s): State<VdcState>, Query(q): Query<ImageQuery>) -> Result<axum::Json<ImageList>, ApiError> {
     Ok(axum::Json(s.catalogue.list(&ImageFilter::parse(q)?).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/images/{id}",
+    tag = "images",
+    summary = "One image of the catalogue",
+    params(PathId),
+    responses(
+        (status = 200, description = "The image, with the node that holds it.", body = IsoMetadata),
+        (status = 400, description = "The id is not a UUID.", body = ErrorBody),
+        (status = 404, description = "No image has this id.", body = ErrorBody),
+    )
+)]
 pub async fn get_one(State(s): State<VdcState>, PathId(id): PathId) -> Result<axum::Json<IsoMetadata>, ApiError> {
     Ok(axum::Json(s.catalogue.get(id).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/images/folders",
+    tag = "folders",
+    summary = "The cluster's folder tree, with image counts",
+    responses((status = 200, description = "Every folder and the images in each.", body = FolderListing))
+)]
 pub async fn folders(State(s): State<VdcState>) -> Result<axum::Json<FolderListing>, ApiError> {
     Ok(axum::Json(s.catalogue.folder_tree().await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/images/folders",
+    tag = "folders",
+    summary = "Create a folder in the catalogue",
+    request_body = CreateFolderRequest,
+    responses(
+        (status = 201, description = "Created; the folder tree as it is now.", body = FolderListing),
+        (status = 400, description = "The path is not a valid folder.", body = ErrorBody),
+        (status = 409, description = "The folder exists.", body = ErrorBody),
+    )
+)]
 #[tracing::instrument(skip(s))]
 pub async fn create_folder(
     State(s): State<VdcState>,
@@ -41,6 +83,20 @@ async fn owner(s: &VdcState, image: &IsoMetadata) -> Result<crate::vdc::catalogu
 }
 
 /// Forwarded to the owning node; its answer is applied at once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/images/{id}/move",
+    tag = "images",
+    summary = "Move an image to another folder (on its node)",
+    params(PathId),
+    request_body = MoveImageRequest,
+    responses(
+        (status = 200, description = "The image in its new folder, as its node answered.", body = IsoMetadata),
+        (status = 400, description = "The id or the folder is not valid.", body = ErrorBody),
+        (status = 404, description = "No image has this id.", body = ErrorBody),
+        (status = 503, description = "The image's node cannot be reached (`node_unreachable`).", body = ErrorBody),
+    )
+)]
 #[tracing::instrument(skip(s))]
 pub async fn move_image(
     State(s): State<VdcState>,
@@ -61,6 +117,21 @@ pub async fn move_image(
 
 /// An operator's correction (OS fields, file name), forwarded to the owning node, which stays the truth;
 /// its answer is applied at once.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/images/{id}",
+    tag = "images",
+    summary = "Correct an image's OS fields or rename its file (on its node)",
+    params(PathId),
+    request_body = UpdateImageRequest,
+    responses(
+        (status = 200, description = "The image as its node answered.", body = IsoMetadata),
+        (status = 400, description = "Nothing to change, bad OS fields, or a bad file name.", body = ErrorBody),
+        (status = 404, description = "No image has this id.", body = ErrorBody),
+        (status = 409, description = "The node refused: the new name is taken or busy.", body = ErrorBody),
+        (status = 503, description = "The image's node cannot be reached.", body = ErrorBody),
+    )
+)]
 #[tracing::instrument(skip(s))]
 pub async fn update_image(
     State(s): State<VdcState>,
@@ -80,6 +151,20 @@ pub async fn update_image(
 }
 
 /// Forwarded to the owning node; the deletion is applied at once. Refused while a VM boots from it.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/images/{id}",
+    tag = "images",
+    summary = "Delete an image (on its node)",
+    params(PathId),
+    responses(
+        (status = 200, description = "The image as it was, with the revision of its deletion.", body = IsoMetadata),
+        (status = 400, description = "The id is not a UUID.", body = ErrorBody),
+        (status = 404, description = "No image has this id.", body = ErrorBody),
+        (status = 409, description = "A VM definition boots from it (`iso_in_use`), or the node refused.", body = ErrorBody),
+        (status = 503, description = "The image's node cannot be reached.", body = ErrorBody),
+    )
+)]
 #[tracing::instrument(skip(s))]
 pub async fn delete_image(
     State(s): State<VdcState>,

@@ -1,9 +1,16 @@
-use app::model::NodeList;
+use app::model::{ErrorBody, NodeList};
 use axum::extract::State;
 
 use crate::http::ApiError;
 use crate::vdc::VdcState;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/nodes",
+    tag = "nodes",
+    summary = "The cluster's nodes with their sync state",
+    responses((status = 200, description = "Every node the vdc has heard from.", body = NodeList))
+)]
 pub async fn list(State(s): State<VdcState>) -> Result<axum::Json<NodeList>, ApiError> {
     let now = crate::now_unix();
     let mut pools = s.catalogue.node_pools().await?;
@@ -19,6 +26,18 @@ pub async fn list(State(s): State<VdcState>) -> Result<axum::Json<NodeList>, Api
 
 /// `DELETE /api/v1/nodes/{node_id}/credential` (admin): forgets a node's own credential, which is refused
 /// from then on, so that the node (say, rebuilt with a new data directory) can register again.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/nodes/{node_id}/credential",
+    tag = "nodes",
+    summary = "Forget a node's own credential",
+    params(("node_id" = String, Path, description = "The node's id.")),
+    responses(
+        (status = 204, description = "Forgotten: the node registers again at its next call."),
+        (status = 400, description = "Not a valid node id.", body = ErrorBody),
+        (status = 404, description = "The node has no credential.", body = ErrorBody),
+    )
+)]
 #[tracing::instrument(skip(s))]
 pub async fn reset_credential(
     State(s): State<VdcState>,

@@ -2,19 +2,32 @@
 //! a node sends is checked before anything is stored (a node is a peer, not a trusted part of the vdc).
 
 use app::model::{
-    HeartbeatRequest, HeartbeatResponse, ImageChange, NodeRef, NodeRegistered, NotifyImageChangeRequest,
-    NotifyImageChangeResponse, NotifyImageChangesRequest, SyncNodeImagesRequest, SyncNodeImagesResponse,
+    ErrorBody, HeartbeatRequest, HeartbeatResponse, ImageChange, NodeRef, NodeRegistered, NotifyImageChangeRequest,
+    NotifyImageChangeResponse, NotifyImageChangesRequest, SyncNodeImagesRequest, SyncNodeImagesResponse, sync_paths,
 };
 use axum::{Extension, extract::State};
 use http::StatusCode;
 
 use crate::auth::{Caller, NODE_CREDENTIAL_PREFIX, secret};
 use crate::http::{ApiError, Json};
+use crate::telemetry::metrics::names;
 use crate::vdc::VdcState;
 
 /// `RegisterNode` (cluster token): issues a node its own credential, once. A node id that has one is
 /// refused: only its own credential speaks for it, so a holder of the cluster token cannot post as
 /// another node.
+#[utoipa::path(
+    post,
+    path = sync_paths::REGISTER_NODE,
+    tag = "sync",
+    summary = "Register a node: its own credential, once",
+    request_body = NodeRef,
+    responses(
+        (status = 201, description = "The node's credential, shown this once.", body = NodeRegistered),
+        (status = 400, description = "A field of the body is not accepted.", body = ErrorBody),
+        (status = 409, description = "This node id has a credential already (`node_registered`).", body = ErrorBody),
+    )
+)]
 #[tracing::instrument(skip(s, node), fields(node = %node.node_id))]
 pub async fn register(
     State(s): State<VdcState>,
@@ -55,6 +68,36 @@ fn own_node(caller: &Caller, node: &NodeRef) -> Result<(), ApiError> {
     }
 }
 
+/// Applies a node's changes in one transaction, counts them, and tells open pages.
+async fn ingest(
+    s: &VdcState,
+    node: &NodeRef,
+    changes: Vec<ImageChange>,
+) -> Result<axum::Json<NotifyImageChangeResponse>, ApiError> {
+    let received = changes.len();
+    let (applied, ignored) = s.catalogue.apply_changes(node, changes, crate::now_unix()).await?;
+    let id = node.node_id.to_string();
+    metrics::counter!(names::EVENTS_INGESTED, "node" => id.clone(), "result" => "applied").increment(applied);
+    metrics::counter!(names::EVENTS_INGESTED, "node" => id, "result" => "ignored").increment(ignored);
+    tracing::info!(node = %node.node_id, received, applied, ignored, "changes from a node");
+    if applied > 0 {
+        s.live.changed();
+    }
+    Ok(axum::Json(NotifyImageChangeResponse { applied, ignored }))
+}
+
+#[utoipa::path(
+    post,
+    path = sync_paths::NOTIFY_IMAGE_CHANGE,
+    tag = "sync",
+    summary = "One change on a node (the seed's call)",
+    request_body = NotifyImageChangeRequest,
+    responses(
+        (status = 200, description = "Whether it changed the catalogue (a stale or repeated change is ignored).", body = NotifyImageChangeResponse),
+        (status = 400, description = "A field is not accepted.", body = ErrorBody),
+        (status = 403, description = "The credential is another node's.", body = ErrorBody),
+    )
+)]
 pub async fn notify(
     State(s): State<VdcState>,
     Extension(caller): Extension<Caller>,
@@ -63,13 +106,21 @@ pub async fn notify(
     own_node(&caller, &req.node)?;
     req.check()?;
     let change = ImageChange { image: req.image, event_type: req.event_type, timestamp: req.timestamp };
-    let (applied, ignored) = s.catalogue.apply_changes(&req.node, vec![change], crate::now_unix()).await?;
-    if applied > 0 {
-        s.live.changed();
-    }
-    Ok(axum::Json(NotifyImageChangeResponse { applied, ignored }))
+    ingest(&s, &req.node, vec![change]).await
 }
 
+#[utoipa::path(
+    post,
+    path = sync_paths::NOTIFY_IMAGE_CHANGES,
+    tag = "sync",
+    summary = "A batch of changes on a node, in order",
+    request_body = NotifyImageChangesRequest,
+    responses(
+        (status = 200, description = "How many changed the catalogue.", body = NotifyImageChangeResponse),
+        (status = 400, description = "A field is not accepted.", body = ErrorBody),
+        (status = 403, description = "The credential is another node's.", body = ErrorBody),
+    )
+)]
 pub async fn notify_batch(
     State(s): State<VdcState>,
     Extension(caller): Extension<Caller>,
@@ -77,13 +128,21 @@ pub async fn notify_batch(
 ) -> Result<axum::Json<NotifyImageChangeResponse>, ApiError> {
     own_node(&caller, &req.node)?;
     req.check()?;
-    let (applied, ignored) = s.catalogue.apply_changes(&req.node, req.events, crate::now_unix()).await?;
-    if applied > 0 {
-        s.live.changed();
-    }
-    Ok(axum::Json(NotifyImageChangeResponse { applied, ignored }))
+    ingest(&s, &req.node, req.events).await
 }
 
+#[utoipa::path(
+    post,
+    path = sync_paths::SYNC_NODE_IMAGES,
+    tag = "sync",
+    summary = "A node's full inventory (anti-entropy)",
+    request_body = SyncNodeImagesRequest,
+    responses(
+        (status = 200, description = "What the inventory changed.", body = SyncNodeImagesResponse),
+        (status = 400, description = "A field is not accepted.", body = ErrorBody),
+        (status = 403, description = "The credential is another node's.", body = ErrorBody),
+    )
+)]
 pub async fn full_sync(
     State(s): State<VdcState>,
     Extension(caller): Extension<Caller>,
@@ -91,13 +150,35 @@ pub async fn full_sync(
 ) -> Result<axum::Json<SyncNodeImagesResponse>, ApiError> {
     own_node(&caller, &req.node)?;
     req.check()?;
+    let node = req.node.node_id.to_string();
     let counts = s.catalogue.sync_inventory(req, crate::now_unix()).await?;
+    for (outcome, n) in [
+        ("added", counts.added),
+        ("updated", counts.updated),
+        ("removed", counts.removed),
+        ("unchanged", counts.unchanged),
+    ] {
+        metrics::counter!(names::INVENTORY_IMAGES, "node" => node.clone(), "outcome" => outcome).increment(n);
+    }
+    tracing::info!(%node, ?counts, "full inventory from a node");
     if counts.added + counts.updated + counts.removed > 0 {
         s.live.changed();
     }
     Ok(axum::Json(counts))
 }
 
+#[utoipa::path(
+    post,
+    path = sync_paths::HEARTBEAT,
+    tag = "sync",
+    summary = "A node is alive: its pending count and pools",
+    request_body = HeartbeatRequest,
+    responses(
+        (status = 200, description = "Whether a full inventory is wanted, the highest revision seen of the node, and its pins.", body = HeartbeatResponse),
+        (status = 400, description = "A field is not accepted.", body = ErrorBody),
+        (status = 403, description = "The credential is another node's.", body = ErrorBody),
+    )
+)]
 pub async fn heartbeat(
     State(s): State<VdcState>,
     Extension(caller): Extension<Caller>,

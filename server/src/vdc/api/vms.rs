@@ -1,7 +1,7 @@
 //! VM definitions: created by the wizard, placed on the node holding the ISO, rendered as libvirt XML.
 
 use app::model::{
-    CreateVmRequest, Firmware, ImageFormat, IsoMetadata, NodeId, PoolId, StoragePool, VmDefinition, VmList,
+    CreateVmRequest, ErrorBody, Firmware, ImageFormat, IsoMetadata, NodeId, PoolId, StoragePool, VmDefinition, VmList,
 };
 use axum::{extract::State, response::IntoResponse};
 use http::StatusCode;
@@ -47,6 +47,21 @@ async fn pools_of(s: &VdcState, node_id: &NodeId) -> Result<Vec<StoragePool>, Ap
     Ok(s.catalogue.node_pools().await?.remove(node_id).unwrap_or_default())
 }
 
+/// Places the VM on the node that holds its ISO; the ISO is pinned there before the definition is
+/// committed.
+#[utoipa::path(
+    post,
+    path = "/api/v1/vms",
+    tag = "vms",
+    summary = "Create a VM definition",
+    request_body = CreateVmRequest,
+    responses(
+        (status = 201, description = "The new definition.", body = VmDefinition),
+        (status = 400, description = "A bad name, resources, ISO or pool.", body = ErrorBody),
+        (status = 409, description = "The ISO is not ready or gone, the node has no pool, the name is taken, or the pool lacks room for the disk (`insufficient_storage`).", body = ErrorBody),
+        (status = 503, description = "The ISO's node cannot be reached.", body = ErrorBody),
+    )
+)]
 #[tracing::instrument(skip(s))]
 pub async fn create(
     State(s): State<VdcState>,
@@ -80,9 +95,10 @@ pub async fn create(
             ApiError::conflict("no_pool", format!("Node {node_id} has not reported its pools yet; try again shortly."))
         })?,
     };
+    // A refusal, not a failure of ours: the caller picks a smaller disk or another pool. (It was 507,
+    // which monitoring counts as a server error and clients retry; the fuzzer flagged it.)
     if req.disk_gib.saturating_mul(GIB) > pool.free_bytes {
-        return Err(ApiError::new(
-            StatusCode::INSUFFICIENT_STORAGE,
+        return Err(ApiError::conflict(
             "insufficient_storage",
             format!(
                 "Pool {} on {node_id} has {} GiB free; the disk needs {} GiB.",
@@ -130,6 +146,13 @@ async fn unpin(s: &VdcState, node: &NodeRecord, iso: Uuid, vm: Uuid) {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/vms",
+    tag = "vms",
+    summary = "Every VM definition",
+    responses((status = 200, description = "The definitions.", body = VmList))
+)]
 pub async fn list(State(s): State<VdcState>) -> Result<axum::Json<VmList>, ApiError> {
     let mut vms = Vec::new();
     for vm in s.catalogue.vms().await? {
@@ -138,11 +161,35 @@ pub async fn list(State(s): State<VdcState>) -> Result<axum::Json<VmList>, ApiEr
     Ok(axum::Json(VmList { vms }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/vms/{id}",
+    tag = "vms",
+    summary = "One VM definition",
+    params(PathId),
+    responses(
+        (status = 200, description = "The definition.", body = VmDefinition),
+        (status = 400, description = "The id is not a UUID.", body = ErrorBody),
+        (status = 404, description = "No VM definition has this id.", body = ErrorBody),
+    )
+)]
 pub async fn get_one(State(s): State<VdcState>, PathId(id): PathId) -> Result<axum::Json<VmDefinition>, ApiError> {
     let vm = s.catalogue.vm(id).await?;
     Ok(axum::Json(definition(&s, vm).await?.0))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/vms/{id}",
+    tag = "vms",
+    summary = "Delete a VM definition (its ISO is unpinned)",
+    params(PathId),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, description = "The id is not a UUID.", body = ErrorBody),
+        (status = 404, description = "No VM definition has this id.", body = ErrorBody),
+    )
+)]
 #[tracing::instrument(skip(s))]
 pub async fn delete(State(s): State<VdcState>, PathId(id): PathId) -> Result<StatusCode, ApiError> {
     let vm = s.catalogue.vm(id).await?;
@@ -153,7 +200,19 @@ pub async fn delete(State(s): State<VdcState>, PathId(id): PathId) -> Result<Sta
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /api/v1/vms/{id}/domain.xml`
+#[utoipa::path(
+    get,
+    path = "/api/v1/vms/{id}/domain.xml",
+    tag = "vms",
+    summary = "A VM definition as libvirt domain XML",
+    params(PathId),
+    responses(
+        (status = 200, description = "The domain XML.", content_type = "application/xml", body = String),
+        (status = 400, description = "The id is not a UUID.", body = ErrorBody),
+        (status = 404, description = "No VM definition has this id.", body = ErrorBody),
+        (status = 409, description = "Its ISO is gone, or it cannot be written as XML.", body = ErrorBody),
+    )
+)]
 pub async fn domain_xml(State(s): State<VdcState>, PathId(id): PathId) -> Result<impl IntoResponse, ApiError> {
     let vm = s.catalogue.vm(id).await?;
     let (def, iso) = definition(&s, vm).await?;

@@ -25,7 +25,7 @@ pub fn skip(why: &str) {
 
 pub fn init_logs() {
     if std::env::var_os("TEST_LOG").is_some() {
-        server::telemetry::init();
+        server::telemetry::init(server::telemetry::LogFormat::Text);
     }
 }
 

@@ -11,6 +11,8 @@ use super::eventually;
 pub struct Process {
     child: Option<Child>,
     args: Vec<String>,
+    /// Where stderr goes (at `info`), for tests that read the log.
+    log: Option<std::path::PathBuf>,
     pub url: String,
     /// Signed in as the first admin (again at each start: a wiped database has new tokens).
     client: Option<(reqwest::Client, String)>,
@@ -23,21 +25,37 @@ pub fn free_addr() -> SocketAddr {
 impl Process {
     /// Starts `quantix-iso <args>` listening on `addr` and waits until it answers.
     pub async fn start(addr: SocketAddr, args: Vec<String>) -> Process {
+        Self::launch(addr, args, None).await
+    }
+
+    /// Like [`start`](Self::start), with the log (`RUST_LOG=info`) appended to `log`.
+    pub async fn start_logged(addr: SocketAddr, args: Vec<String>, log: &std::path::Path) -> Process {
+        Self::launch(addr, args, Some(log.to_owned())).await
+    }
+
+    async fn launch(addr: SocketAddr, args: Vec<String>, log: Option<std::path::PathBuf>) -> Process {
         let args = args
             .into_iter()
             .chain(["--initial-admin-password-file".into(), super::admin_password_file().display().to_string()])
             .collect();
-        let mut p = Process { child: None, args, url: format!("http://{addr}"), client: None };
+        let mut p = Process { child: None, args, log, url: format!("http://{addr}"), client: None };
         p.restart().await;
         p
     }
 
     pub async fn restart(&mut self) {
         assert!(self.child.is_none(), "still running");
-        let log = if std::env::var_os("TEST_LOG").is_some() { Stdio::inherit() } else { Stdio::null() };
+        let (log, level) = match &self.log {
+            Some(path) => {
+                let file = std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap();
+                (Stdio::from(file), "info".to_owned())
+            }
+            None if std::env::var_os("TEST_LOG").is_some() => (Stdio::inherit(), "warn".to_owned()),
+            None => (Stdio::null(), "warn".to_owned()),
+        };
         let child = Command::new(env!("CARGO_BIN_EXE_quantix-iso"))
             .args(&self.args)
-            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or(level))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

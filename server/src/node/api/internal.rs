@@ -1,0 +1,145 @@
+//! What the vdc forwards to the node (`/internal/v1`, the cluster token): moves and deletes its users
+//! asked for, through the same code as the node's own routes, and the pins of its VM definitions.
+
+use app::model::{ErrorBody, IsoMetadata, MoveImageRequest, PinRequest, UpdateImageRequest, sync_paths};
+use axum::{Extension, extract::State};
+use http::StatusCode;
+use uuid::Uuid;
+
+use super::images;
+use crate::auth::routes::AuditTarget;
+use crate::http::{ApiError, Json, PathId};
+use crate::node::NodeState;
+
+#[utoipa::path(
+    post,
+    path = sync_paths::INTERNAL_MOVE,
+    tag = "cluster",
+    summary = "Move an image (forwarded by the vdc)",
+    description = "The vdc forwards a move one of its users asked for; `x-quantix-user` names that user for the audit log.",
+    params(
+        PathId,
+        ("x-quantix-user" = Option<String>, Header, description = "The vdc user who asked."),
+    ),
+    request_body = MoveImageRequest,
+    responses(
+        (status = 200, description = "The image in its new folder.", body = IsoMetadata),
+        (status = 400, description = "The id or the folder is not valid.", body = ErrorBody),
+        (status = 404, description = "No image has this id.", body = ErrorBody),
+    )
+)]
+pub async fn move_image(
+    state: State<NodeState>,
+    id: PathId,
+    body: Json<MoveImageRequest>,
+) -> Result<(Extension<AuditTarget>, axum::Json<IsoMetadata>), ApiError> {
+    images::move_image(state, id, body).await
+}
+
+#[utoipa::path(
+    delete,
+    path = sync_paths::INTERNAL_IMAGE,
+    tag = "cluster",
+    summary = "Delete an image (forwarded by the vdc)",
+    params(
+        PathId,
+        ("x-quantix-user" = Option<String>, Header, description = "The vdc user who asked."),
+    ),
+    responses(
+        (status = 200, description = "The image as it was, with the revision of its deletion.", body = IsoMetadata),
+        (status = 400, description = "The id is not a UUID.", body = ErrorBody),
+        (status = 404, description = "No image has this id.", body = ErrorBody),
+        (status = 409, description = "The file is busy, or a VM definition boots from it.", body = ErrorBody),
+    )
+)]
+pub async fn delete_image(
+    state: State<NodeState>,
+    id: PathId,
+) -> Result<(Extension<AuditTarget>, axum::Json<IsoMetadata>), ApiError> {
+    images::delete_image(state, id).await
+}
+
+#[utoipa::path(
+    patch,
+    path = sync_paths::INTERNAL_IMAGE,
+    tag = "cluster",
+    summary = "Correct an image's OS fields or rename its file (forwarded by the vdc)",
+    params(
+        PathId,
+        ("x-quantix-user" = Option<String>, Header, description = "The vdc user who asked."),
+    ),
+    request_body = UpdateImageRequest,
+    responses(
+        (status = 200, description = "The image as it is now.", body = IsoMetadata),
+        (status = 400, description = "Nothing to change, bad OS fields or a bad file name.", body = ErrorBody),
+        (status = 404, description = "No image has this id.", body = ErrorBody),
+        (status = 409, description = "The new name is taken or busy, or the pool is not configured.", body = ErrorBody),
+    )
+)]
+pub async fn update_image(
+    state: State<NodeState>,
+    id: PathId,
+    body: Json<UpdateImageRequest>,
+) -> Result<(Extension<AuditTarget>, axum::Json<IsoMetadata>), ApiError> {
+    images::update_image(state, id, body).await
+}
+
+/// The vdc is about to commit a VM definition that boots from the image. 404 if the image is gone (the
+/// definition is then not made).
+#[utoipa::path(
+    post,
+    path = sync_paths::INTERNAL_PINS,
+    tag = "cluster",
+    summary = "Pin an image for a VM definition",
+    params(PathId),
+    request_body = PinRequest,
+    responses(
+        (status = 204, description = "Pinned: the node refuses to delete the image until it is unpinned."),
+        (status = 400, description = "The id or the body is not valid.", body = ErrorBody),
+        (status = 404, description = "No image has this id.", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip(s))]
+pub async fn pin(
+    State(s): State<NodeState>,
+    PathId(id): PathId,
+    Json(body): Json<PinRequest>,
+) -> Result<StatusCode, ApiError> {
+    app::model::text::find_hidden(&body.vm_name)
+        .map_or(Ok(()), |(_, why)| Err(ApiError::bad_request("invalid_body", format!("The VM name holds {why}."))))?;
+    let _serial = s.pin_lock.lock().await;
+    s.store.pin(id, body.vm_id, &body.vm_name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The VM definition is gone. Unpinning what is not pinned succeeds (a repeat after a lost answer).
+#[utoipa::path(
+    delete,
+    path = sync_paths::INTERNAL_PIN,
+    tag = "cluster",
+    summary = "Unpin an image",
+    params(
+        PathId,
+        ("vm_id" = Uuid, Path, description = "The VM definition's id."),
+    ),
+    responses(
+        (status = 204, description = "Not pinned by this VM (any more)."),
+        (status = 400, description = "An id is not a UUID.", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip(s))]
+pub async fn unpin(
+    State(s): State<NodeState>,
+    axum::extract::Path((id, vm_id)): axum::extract::Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let parse = |v: &str| {
+        Uuid::parse_str(v).map_err(|_| {
+            ApiError::bad_request(
+                "invalid_id",
+                format!("\"{}\" is not a valid id (a UUID).", app::model::text::shown(v)),
+            )
+        })
+    };
+    s.store.unpin(parse(&id)?, parse(&vm_id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
