@@ -31,6 +31,8 @@ use server::{
     vdc::catalogue::Catalogue,
 };
 use tempfile::TempDir;
+
+use crate::support::vdc::TestDb;
 use tokio::sync::Mutex as AsyncMutex;
 use uuid::Uuid;
 
@@ -43,22 +45,25 @@ enum Delayed {
 /// The vdc side: its catalogue, which may be down, restarted, or wiped.
 struct Vdc {
     catalogue: AsyncMutex<Option<Catalogue>>,
-    url: String,
-    file: PathBuf,
+    db: TestDb,
 }
 
 impl Vdc {
+    async fn up(db: TestDb) -> Arc<Vdc> {
+        let vdc = Arc::new(Vdc { catalogue: AsyncMutex::new(None), db });
+        vdc.restart(false).await;
+        vdc
+    }
+
     async fn restart(&self, wipe: bool) {
         let mut slot = self.catalogue.lock().await;
         if let Some(c) = slot.take() {
             c.close().await;
         }
         if wipe {
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", self.file.display()));
-            }
+            self.db.wipe().await;
         }
-        *slot = Some(Catalogue::open(&self.url).await.unwrap());
+        *slot = Some(Catalogue::open(&self.db.url).await.unwrap());
     }
 
     async fn down(&self) {
@@ -206,7 +211,8 @@ impl SimNode {
         const FOLDERS: &[&str] =
             &["/linux", "/linux/ubuntu", "/windows", "/windows/server", "/other", "/lab/a", "/lab/b"];
         let images = self.store.snapshot().await.unwrap().images;
-        let folder = || FolderPath::parse(FOLDERS.choose(&mut rand::rng()).unwrap()).unwrap();
+        // From the seeded generator, so that QUANTIX_SEED replays a run exactly.
+        let folder = |rng: &mut StdRng| FolderPath::parse(FOLDERS.choose(rng).unwrap()).unwrap();
         match rng.random_range(0..10) {
             0..4 => {
                 *counter += 1;
@@ -214,7 +220,7 @@ impl SimNode {
                     id: Uuid::from_u128(rng.random()),
                     pool_id: local(),
                     filename: ImageFileName::parse(&format!("img-{counter}.iso")).unwrap(),
-                    folder: folder(),
+                    folder: folder(rng),
                     size_bytes: rng.random_range(1..1000),
                     checksum: Some(format!("sha256:{:064x}", rng.random::<u128>())),
                     found: Default::default(),
@@ -225,7 +231,7 @@ impl SimNode {
             }
             4..6 if !images.is_empty() => {
                 let img = images.choose(rng).unwrap();
-                self.store.move_image(img.id, &folder()).await.unwrap();
+                self.store.move_image(img.id, &folder(rng)).await.unwrap();
             }
             6..8 if !images.is_empty() => {
                 let img = images.choose(rng).unwrap();
@@ -282,12 +288,11 @@ async fn vdc_view(vdc: &Vdc) -> Truth {
     }
 }
 
-async fn run_seed(seed: u64) {
+/// Runs one seed; returns where it left each image (node, id, filename, folder, checksum).
+async fn run_seed(seed: u64, db: TestDb) -> Vec<(String, Uuid, String, String, Option<String>)> {
     let mut rng = StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("vdc.db");
-    let vdc = Arc::new(Vdc { catalogue: AsyncMutex::new(None), url: format!("sqlite://{}", file.display()), file });
-    vdc.restart(false).await;
+    let vdc = Vdc::up(db).await;
     let transport = FaultyTransport {
         vdc: vdc.clone(),
         rng: Arc::new(Mutex::new(StdRng::seed_from_u64(seed ^ 0x5eed))),
@@ -376,19 +381,29 @@ async fn run_seed(seed: u64) {
         n.store.close().await;
     }
     vdc.down().await;
+    drop((nodes, transport));
+    if let Ok(vdc) = Arc::try_unwrap(vdc) {
+        vdc.db.drop_db().await;
+    }
+    // Revisions come from the clock (a node's counter starts at it): not part of a replay.
+    truth.into_iter().map(|((node, id), (name, folder, _, sum))| (node, id, name, folder, sum)).collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_vdc_converges_on_the_union_of_the_nodes() {
-    let seeds: Vec<u64> = match std::env::var("QUANTIX_SEED") {
+/// The seeds to run: `QUANTIX_SEED` replays one; otherwise `QUANTIX_SEEDS` (or `default`) of them.
+fn seeds(default: u64) -> Vec<u64> {
+    match std::env::var("QUANTIX_SEED") {
         Ok(one) => vec![one.parse().expect("QUANTIX_SEED is a number")],
-        Err(_) => (0..std::env::var("QUANTIX_SEEDS").ok().and_then(|n| n.parse().ok()).unwrap_or(200)).collect(),
-    };
+        Err(_) => (0..std::env::var("QUANTIX_SEEDS").ok().and_then(|n| n.parse().ok()).unwrap_or(default)).collect(),
+    }
+}
+
+async fn converge<F: std::future::Future<Output = Option<TestDb>>>(seeds: Vec<u64>, db: impl Fn() -> F) {
     let count = seeds.len();
     // A few seeds at a time: each spends most of its time waiting on fsync.
     let mut running = tokio::task::JoinSet::new();
     for seed in seeds {
-        running.spawn(run_seed(seed));
+        let Some(db) = db().await else { return };
+        running.spawn(run_seed(seed, db));
         if running.len() >= 4 {
             running.join_next().await.unwrap().unwrap();
         }
@@ -397,4 +412,91 @@ async fn the_vdc_converges_on_the_union_of_the_nodes() {
         r.unwrap();
     }
     eprintln!("{count} seeds converged");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_vdc_converges_on_the_union_of_the_nodes() {
+    converge(seeds(200), || async { Some(TestDb::sqlite()) }).await;
+}
+
+/// The same on PostgreSQL (fewer seeds by default: each wipe drops and creates a database).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_vdc_converges_on_the_union_of_the_nodes_on_postgres() {
+    if std::env::var("TEST_DATABASE_URL").is_err() {
+        crate::support::skip("TEST_DATABASE_URL is not set, so the PostgreSQL convergence test does not run");
+        return;
+    }
+    converge(seeds(100), TestDb::postgres).await;
+}
+
+/// `QUANTIX_SEED=n` replays a failure exactly: every choice, of the operations and of the network's
+/// faults, comes from the seed, so two runs of one seed end in the same images.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seed_replays_exactly() {
+    for seed in [3, 17] {
+        let first = run_seed(seed, TestDb::sqlite()).await;
+        let again = run_seed(seed, TestDb::sqlite()).await;
+        assert!(!first.is_empty(), "seed {seed} leaves images to compare");
+        assert_eq!(first, again, "seed {seed} ended differently when replayed");
+    }
+}
+
+/// A week offline: 100,000 changes to 1,000 images while the vdc cannot be reached leave one outbox record
+/// per image, not one per change, and one pass of delivery brings the vdc level when it returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_week_offline_keeps_one_record_per_image_and_converges_in_one_pass() {
+    const IMAGES: usize = 1_000;
+    const CHANGES: usize = 100_000;
+    // The outbox's bound is under test, not durability: tmpfs, where a commit's fsync costs nothing.
+    let shm = std::path::Path::new("/dev/shm");
+    let dir = if shm.is_dir() { tempfile::tempdir_in(shm) } else { tempfile::tempdir() }.unwrap();
+    let vdc = Vdc::up(TestDb::sqlite()).await;
+    let transport = FaultyTransport {
+        vdc: vdc.clone(),
+        rng: Arc::new(Mutex::new(StdRng::seed_from_u64(0))),
+        delayed: Default::default(),
+        faults: Arc::new(AtomicBool::new(false)),
+    };
+    let node = SimNode::open("n0", &dir, transport).await;
+    let mut ids = Vec::with_capacity(IMAGES);
+    for k in 0..IMAGES {
+        let new = NewImage {
+            id: Uuid::from_u128(k as u128 + 1),
+            pool_id: local(),
+            filename: ImageFileName::parse(&format!("img-{k}.iso")).unwrap(),
+            folder: FolderPath::root(),
+            size_bytes: 1,
+            checksum: None,
+            found: Default::default(),
+            content_checked: true,
+            file_mtime_ns: None,
+        };
+        ids.push(node.store.insert_image(new).await.unwrap().id);
+    }
+    node.client.full_sync().await.unwrap();
+    assert_eq!(node.store.pending_count().await.unwrap(), 0);
+
+    vdc.down().await;
+    let folders: Vec<FolderPath> = (0..7).map(|k| FolderPath::parse(&format!("/f{k}")).unwrap()).collect();
+    for change in 0..CHANGES {
+        let id = ids[change % IMAGES];
+        node.store.move_image(id, &folders[(change / IMAGES) % folders.len()]).await.unwrap();
+        if change % 10_000 == 0 {
+            assert!(node.client.drain().await.is_err(), "the vdc is down: nothing can be delivered");
+        }
+    }
+    let pending = node.store.pending_count().await.unwrap();
+    assert_eq!(pending, IMAGES as u64, "{CHANGES} changes to {IMAGES} images: one record per image waits");
+    let since = node.store.oldest_pending_at().await.unwrap().expect("changes wait");
+    assert!(since <= server::now_unix(), "the outbox still knows when its oldest folded change was made");
+
+    vdc.restart(false).await;
+    let delivered = node.client.drain().await.unwrap();
+    assert_eq!(delivered, IMAGES, "one pass delivers each image's latest state once");
+    let (truth, view) = (node_truth(std::slice::from_ref(&node)).await, vdc_view(&vdc).await);
+    assert_eq!(truth.len(), IMAGES);
+    assert!(truth == view, "after one pass the vdc holds each image as the node does");
+    assert_eq!(node.store.pending_count().await.unwrap(), 0);
+    node.store.close().await;
+    vdc.down().await;
 }

@@ -93,14 +93,30 @@ pub(super) async fn record(tx: &mut Tx, event: ImageEventType, image: &IsoMetada
             .flatten();
         file_tags::write_or_warn(std::path::Path::new(&image.path), &FileTag::of(image, mtime_ns));
     }
+    // The record replaces any earlier one of this image that still waits (it carries the whole image,
+    // at a higher revision), so the outbox is bounded by the number of images, not of changes. A batch
+    // being delivered meanwhile loses nothing: its acknowledgement only forgets records up to its last
+    // sequence number, and this one comes after.
+    let (id, now) = (image.id.to_string(), crate::now_unix());
+    let folded: Option<i64> =
+        sqlx::query_scalar("SELECT MIN(COALESCE(pending_since, created_at)) FROM outbox WHERE image_id = $1")
+            .bind(&id)
+            .fetch_one(&mut **tx)
+            .await?;
+    sqlx::query("DELETE FROM outbox WHERE image_id = $1").bind(&id).execute(&mut **tx).await?;
     let json = serde_json::to_string(image).expect("metadata serialises");
-    sqlx::query("INSERT INTO outbox (event_type, revision, image_json, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(event.code())
-        .bind(image.revision as i64)
-        .bind(json)
-        .bind(crate::now_unix())
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO outbox (event_type, revision, image_json, created_at, image_id, pending_since) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(event.code())
+    .bind(image.revision as i64)
+    .bind(json)
+    .bind(now)
+    .bind(&id)
+    .bind(folded.unwrap_or(now))
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

@@ -1,4 +1,5 @@
-//! The sync outbox: changes waiting for the vdc's acknowledgement, and consistent inventory snapshots.
+//! The sync outbox: each image's latest change waiting for the vdc's acknowledgement (at most one record
+//! per image), and consistent inventory snapshots.
 
 use app::model::{ImageEventType, IsoMetadata};
 
@@ -59,9 +60,12 @@ impl NodeStore {
         Ok(n as u64)
     }
 
-    /// When the oldest unacknowledged change was made (Unix seconds); `None` when none waits.
+    /// When the oldest unacknowledged change was made (Unix seconds), counting changes folded into a
+    /// later record of the same image; `None` when none waits.
     pub async fn oldest_pending_at(&self) -> Result<Option<i64>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT MIN(created_at) FROM outbox").fetch_one(&self.db).await?)
+        Ok(sqlx::query_scalar("SELECT MIN(COALESCE(pending_since, created_at)) FROM outbox")
+            .fetch_one(&self.db)
+            .await?)
     }
 
     /// Every image and the revision counter, read in one transaction so they agree.

@@ -53,6 +53,24 @@ impl TestDb {
         Some(TestDb { url: format!("{base}/{name}"), _dir: None, postgres: Some((admin, name)) })
     }
 
+    /// Empties the database as if it were lost: SQLite's files removed, PostgreSQL's database dropped
+    /// and created again. The catalogue must be closed.
+    pub async fn wipe(&self) {
+        match &self.postgres {
+            None => {
+                let file = self.url.strip_prefix("sqlite://").expect("a SQLite URL");
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{file}{suffix}"));
+                }
+            }
+            Some((admin, name)) => {
+                let mut conn = PgConnection::connect(admin).await.unwrap();
+                conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await.unwrap();
+                conn.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+            }
+        }
+    }
+
     pub async fn drop_db(self) {
         if let Some((admin, name)) = &self.postgres {
             let mut conn = PgConnection::connect(admin).await.unwrap();
