@@ -477,6 +477,67 @@ async fn a_node_restored_from_an_old_backup_converges_and_keeps_its_images() {
     node.stop().await;
 }
 
+/// A node whose database is lost while it is down (deleted, a new disk) keeps its images' identities:
+/// their files' tags give back id, folder and checksum before the first inventory is sent, so VM
+/// definitions keep pointing at them and the vdc never shows them gone, not even for a moment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_loses_its_database_keeps_its_images_and_the_vdc_never_drops_them() {
+    type Identity = BTreeMap<Uuid, (String, String, Option<String>)>;
+    fn identity(images: Vec<IsoMetadata>) -> Identity {
+        images.into_iter().map(|i| (i.id, (i.filename, i.folder_path.to_string(), i.checksum))).collect()
+    }
+    let db = TestDb::sqlite();
+    let vdc = TestVdc::spawn(&db).await;
+    let (root, mut config) = node_config_for(&vdc, &[pool("local")]);
+    config.sync_interval = Duration::from_secs(2);
+    let db_dir = config.data_dir.clone();
+    let node = TestNode::spawn_with(root, config).await;
+    // Enough files that scanning them takes longer than the first call to the vdc.
+    for k in 0..60 {
+        node.upload_ok(&format!("folder=/kept/{}", k % 3), &format!("kept-{k}.iso"), pattern(100 + 2 * k, 1024)).await;
+    }
+    let known = identity(node.list("limit=100").await.images);
+    assert!(known.values().all(|(_, _, sum)| sum.is_some()), "hashed before the database is lost: {known:?}");
+    eventually(Duration::from_secs(20), "the vdc has the images", || async {
+        identity(vdc.list("limit=100").await.images) == known
+    })
+    .await;
+    let (root, config) = node.stop().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(db_dir.join(format!("node.db{suffix}")));
+    }
+    assert!(!db_dir.join("node.db").exists());
+
+    // The vdc is watched the whole time the node comes back: its view of the node may only ever be whole.
+    let back = std::sync::atomic::AtomicBool::new(false);
+    let restart = async {
+        let node = TestNode::spawn_with(root, config).await;
+        eventually(Duration::from_secs(30), "the new database has the images again", || async {
+            identity(node.list("limit=100").await.images) == known
+        })
+        .await;
+        // Past a full inventory from the new database, and its pending changes delivered.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        back.store(true, std::sync::atomic::Ordering::SeqCst);
+        node
+    };
+    let watch = async {
+        let mut views = Vec::new();
+        while !back.load(std::sync::atomic::Ordering::SeqCst) {
+            views.push(identity(vdc.list("limit=100").await.images));
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        views
+    };
+    let (node, views) = tokio::join!(restart, watch);
+    assert!(views.len() > 10, "the vdc was looked at throughout ({} times)", views.len());
+    for view in &views {
+        assert_eq!(view, &known, "the vdc's view changed while the node rebuilt its database");
+    }
+    assert_eq!(identity(node.list("limit=100").await.images), known, "same ids, folders and checksums");
+    node.stop().await;
+}
+
 /// A current inventory (at or above the last one applied) is the node's whole truth: what it lists is
 /// applied even below the floor. (The floor rule of events once dropped every image a restored node
 /// re-registered, for ever, while the answer counted them as added.)
