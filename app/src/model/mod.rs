@@ -34,8 +34,8 @@ pub use peer_check::{PeerFieldError, is_sha256_checksum};
 pub use pool::{PoolList, StoragePool};
 pub use sync::{
     HeartbeatRequest, HeartbeatResponse, ImageChange, ImageEventType, IsoPin, NodeRef, NodeRegistered,
-    NotifyImageChangeRequest, NotifyImageChangeResponse, NotifyImageChangesRequest, PinRequest, SyncNodeImagesRequest,
-    SyncNodeImagesResponse, is_http_url, paths as sync_paths,
+    NotifyImageChangeRequest, NotifyImageChangeResponse, NotifyImageChangesRequest, PinRequest, RegisterNodeRequest,
+    SyncNodeImagesRequest, SyncNodeImagesResponse, is_http_url, paths as sync_paths,
 };
 pub use vm::{CreateVmRequest, Proposal, VmDefinition, VmList, firmware_problem, limits as vm_limits};
 

@@ -219,6 +219,29 @@ pub struct HeartbeatResponse {
     pub pins: Option<Vec<IsoPin>>,
 }
 
+/// `RegisterNode` body: who the node is, and the credential it proposes. A node writes its proposal to
+/// disk before sending it, so a registration whose answer was lost (a cut connection, a vdc killed after
+/// its commit) is completed by sending the same one again; the vdc answers it as the same registration.
+/// Without a proposal (older nodes) the vdc makes the credential.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RegisterNodeRequest {
+    #[serde(flatten)]
+    pub node: NodeRef,
+    /// `qxn_` and 64 lowercase hex digits.
+    #[serde(default)]
+    pub credential: Option<String>,
+}
+
+impl std::fmt::Debug for RegisterNodeRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisterNodeRequest")
+            .field("node", &self.node)
+            .field("credential", &self.credential.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
 /// The answer to `RegisterNode`: the node's own credential, shown once (the vdc keeps only its digest).
 /// Sent as `Authorization: Bearer <credential>` on every later sync call.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -284,12 +284,13 @@ impl AuthStore {
             .transpose()
     }
 
-    /// Issues `node_id` its credential (by digest), unless it has one: returns whether it was issued. One
-    /// statement, so two replicas registering the same node at once issue one credential.
+    /// Issues `node_id` its credential (by digest), unless it has one or the digest is another node's:
+    /// returns whether it was issued. One statement, so two replicas registering the same node at once
+    /// issue one credential.
     pub async fn issue_node_credential(&self, node_id: &str, secret_hash: &str, now: i64) -> Result<bool, AuthError> {
         let mut sql = Sql::new("INSERT INTO node_credentials (node_id, secret_hash, created_at) VALUES (");
         sql.bind(node_id.to_owned()).push(", ").bind(secret_hash.to_owned()).push(", ").bind(now);
-        sql.push(") ON CONFLICT (node_id) DO NOTHING");
+        sql.push(") ON CONFLICT DO NOTHING");
         Ok(sql.execute(&self.db).await?.rows_affected() == 1)
     }
 

@@ -2,7 +2,11 @@
 //! the response's `x-request-id`, in error bodies (`request_id`), and carried by the request's span, so
 //! one id finds a request in the log (a node's sync call in the vdc's log too: the node sends its own).
 
-use axum::{extract::Request, middleware::Next, response::Response};
+use axum::{
+    extract::Request,
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
 use http::HeaderValue;
 use tracing::Instrument;
 
@@ -42,7 +46,19 @@ pub async fn layer(req: Request, next: Next) -> Response {
         .filter(|v| sane(v))
         .map_or_else(generate, str::to_owned);
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
-    let mut response = CURRENT.scope(id.clone(), next.run(req).instrument(span)).await;
+    // The request runs to completion in a task of its own. When the handler ran in the connection's
+    // task, a client that went away (a cut connection, its own timeout) dropped it wherever it awaited,
+    // even between a database's BEGIN and the transaction's guard: the connection went back to the pool
+    // inside a transaction, every later write on it failed, and SQLite's write lock was held for good
+    // (found by the fault suite). A request body still ends when its client goes, so an abandoned
+    // upload stops as before.
+    let serving = tokio::spawn(CURRENT.scope(id.clone(), next.run(req).instrument(span)));
+    let mut response = match serving.await {
+        Ok(response) => response,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Only at runtime shutdown.
+        Err(_) => return http::StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    };
     response.headers_mut().insert(HEADER, HeaderValue::from_str(&id).expect("a sane id is a header value"));
     response
 }

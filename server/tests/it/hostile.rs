@@ -3,7 +3,7 @@
 
 use std::{collections::BTreeMap, path::Path, time::Duration};
 
-use app::model::{HeartbeatRequest, ImageEventType::*, IsoMetadata};
+use app::model::{HeartbeatRequest, ImageEventType::*, IsoMetadata, SyncNodeImagesRequest};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -25,6 +25,7 @@ on_both_backends!(
     an_image_id_belongs_to_the_first_node_that_reports_it,
     a_node_speaks_only_for_itself,
     a_current_inventory_is_applied_whole,
+    clients_that_go_away_mid_request_leave_the_catalogue_writable,
 );
 
 /// A node's heartbeat cannot plant a `javascript:` URL that the library would render as a link.
@@ -205,6 +206,24 @@ async fn a_node_speaks_only_for_itself(db: &TestDb) {
     assert_error(s, &b, 409, "node_registered");
     let (s, b) = register(json!({ "node_id": "hv3" }), "wrong-token-of-some-length".into()).await;
     assert_error(s, &b, 401, "invalid_token");
+
+    // A node proposes its credential and keeps it before sending: when the answer is lost (a cut
+    // connection, a vdc killed after its commit), the same proposal again completes the registration.
+    // A credential made by the vdc and lost on the way locked the node out (found by the fault suite).
+    let proposal = format!("qxn_{}", "5e".repeat(32));
+    for _ in 0..2 {
+        let (s, b) = register(json!({ "node_id": "hv4", "credential": proposal }), TOKEN.into()).await;
+        assert_eq!((s, b["credential"].as_str()), (201, Some(proposal.as_str())), "{b}");
+    }
+    let other = format!("qxn_{}", "a7".repeat(32));
+    let (s, b) = register(json!({ "node_id": "hv4", "credential": other }), TOKEN.into()).await;
+    assert_error(s, &b, 409, "node_registered");
+    let (s, b) = register(json!({ "node_id": "hv5", "credential": proposal }), TOKEN.into()).await;
+    assert_error(s, &b, 409, "node_registered");
+    for bad in ["qxn_short", &format!("qxn_{}", "AB".repeat(32)), &"5e".repeat(34)] {
+        let (s, b) = register(json!({ "node_id": "hv6", "credential": bad }), TOKEN.into()).await;
+        assert_error(s, &b, 400, "invalid_body");
+    }
 
     let notify = |node: &str, bearer: String| {
         let url = format!("{}/limiquantix.storage.v1.ImageService/NotifyImageChange", vdc.url);
@@ -553,6 +572,33 @@ async fn a_current_inventory_is_applied_whole(db: &TestDb) {
     let old = image(Uuid::new_v4(), "old.iso", "/linux", 60);
     let counts = vdc.full_sync(&hv1, 90, vec![low, old]).await;
     assert_eq!((counts["added"].as_u64(), vdc.list("").await.images.len()), (Some(0), 1), "{counts}");
+}
+
+/// A client that went away mid-request (a cut connection, its own timeout) dropped the handler wherever
+/// it was, even inside the database's BEGIN: the connection went back to the pool inside a transaction,
+/// every later write on it failed, and SQLite's write lock was held for good. Found by the fault suite;
+/// here hundreds of inventories are abandoned after a few hundred microseconds each.
+async fn clients_that_go_away_mid_request_leave_the_catalogue_writable(db: &TestDb) {
+    let vdc = TestVdc::spawn(db).await;
+    let hv1 = node_ref("hv1");
+    let credential = vdc.node_credential("hv1").await;
+    let images: Vec<IsoMetadata> =
+        (0..40).map(|k| image(Uuid::new_v4(), &format!("i{k}.iso"), "/linux", 10 + k)).collect();
+    let url = format!("{}/limiquantix.storage.v1.ImageService/SyncNodeImages", vdc.url);
+    for k in 0..300u64 {
+        let req =
+            SyncNodeImagesRequest { node: hv1.clone(), as_of_revision: 100 + k, images: images.clone(), timestamp: 1 };
+        let impatient =
+            reqwest::Client::builder().timeout(Duration::from_micros(100 + (k * 37) % 2500)).build().unwrap();
+        let _ = impatient.post(&url).bearer_auth(&credential).json(&req).send().await;
+    }
+    let started = std::time::Instant::now();
+    vdc.full_sync(&hv1, 10_000, images.clone()).await;
+    let (s, b) =
+        vdc.post("/limiquantix.storage.v1.ImageService/Heartbeat", &json!({ "node_id": "hv1", "pending": 0 })).await;
+    assert_eq!(s, 200, "{b}");
+    assert!(started.elapsed() < Duration::from_secs(2), "writes waited {:?}", started.elapsed());
+    assert_eq!(vdc.list("limit=100").await.images.len(), images.len());
 }
 
 /// `--sync-interval 0` sent thousands of inventories a second: durations below a second are refused

@@ -5,7 +5,7 @@ use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use app::model::{
     ErrorBody, HeartbeatRequest, HeartbeatResponse, NodeRef, NodeRegistered, NotifyImageChangeResponse,
-    NotifyImageChangesRequest, SyncNodeImagesRequest, SyncNodeImagesResponse, sync_paths,
+    NotifyImageChangesRequest, RegisterNodeRequest, SyncNodeImagesRequest, SyncNodeImagesResponse, sync_paths,
 };
 
 use tracing::Instrument;
@@ -82,13 +82,27 @@ impl HttpTransport {
             return Ok(c.clone());
         }
         let token = self.token.as_ref().map(ClusterToken::expose);
-        let registered: NodeRegistered = self.post(sync_paths::REGISTER_NODE, node, node, token).await?;
-        crate::auth::secret::write_private_file(&self.credential.file, &registered.credential).map_err(|e| {
-            TransportError::Unreachable(format!(
-                "cannot keep the node credential in {}: {e}",
-                self.credential.file.display()
-            ))
-        })?;
+        // The proposal is on disk before it is sent: if the answer is lost (a cut connection, a vdc killed
+        // after its commit), the same one is sent again and the vdc takes it as the same registration.
+        // (A credential made by the vdc and lost on the way locked the node out until an admin reset it.)
+        let proposal = self.credential.file.with_extension("proposed");
+        let keep = |file: &std::path::Path, credential: &str| {
+            crate::auth::secret::write_private_file(file, credential).map_err(|e| {
+                TransportError::Unreachable(format!("cannot keep the node credential in {}: {e}", file.display()))
+            })
+        };
+        let proposed = match std::fs::read_to_string(&proposal).ok().map(|s| s.trim().to_owned()) {
+            Some(p) if !p.is_empty() => p,
+            _ => {
+                let fresh = format!("{}{}", crate::auth::NODE_CREDENTIAL_PREFIX, crate::auth::secret::random_hex(32));
+                keep(&proposal, &fresh)?;
+                fresh
+            }
+        };
+        let req = RegisterNodeRequest { node: node.clone(), credential: Some(proposed) };
+        let registered: NodeRegistered = self.post(sync_paths::REGISTER_NODE, node, &req, token).await?;
+        keep(&self.credential.file, &registered.credential)?;
+        let _ = std::fs::remove_file(&proposal);
         tracing::info!(file = %self.credential.file.display(), "registered with the vdc; credential kept");
         *current = Some(registered.credential.clone());
         Ok(registered.credential)

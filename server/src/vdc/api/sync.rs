@@ -3,7 +3,8 @@
 
 use app::model::{
     ErrorBody, HeartbeatRequest, HeartbeatResponse, ImageChange, NodeRef, NodeRegistered, NotifyImageChangeRequest,
-    NotifyImageChangeResponse, NotifyImageChangesRequest, SyncNodeImagesRequest, SyncNodeImagesResponse, sync_paths,
+    NotifyImageChangeResponse, NotifyImageChangesRequest, RegisterNodeRequest, SyncNodeImagesRequest,
+    SyncNodeImagesResponse, sync_paths,
 };
 use axum::{Extension, extract::State};
 use http::StatusCode;
@@ -21,27 +22,40 @@ use crate::vdc::VdcState;
     path = sync_paths::REGISTER_NODE,
     tag = "sync",
     summary = "Register a node: its own credential, once",
-    request_body = NodeRef,
+    request_body = RegisterNodeRequest,
     responses(
-        (status = 201, description = "The node's credential, shown this once.", body = NodeRegistered),
+        (status = 201, description = "The node's credential (its proposal, when it made one), shown this once, or again to the node that proposed it.", body = NodeRegistered),
         (status = 400, description = "A field of the body is not accepted.", body = ErrorBody),
         (status = 409, description = "This node id has a credential already (`node_registered`).", body = ErrorBody),
     )
 )]
-#[tracing::instrument(skip(s, node), fields(node = %node.node_id))]
+#[tracing::instrument(skip(s, req), fields(node = %req.node.node_id))]
 pub async fn register(
     State(s): State<VdcState>,
-    Json(node): Json<NodeRef>,
+    Json(req): Json<RegisterNodeRequest>,
 ) -> Result<(StatusCode, axum::Json<NodeRegistered>), ApiError> {
+    let RegisterNodeRequest { node, credential: proposed } = req;
     node.check()?;
-    let credential = format!("{NODE_CREDENTIAL_PREFIX}{}", secret::random_hex(32));
-    let issued = s
-        .auth
-        .store
-        .issue_node_credential(node.node_id.as_str(), &secret::digest(&credential), crate::now_unix())
+    let credential = match proposed {
+        Some(c) if is_node_credential(&c) => c,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_body",
+                format!("A proposed credential is {NODE_CREDENTIAL_PREFIX} followed by 64 lowercase hex digits."),
+            ));
+        }
+        None => format!("{NODE_CREDENTIAL_PREFIX}{}", secret::random_hex(32)),
+    };
+    let digest = secret::digest(&credential);
+    let store = &s.auth.store;
+    let issued = store
+        .issue_node_credential(node.node_id.as_str(), &digest, crate::now_unix())
         .await
         .map_err(ApiError::internal)?;
-    if !issued {
+    // The same proposal again: the answer to the first was lost on the way.
+    let again =
+        !issued && store.node_of_credential(&digest).await.map_err(ApiError::internal)?.as_ref() == Some(&node.node_id);
+    if !issued && !again {
         return Err(ApiError::conflict(
             "node_registered",
             format!(
@@ -53,6 +67,11 @@ pub async fn register(
     }
     tracing::info!(node = %node.node_id, "node registered; it gets its own credential");
     Ok((StatusCode::CREATED, axum::Json(NodeRegistered { node_id: node.node_id, credential })))
+}
+
+fn is_node_credential(c: &str) -> bool {
+    c.strip_prefix(NODE_CREDENTIAL_PREFIX)
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
 }
 
 /// A sync call speaks for the node whose credential it carries, and for no other.
