@@ -4,6 +4,7 @@ pub mod iso_image;
 pub mod multipart;
 pub mod ova_image;
 pub mod process;
+pub mod proxy;
 pub mod vdc;
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};

@@ -81,6 +81,10 @@ impl Process {
         self.client.as_ref().expect("started").1.clone()
     }
 
+    pub fn running(&self) -> bool {
+        self.child.is_some()
+    }
+
     /// SIGKILL: no shutdown, no flushing.
     pub fn kill9(&mut self) {
         if let Some(mut child) = self.child.take() {
