@@ -71,7 +71,8 @@ ensure_wasm_target() {
 }
 
 ensure_wasm_bindgen() {
-  # cargo-leptos uses the wasm-bindgen on PATH; it must be exactly the version in Cargo.lock.
+  # build_bundle runs the wasm-bindgen on PATH; it must be exactly the version in Cargo.lock (the CLI and
+  # the crate share a private ABI).
   local want
   want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' "$ROOT/Cargo.lock")
   wasm-bindgen --version 2>/dev/null | grep -q " $want\$" && return

@@ -86,7 +86,10 @@ fn describe() {
         "Room an upload can still use in each pool (quota and claims of uploads in progress counted)."
     );
     describe_gauge!(POOL_CAPACITY_BYTES, metrics::Unit::Bytes, "Each pool's capacity (its filesystem, or its quota).");
-    describe_gauge!(OUTBOX_DEPTH, "Changes recorded on the node and not yet acknowledged by the vdc.");
+    describe_gauge!(
+        OUTBOX_DEPTH,
+        "Images with a change recorded on the node and not yet acknowledged by the vdc (one record each)."
+    );
     describe_gauge!(
         OUTBOX_OLDEST_AGE,
         metrics::Unit::Seconds,
