@@ -483,6 +483,30 @@ async fn check(c: &Cluster, seed: u64, expected: &Expected) -> Duration {
         let text = std::fs::read_to_string(log).unwrap_or_default();
         assert!(!text.contains("panicked"), "seed {seed}: {} logged a panic:\n{text}", log.display());
     }
+    // Changes flow live again, through the outboxes: a new image on each node reaches the vdc well
+    // within the 3 s inventory period (an inventory alone would be late for at least one of them).
+    let mut fresh = Vec::new();
+    for (k, node) in c.nodes.iter().enumerate() {
+        let name = format!("after-{seed}-{k}.iso");
+        match upload(&node.process, &name, "/after", name.as_bytes().to_vec()).await {
+            Some((201, meta)) => fresh.push((format!("node-{k}"), meta["id"].as_str().unwrap().to_owned())),
+            // The small pool may be full.
+            Some((507, _)) => {}
+            other => panic!("seed {seed}: an upload after the faults answered {other:?}"),
+        }
+    }
+    let sent = Instant::now();
+    loop {
+        let view = c.catalogue().await.unwrap_or_default();
+        if fresh.iter().all(|key| view.contains_key(key)) {
+            break;
+        }
+        assert!(
+            sent.elapsed() < Duration::from_secs(1),
+            "seed {seed}: changes made after the faults did not reach the vdc within 1 s: {fresh:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     converged
 }
 
