@@ -78,7 +78,8 @@ ensure_wasm_bindgen() {
   wasm-bindgen --version 2>/dev/null | grep -q " $want\$" && return
   say "installing wasm-bindgen-cli $want"
   # Without --locked: its lockfile pins a crate the registry no longer has.
-  cargo install wasm-bindgen-cli --version "$want"
+  # --force: cargo skips a package it has on record even when its binary is gone.
+  cargo install --force wasm-bindgen-cli --version "$want"
 }
 
 ensure_npm_packages() {
