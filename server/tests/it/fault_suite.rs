@@ -65,8 +65,7 @@ impl Node {
     }
 
     async fn list(&self) -> Option<ImageList> {
-        let url = format!("{}/api/v1/images?limit=1000", self.process.url);
-        self.process.client().get(url).send().await.ok()?.json().await.ok()
+        fetch(&self.process, "/api/v1/images?limit=1000").await
     }
 }
 
@@ -205,16 +204,13 @@ impl Cluster {
     async fn pending(&self) -> Option<u64> {
         let mut total = 0;
         for n in &self.nodes {
-            let url = format!("{}/api/v1/sync/status", n.process.url);
-            let status: NodeSyncStatus = n.process.client().get(url).send().await.ok()?.json().await.ok()?;
-            total += status.pending;
+            total += fetch::<NodeSyncStatus>(&n.process, "/api/v1/sync/status").await?.pending;
         }
         Some(total)
     }
 
     async fn catalogue(&self) -> Option<BTreeMap<(String, String), (String, String, Option<String>)>> {
-        let url = format!("{}/api/v1/images?limit=1000", self.vdc.url);
-        let list: ImageList = self.vdc.client().get(url).send().await.ok()?.json().await.ok()?;
+        let list: ImageList = fetch(&self.vdc, "/api/v1/images?limit=1000").await?;
         Some(
             list.images
                 .into_iter()
@@ -224,18 +220,29 @@ impl Cluster {
     }
 }
 
-/// One upload; `Some(answer)` when the node answered at all.
-async fn upload(node: &Process, name: &str, folder: &str, bytes: Vec<u8>) -> Option<(u16, serde_json::Value)> {
+/// A GET of `path` as JSON; `None` while the process is down or answers something else.
+async fn fetch<T: serde::de::DeserializeOwned>(p: &Process, path: &str) -> Option<T> {
+    p.client().get(format!("{}{path}", p.url)).send().await.ok()?.json().await.ok()
+}
+
+/// One upload; `Some(answer)` when the node answered at all. It owns what it sends, so it can be spawned
+/// and the node killed while it is under way.
+fn upload(
+    node: &Process,
+    name: &str,
+    folder: &str,
+    bytes: Vec<u8>,
+) -> impl std::future::Future<Output = Option<(u16, serde_json::Value)>> + Send + 'static {
     let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
-    let resp = node
+    let request = node
         .client()
         .post(format!("{}/api/v1/storage/upload?folder={folder}", node.url))
-        .multipart(reqwest::multipart::Form::new().part("file", part))
-        .send()
-        .await
-        .ok()?;
-    let status = resp.status().as_u16();
-    Some((status, resp.json().await.unwrap_or_default()))
+        .multipart(reqwest::multipart::Form::new().part("file", part));
+    async move {
+        let resp = request.send().await.ok()?;
+        let status = resp.status().as_u16();
+        Some((status, resp.json().await.unwrap_or_default()))
+    }
 }
 
 async fn post(node: &Process, path: &str, body: serde_json::Value) -> Option<u16> {
@@ -283,24 +290,16 @@ async fn drive(c: &mut Cluster, seed: u64, steps: usize, expected: &mut Expected
                 let sum = sha(&bytes);
                 let wait = Duration::from_millis(rng.random_range(0..60));
                 let lose_db = rng.random_range(0..3) == 0;
-                let client = c.nodes[k].process.client().clone();
-                let url = format!("{}/api/v1/storage/upload?folder={folder}", c.nodes[k].process.url);
-                let part = reqwest::multipart::Part::bytes(bytes).file_name(name.clone());
-                let sending = tokio::spawn(async move {
-                    let resp = client.post(url).multipart(reqwest::multipart::Form::new().part("file", part)).send();
-                    match resp.await {
-                        Ok(r) if r.status() == 201 => r.json::<serde_json::Value>().await.ok(),
-                        _ => None,
-                    }
-                });
+                let sending = tokio::spawn(upload(&c.nodes[k].process, &name, folder, bytes));
                 tokio::time::sleep(wait).await;
                 c.nodes[k].process.kill9();
                 match sending.await.unwrap() {
-                    Some(meta) => {
+                    // A 201 whose body the kill cut off counts as unanswered, like no answer at all.
+                    Some((201, meta)) if meta["id"].is_string() => {
                         let id = meta["id"].as_str().unwrap().to_owned();
                         expected.uploads.insert((k, id), (name, folder.to_owned(), sum));
                     }
-                    None => {
+                    _ => {
                         expected.unanswered.insert((k, name), sum);
                     }
                 }
@@ -401,9 +400,7 @@ fn pick<K: Clone, V>(rng: &mut StdRng, map: &BTreeMap<K, V>) -> Option<K> {
 }
 
 fn delete_database(data_dir: &Path) {
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(data_dir.join(format!("node.db{suffix}")));
-    }
+    crate::support::remove_sqlite(&data_dir.join("node.db"));
 }
 
 /// The invariants, once the faults stopped. Returns how long the vdc took to equal the nodes.
@@ -475,8 +472,7 @@ async fn check(c: &Cluster, seed: u64, expected: &Expected) -> Duration {
                 assert!(images.iter().any(|i| &i.filename == name), "seed {seed}: node-{k} never registered {name}");
             }
         }
-        let url = format!("{}/api/v1/sync/status", node.process.url);
-        let status: NodeSyncStatus = node.process.client().get(url).send().await.unwrap().json().await.unwrap();
+        let status: NodeSyncStatus = fetch(&node.process, "/api/v1/sync/status").await.expect("the node answers");
         assert_eq!(status.pending, 0, "seed {seed}: node-{k}'s outbox still holds changes: {status:?}");
     }
     for log in c.nodes.iter().map(|n| &n.log).chain([&c.vdc_log]) {

@@ -522,9 +522,7 @@ async fn a_node_that_loses_its_database_keeps_its_images_and_the_vdc_never_drops
     })
     .await;
     let (root, config) = node.stop().await;
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(db_dir.join(format!("node.db{suffix}")));
-    }
+    crate::support::remove_sqlite(&db_dir.join("node.db"));
     assert!(!db_dir.join("node.db").exists());
 
     // The vdc is watched the whole time the node comes back: its view of the node may only ever be whole.

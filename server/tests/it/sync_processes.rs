@@ -156,9 +156,7 @@ async fn the_vdc_survives_kill_9_and_a_wiped_database() {
 
     // Wipe the vdc's database: the nodes' inventories rebuild it.
     vdc.kill9();
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-    }
+    crate::support::remove_sqlite(&db);
     vdc.restart().await;
     eventually(Duration::from_secs(30), "the wiped catalogue converges again", || converged(&vdc, &refs)).await;
     eventually(Duration::from_secs(20), "both nodes are in sync", || async {

@@ -98,12 +98,10 @@ pub(super) async fn record(tx: &mut Tx, event: ImageEventType, image: &IsoMetada
     // being delivered meanwhile loses nothing: its acknowledgement only forgets records up to its last
     // sequence number, and this one comes after.
     let (id, now) = (image.id.to_string(), crate::now_unix());
-    let folded: Option<i64> =
-        sqlx::query_scalar("SELECT MIN(COALESCE(pending_since, created_at)) FROM outbox WHERE image_id = $1")
-            .bind(&id)
-            .fetch_one(&mut **tx)
-            .await?;
-    sqlx::query("DELETE FROM outbox WHERE image_id = $1").bind(&id).execute(&mut **tx).await?;
+    let folded: Vec<i64> = sqlx::query_scalar("DELETE FROM outbox WHERE image_id = $1 RETURNING pending_since")
+        .bind(&id)
+        .fetch_all(&mut **tx)
+        .await?;
     let json = serde_json::to_string(image).expect("metadata serialises");
     sqlx::query(
         "INSERT INTO outbox (event_type, revision, image_json, created_at, image_id, pending_since) \
@@ -114,7 +112,7 @@ pub(super) async fn record(tx: &mut Tx, event: ImageEventType, image: &IsoMetada
     .bind(json)
     .bind(now)
     .bind(&id)
-    .bind(folded.unwrap_or(now))
+    .bind(folded.into_iter().min().unwrap_or(now))
     .execute(&mut **tx)
     .await?;
     Ok(())

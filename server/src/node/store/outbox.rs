@@ -63,9 +63,7 @@ impl NodeStore {
     /// When the oldest unacknowledged change was made (Unix seconds), counting changes folded into a
     /// later record of the same image; `None` when none waits.
     pub async fn oldest_pending_at(&self) -> Result<Option<i64>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT MIN(COALESCE(pending_since, created_at)) FROM outbox")
-            .fetch_one(&self.db)
-            .await?)
+        Ok(sqlx::query_scalar("SELECT MIN(pending_since) FROM outbox").fetch_one(&self.db).await?)
     }
 
     /// Every image and the revision counter, read in one transaction so they agree.

@@ -7,7 +7,11 @@ pub mod process;
 pub mod proxy;
 pub mod vdc;
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use app::model::{ErrorBody, FolderListing, ImageList, IsoMetadata, PoolList};
 use server::{
@@ -19,6 +23,13 @@ use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 
 /// A test that cannot run here says so; under CI (`CI=true`) that is a failure, never a silent pass.
+/// Removes a SQLite database and its WAL files, as if its disk were lost.
+pub fn remove_sqlite(db: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+}
+
 pub fn skip(why: &str) {
     assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true, yet this test cannot run: {why}");
     eprintln!("skipped: {why}");

@@ -58,10 +58,7 @@ impl TestDb {
     pub async fn wipe(&self) {
         match &self.postgres {
             None => {
-                let file = self.url.strip_prefix("sqlite://").expect("a SQLite URL");
-                for suffix in ["", "-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{file}{suffix}"));
-                }
+                super::remove_sqlite(std::path::Path::new(self.url.strip_prefix("sqlite://").expect("a SQLite URL")));
             }
             Some((admin, name)) => {
                 let mut conn = PgConnection::connect(admin).await.unwrap();
