@@ -112,6 +112,12 @@ ensure_zopfli() {
   apt_install zopfli
 }
 
+# strace: the durability test watches the node's system calls to check what is on disk before a 201.
+ensure_strace() {
+  command -v strace >/dev/null && return
+  apt_install strace
+}
+
 ensure_build_tools() {
   timed "wasm32 target" ensure_wasm_target
   timed "wasm-bindgen CLI" ensure_wasm_bindgen

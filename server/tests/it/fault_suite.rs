@@ -1,12 +1,14 @@
 //! The fault suite: a real vdc and three real nodes with real pools (one of them a small tmpfs that
 //! fills up), driven by a seeded scheduler that uploads, moves, deletes, renames folders and copies
 //! files into pools by hand while it kills -9 nodes (mid-upload too) and the vdc, deletes a stopped
-//! node's database or wipes the vdc's, and delays, refuses, swallows and cuts node → vdc traffic
-//! through a TCP proxy. When the faults stop, within 5 s:
+//! node's database or wipes the vdc's, and delays, refuses, swallows, cuts, duplicates and reorders
+//! node → vdc traffic through a TCP proxy. When the faults stop, within 5 s:
 //! - the vdc equals the union of the nodes' truths;
 //! - every upload answered 201 and not deleted is on its node, byte-exact, with its checksum;
 //! - nothing else is listed (no staging file, no half upload), each outbox is empty;
-//! - no process logged a panic.
+//! - no process logged a panic;
+//! - every sync delivery the nodes ever made, delivered once more in a random order, leaves the
+//!   catalogue as it was (each is older than what the vdc holds).
 //!
 //! CI runs a few seeds per backend (`QUANTIX_FAULT_SEEDS`, default 2; `QUANTIX_FAULT_SEED=n` replays
 //! one, `QUANTIX_FAULT_STEPS` sets the length); `scripts/chaos` runs seeds for as long as asked.
@@ -18,7 +20,11 @@ use std::{
 };
 
 use app::model::{ImageList, NodeSyncStatus};
-use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
+use rand::{
+    Rng, SeedableRng,
+    rngs::StdRng,
+    seq::{IndexedRandom, SliceRandom},
+};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -32,6 +38,8 @@ const NODES: usize = 3;
 /// Node 2's pool: a tmpfs this small (or, where mounting is refused, a quota of this size).
 const SMALL_POOL: u64 = 12 << 20;
 const FOLDERS: &[&str] = &["/linux", "/linux/ubuntu", "/windows", "/lab/a", "/lab/b", "/other"];
+/// The request line of every node → vdc sync call (changes, inventories, heartbeats, registration).
+const SYNC_CALLS: &str = "POST /limiquantix.storage.v1.ImageService/";
 
 fn sha(bytes: &[u8]) -> String {
     format!("sha256:{:x}", Sha256::digest(bytes))
@@ -187,7 +195,7 @@ impl Cluster {
     }
 
     /// (node, id) → (filename, folder, checksum) of every image on the nodes.
-    async fn truth(&self) -> Option<BTreeMap<(String, String), (String, String, Option<String>)>> {
+    async fn truth(&self) -> Option<View> {
         let mut out = BTreeMap::new();
         for (k, n) in self.nodes.iter().enumerate() {
             for i in n.list().await?.images {
@@ -209,7 +217,7 @@ impl Cluster {
         Some(total)
     }
 
-    async fn catalogue(&self) -> Option<BTreeMap<(String, String), (String, String, Option<String>)>> {
+    async fn catalogue(&self) -> Option<View> {
         let list: ImageList = fetch(&self.vdc, "/api/v1/images?limit=1000").await?;
         Some(
             list.images
@@ -386,6 +394,15 @@ async fn drive(c: &mut Cluster, seed: u64, steps: usize, expected: &mut Expected
                 _ => Mode::Swallow,
             }),
             90..95 => c.proxy.cut(),
+            // Old deliveries arrive again, late and out of order (a client's retry, a slow route).
+            95..98 => {
+                let seen = c.proxy.seen(SYNC_CALLS);
+                for _ in 0..rng.random_range(1..=5) {
+                    if let Some(old) = seen.choose(&mut rng) {
+                        c.proxy.replay(old).await;
+                    }
+                }
+            }
             _ => tokio::time::sleep(Duration::from_millis(rng.random_range(100..800))).await,
         }
     }
@@ -401,6 +418,41 @@ fn pick<K: Clone, V>(rng: &mut StdRng, map: &BTreeMap<K, V>) -> Option<K> {
 
 fn delete_database(data_dir: &Path) {
     crate::support::remove_sqlite(&data_dir.join("node.db"));
+}
+
+/// Every sync call the nodes made during the run, delivered once more in a seeded order: each is older
+/// than what the vdc holds (or a repeat of it), so the catalogue must stay equal to the nodes.
+async fn replay_everything(c: &Cluster, seed: u64) {
+    let mut old = c.proxy.seen(SYNC_CALLS);
+    old.shuffle(&mut StdRng::seed_from_u64(seed));
+    for request in &old {
+        let status = c.proxy.replay(request).await;
+        assert!(
+            status.is_some_and(|s| s < 500),
+            "seed {seed}: a repeated delivery was answered {status:?}:\n{}",
+            String::from_utf8_lossy(&request[..request.len().min(400)])
+        );
+    }
+    let (truth, view) = (c.truth().await.unwrap(), c.catalogue().await.unwrap());
+    if truth != view {
+        panic!(
+            "seed {seed} (replay: QUANTIX_FAULT_SEED={seed}): {} old deliveries, delivered again, took the \
+             catalogue back:\n{}",
+            old.len(),
+            differences(&truth, &view).join("\n")
+        );
+    }
+    eprintln!("seed {seed}: {} old deliveries repeated in a random order changed nothing", old.len());
+}
+
+type View = BTreeMap<(String, String), (String, String, Option<String>)>;
+
+fn differences(truth: &View, view: &View) -> Vec<String> {
+    let keys: BTreeSet<_> = truth.keys().chain(view.keys()).collect();
+    keys.into_iter()
+        .filter(|k| truth.get(*k) != view.get(*k))
+        .map(|k| format!("{k:?}: nodes {:?}, vdc {:?}", truth.get(k), view.get(k)))
+        .collect()
 }
 
 /// The invariants, once the faults stopped. Returns how long the vdc took to equal the nodes.
@@ -420,13 +472,7 @@ async fn check(c: &Cluster, seed: u64, expected: &Expected) -> Duration {
             break;
         }
         if Instant::now() > deadline {
-            let (truth, view) = (truth.unwrap_or_default(), view.unwrap_or_default());
-            let keys: BTreeSet<_> = truth.keys().chain(view.keys()).collect();
-            let diff: Vec<String> = keys
-                .into_iter()
-                .filter(|k| truth.get(*k) != view.get(*k))
-                .map(|k| format!("{k:?}: nodes {:?}, vdc {:?}", truth.get(k), view.get(k)))
-                .collect();
+            let diff = differences(&truth.unwrap_or_default(), &view.unwrap_or_default());
             panic!(
                 "seed {seed} (replay: QUANTIX_FAULT_SEED={seed}): the vdc does not equal the nodes 5 s after the \
                  faults stopped ({:?} changes still pending on the nodes):\n{}",
@@ -475,6 +521,7 @@ async fn check(c: &Cluster, seed: u64, expected: &Expected) -> Duration {
         let status: NodeSyncStatus = fetch(&node.process, "/api/v1/sync/status").await.expect("the node answers");
         assert_eq!(status.pending, 0, "seed {seed}: node-{k}'s outbox still holds changes: {status:?}");
     }
+    replay_everything(c, seed).await;
     for log in c.nodes.iter().map(|n| &n.log).chain([&c.vdc_log]) {
         let text = std::fs::read_to_string(log).unwrap_or_default();
         assert!(!text.contains("panicked"), "seed {seed}: {} logged a panic:\n{text}", log.display());

@@ -1,7 +1,11 @@
 //! Randomized convergence: nodes and a vdc under random operations while the transport drops,
-//! duplicates, delays and reorders deliveries and either side restarts (or loses its database). Once the
-//! faults stop, one sync period (a full inventory and the outbox drained) must leave the vdc equal to
-//! the union of the nodes' truth, even with stale deliveries still arriving afterwards.
+//! duplicates, delays and reorders deliveries and either side restarts (or loses its database). Operations
+//! interleave: a delivery or an inventory can be held in flight (its batch or snapshot read, its call not
+//! yet answered) while the node changes, other nodes deliver, the vdc restarts, and is released, lost or
+//! cut by a node restart later. The scheduler waits for each step to reach its next point, so a seed still
+//! replays exactly. Once the faults stop, one sync period (a heartbeat, a full inventory and the outbox
+//! drained) must leave the vdc equal to the union of the nodes' truth, even with stale deliveries still
+//! arriving afterwards.
 //!
 //! CI runs 200 seeds; `QUANTIX_SEEDS=1000` runs 1,000 (`QUANTIX_SEED=n` replays one).
 
@@ -15,7 +19,7 @@ use std::{
 };
 
 use app::model::{
-    FolderPath, HeartbeatRequest, HeartbeatResponse, ImageQuery, NodeRef, NotifyImageChangeResponse,
+    FolderPath, HeartbeatRequest, HeartbeatResponse, ImageEventType, ImageQuery, NodeRef, NotifyImageChangeResponse,
     NotifyImageChangesRequest, SyncNodeImagesRequest, SyncNodeImagesResponse,
 };
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
@@ -33,7 +37,7 @@ use server::{
 use tempfile::TempDir;
 
 use crate::support::vdc::TestDb;
-use tokio::sync::Mutex as AsyncMutex;
+use tokio::sync::{Mutex as AsyncMutex, oneshot};
 use uuid::Uuid;
 
 /// A delivery held back by the network, to arrive later, out of order.
@@ -79,6 +83,63 @@ struct FaultyTransport {
     rng: Arc<Mutex<StdRng>>,
     delayed: Arc<Mutex<Vec<Delayed>>>,
     faults: Arc<AtomicBool>,
+    gates: Arc<Mutex<Gates>>,
+}
+
+/// How a call held in flight ends.
+#[derive(Debug, Clone, Copy)]
+enum Release {
+    /// It goes on to the vdc (and meets the network's fate there).
+    Go,
+    /// It never arrives (the node was killed before it left).
+    Lost,
+    /// It arrives and is applied, and the node never hears back (killed while waiting).
+    LoseAnswer,
+}
+
+/// Calls held in flight: the next call a node makes parks when the scheduler armed it for that node.
+#[derive(Default)]
+struct Gates {
+    armed: Option<(String, oneshot::Sender<()>)>,
+    parked: Vec<(String, oneshot::Sender<Release>)>,
+}
+
+impl FaultyTransport {
+    fn new(vdc: Arc<Vdc>, seed: u64, faults: bool) -> FaultyTransport {
+        FaultyTransport {
+            vdc,
+            rng: Arc::new(Mutex::new(StdRng::seed_from_u64(seed ^ 0x5eed))),
+            delayed: Default::default(),
+            faults: Arc::new(AtomicBool::new(faults)),
+            gates: Default::default(),
+        }
+    }
+
+    /// Holds the call here if the scheduler armed this node; `None` when it must not leave at all.
+    async fn gate(&self, node: &NodeRef) -> Option<Release> {
+        let wait = {
+            let mut g = self.gates.lock().unwrap();
+            match g.armed.take() {
+                Some((armed, parked)) if armed == node.node_id.as_str() => {
+                    let (go, wait) = oneshot::channel();
+                    g.parked.push((armed, go));
+                    let _ = parked.send(());
+                    Some(wait)
+                }
+                other => {
+                    g.armed = other;
+                    None
+                }
+            }
+        };
+        match wait {
+            None => Some(Release::Go),
+            Some(wait) => match wait.await.unwrap_or(Release::Lost) {
+                Release::Lost => None,
+                r => Some(r),
+            },
+        }
+    }
 }
 
 enum Fate {
@@ -132,6 +193,11 @@ async fn deliver_full(vdc: &Vdc, req: &SyncNodeImagesRequest) -> Result<SyncNode
 
 impl SyncTransport for FaultyTransport {
     async fn notify(&self, req: &NotifyImageChangesRequest) -> Result<NotifyImageChangeResponse, TransportError> {
+        match self.gate(&req.node).await {
+            None => return Err(Self::lost()),
+            Some(Release::LoseAnswer) => return deliver_notify(&self.vdc, req).await.and(Err(Self::lost())),
+            Some(_) => {}
+        }
         match self.fate() {
             Fate::Drop => Err(Self::lost()),
             Fate::Delay => {
@@ -148,6 +214,11 @@ impl SyncTransport for FaultyTransport {
     }
 
     async fn full_sync(&self, req: &SyncNodeImagesRequest) -> Result<SyncNodeImagesResponse, TransportError> {
+        match self.gate(&req.node).await {
+            None => return Err(Self::lost()),
+            Some(Release::LoseAnswer) => return deliver_full(&self.vdc, req).await.and(Err(Self::lost())),
+            Some(_) => {}
+        }
         match self.fate() {
             Fate::Drop => Err(Self::lost()),
             Fate::Delay => {
@@ -182,8 +253,26 @@ struct SimNode {
     db: PathBuf,
     pools: Arc<Pools>,
     store: NodeStore,
-    client: SyncClient<FaultyTransport>,
+    client: Arc<SyncClient<FaultyTransport>>,
     transport: FaultyTransport,
+}
+
+/// A node's delivery or inventory, its call parked at the transport's gate.
+struct InFlight {
+    node: usize,
+    /// The step its batch or snapshot was read at, and whether it is an inventory.
+    started: usize,
+    inventory: bool,
+    gate: oneshot::Sender<Release>,
+    /// Whether the call succeeded (and was acknowledged).
+    task: tokio::task::JoinHandle<bool>,
+}
+
+impl InFlight {
+    async fn release(self, how: Release) -> bool {
+        let _ = self.gate.send(how);
+        self.task.await.unwrap()
+    }
 }
 
 impl SimNode {
@@ -194,16 +283,50 @@ impl SimNode {
         let db = dir.path().join(format!("{id}.db"));
         let store = NodeStore::open(&db, pools.locator()).await.unwrap();
         let node = NodeRef { node_id: id.parse().unwrap(), node_name: Some(id.into()), node_api_url: None };
-        let client =
-            SyncClient::new(store.clone(), pools.clone(), transport.clone(), node.clone(), SharedSyncState::default());
+        let client = Arc::new(SyncClient::new(
+            store.clone(),
+            pools.clone(),
+            transport.clone(),
+            node.clone(),
+            SharedSyncState::default(),
+        ));
         SimNode { node, db, pools, store, client, transport }
     }
 
-    async fn restart(&mut self) {
+    /// A restart; with `lose_db`, its database is gone (and with it every image it knew: the model's
+    /// images have no files to be found again by a scan).
+    async fn restart(&mut self, lose_db: bool) {
         self.store.close().await;
+        if lose_db {
+            crate::support::remove_sqlite(&self.db);
+        }
         self.store = NodeStore::open(&self.db, self.pools.locator()).await.unwrap();
         let (pools, transport) = (self.pools.clone(), self.transport.clone());
-        self.client = SyncClient::new(self.store.clone(), pools, transport, self.node.clone(), Default::default());
+        self.client =
+            Arc::new(SyncClient::new(self.store.clone(), pools, transport, self.node.clone(), Default::default()));
+    }
+
+    /// Starts a delivery (or, with `inventory`, a full sync) and returns once its call is parked at the
+    /// gate; `None` when it finished without calling (nothing was pending).
+    async fn start_in_flight(&self, k: usize, started: usize, inventory: bool) -> Option<InFlight> {
+        let (parked, is_parked) = oneshot::channel();
+        self.transport.gates.lock().unwrap().armed = Some((self.node.node_id.to_string(), parked));
+        let client = self.client.clone();
+        let mut task = tokio::spawn(async move {
+            // Errors are the faults at work.
+            if inventory { client.full_sync().await.is_ok() } else { client.deliver_once().await.is_ok() }
+        });
+        tokio::select! {
+            Ok(()) = is_parked => {
+                let gate = self.transport.gates.lock().unwrap().parked.pop().unwrap().1;
+                Some(InFlight { node: k, started, inventory, gate, task })
+            }
+            done = &mut task => {
+                done.unwrap();
+                self.transport.gates.lock().unwrap().armed = None;
+                None
+            }
+        }
     }
 
     /// One random change to the node's own truth.
@@ -288,17 +411,52 @@ async fn vdc_view(vdc: &Vdc) -> Truth {
     }
 }
 
+/// Nothing a node changed is lost between its outbox and the vdc, at any moment: each image the node holds
+/// is at the vdc with the same revision or still waits in the outbox at that revision, and each image the
+/// vdc holds of it and the node no longer has waits in the outbox as a deletion. `trusted[k]` is false
+/// while node k's images can only come back through an inventory (its database or the vdc's was lost, and
+/// no inventory read since has been applied).
+async fn nothing_lost(seed: u64, step: usize, nodes: &[SimNode], vdc: &Vdc, trusted: &[bool]) {
+    let view = vdc_view(vdc).await;
+    for (_, n) in nodes.iter().enumerate().filter(|(k, _)| trusted[*k]) {
+        let node_id = n.node.node_id.to_string();
+        let waiting = n.store.pending_changes(u32::MAX).await.unwrap();
+        let waits = |id: Uuid, revision: Option<u64>| {
+            waiting.iter().any(|r| {
+                r.image.id == id
+                    && match revision {
+                        Some(rev) => r.image.revision == rev && r.event_type != ImageEventType::Deleted,
+                        None => r.event_type == ImageEventType::Deleted,
+                    }
+            })
+        };
+        let held = n.store.snapshot().await.unwrap().images;
+        for i in &held {
+            let at_vdc = view.get(&(node_id.clone(), i.id)).map(|v| v.2);
+            assert!(
+                at_vdc == Some(i.revision) || waits(i.id, Some(i.revision)),
+                "seed {seed}, step {step}: node {node_id}'s image {} at revision {} is neither at the vdc ({at_vdc:?}) \
+                 nor waiting in its outbox: the change was lost (replay with QUANTIX_SEED={seed})",
+                i.id,
+                i.revision
+            );
+        }
+        for (node, id) in view.keys().filter(|(node, _)| node == &node_id) {
+            assert!(
+                held.iter().any(|i| i.id == *id) || waits(*id, None),
+                "seed {seed}, step {step}: node {node}'s deletion of {id} is neither at the vdc nor waiting in its \
+                 outbox (replay with QUANTIX_SEED={seed})"
+            );
+        }
+    }
+}
+
 /// Runs one seed; returns where it left each image (node, id, filename, folder, checksum).
 async fn run_seed(seed: u64, db: TestDb) -> Vec<(String, Uuid, String, String, Option<String>)> {
     let mut rng = StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().unwrap();
     let vdc = Vdc::up(db).await;
-    let transport = FaultyTransport {
-        vdc: vdc.clone(),
-        rng: Arc::new(Mutex::new(StdRng::seed_from_u64(seed ^ 0x5eed))),
-        delayed: Default::default(),
-        faults: Arc::new(AtomicBool::new(true)),
-    };
+    let transport = FaultyTransport::new(vdc.clone(), seed, true);
     let node_count = rng.random_range(1..=3);
     let mut nodes = Vec::new();
     for k in 0..node_count {
@@ -306,13 +464,21 @@ async fn run_seed(seed: u64, db: TestDb) -> Vec<(String, Uuid, String, String, O
     }
     let mut counter = 0;
     let mut vdc_up = true;
-    for _ in 0..rng.random_range(40..120) {
+    let mut in_flight: Vec<InFlight> = Vec::new();
+    // Since when (step) each node's images can only come back through an inventory read after it.
+    let mut lost_at: Vec<Option<usize>> = vec![None; nodes.len()];
+    for step in 0..rng.random_range(40..120) {
         let k = rng.random_range(0..nodes.len());
-        match rng.random_range(0..100) {
+        let mut inventory_from = None;
+        match rng.random_range(0..110) {
             0..45 => nodes[k].random_change(&mut rng, &mut counter).await,
             // Errors are the faults at work; the outbox keeps what was not acknowledged.
             45..65 => drop(nodes[k].client.deliver_once().await),
-            65..70 => drop(nodes[k].client.full_sync().await),
+            65..70 => {
+                if nodes[k].client.full_sync().await.is_ok() {
+                    inventory_from = Some((k, step));
+                }
+            }
             70..73 => drop(nodes[k].client.heartbeat().await),
             73..83 => {
                 let next = {
@@ -330,9 +496,24 @@ async fn run_seed(seed: u64, db: TestDb) -> Vec<(String, Uuid, String, String, O
                     None => {}
                 }
             }
-            83..88 => nodes[k].restart().await,
+            83..88 => {
+                // A restart kills what the node had in flight: lost on the way, or applied unanswered.
+                let (killed, kept): (Vec<_>, Vec<_>) = in_flight.drain(..).partition(|f| f.node == k);
+                in_flight = kept;
+                for f in killed {
+                    f.release(if rng.random() { Release::Lost } else { Release::LoseAnswer }).await;
+                }
+                let lose_db = rng.random_range(0..4) == 0;
+                nodes[k].restart(lose_db).await;
+                if lose_db {
+                    lost_at[k] = Some(step);
+                }
+            }
             88..92 => vdc.restart(false).await,
-            92..94 => vdc.restart(true).await,
+            92..94 => {
+                vdc.restart(true).await;
+                lost_at.iter_mut().for_each(|l| *l = Some(step));
+            }
             94..97 => {
                 if vdc_up {
                     vdc.down().await;
@@ -341,16 +522,43 @@ async fn run_seed(seed: u64, db: TestDb) -> Vec<(String, Uuid, String, String, O
                 }
                 vdc_up = !vdc_up;
             }
+            // A delivery or an inventory held in flight, while the steps after it run.
+            100..106 if in_flight.len() < 4 => {
+                let inventory = rng.random_range(0..3) == 0;
+                in_flight.extend(nodes[k].start_in_flight(k, step, inventory).await);
+            }
+            106..110 if !in_flight.is_empty() => {
+                let f = in_flight.swap_remove(rng.random_range(0..in_flight.len()));
+                let (node, started, inventory) = (f.node, f.started, f.inventory);
+                if f.release(Release::Go).await && inventory {
+                    inventory_from = Some((node, started));
+                }
+            }
             _ => {}
         }
+        // An inventory read after the loss brought the node's images back to the vdc.
+        if let Some((n, read_at)) = inventory_from
+            && lost_at[n].is_some_and(|lost| read_at > lost)
+        {
+            lost_at[n] = None;
+        }
+        if vdc_up {
+            let trusted: Vec<bool> = lost_at.iter().map(Option::is_none).collect();
+            nothing_lost(seed, step, &nodes, &vdc, &trusted).await;
+        }
+    }
+    // What is still in flight arrives, while the faults still reign.
+    for f in in_flight {
+        f.release(Release::Go).await;
     }
 
-    // Faults stop; the vdc is up. One sync period: each node sends its inventory and drains its outbox.
+    // Faults stop; the vdc is up. One sync period: each node's heartbeat, its inventory, its outbox drained.
     transport.faults.store(false, Ordering::Relaxed);
     if !vdc_up {
         vdc.restart(false).await;
     }
     for n in &nodes {
+        n.client.heartbeat().await.unwrap();
         n.client.full_sync().await.unwrap();
         n.client.drain().await.unwrap();
     }
@@ -451,12 +659,7 @@ async fn a_week_offline_keeps_one_record_per_image_and_converges_in_one_pass() {
     let shm = std::path::Path::new("/dev/shm");
     let dir = if shm.is_dir() { tempfile::tempdir_in(shm) } else { tempfile::tempdir() }.unwrap();
     let vdc = Vdc::up(TestDb::sqlite()).await;
-    let transport = FaultyTransport {
-        vdc: vdc.clone(),
-        rng: Arc::new(Mutex::new(StdRng::seed_from_u64(0))),
-        delayed: Default::default(),
-        faults: Arc::new(AtomicBool::new(false)),
-    };
+    let transport = FaultyTransport::new(vdc.clone(), 0, false);
     let node = SimNode::open("n0", &dir, transport).await;
     let mut ids = Vec::with_capacity(IMAGES);
     for k in 0..IMAGES {

@@ -22,7 +22,6 @@ use server::{
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 
-/// A test that cannot run here says so; under CI (`CI=true`) that is a failure, never a silent pass.
 /// Removes a SQLite database and its WAL files, as if its disk were lost.
 pub fn remove_sqlite(db: &Path) {
     for suffix in ["", "-wal", "-shm"] {
@@ -30,6 +29,7 @@ pub fn remove_sqlite(db: &Path) {
     }
 }
 
+/// A test that cannot run here says so; under CI (`CI=true`) that is a failure, never a silent pass.
 pub fn skip(why: &str) {
     assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true, yet this test cannot run: {why}");
     eprintln!("skipped: {why}");

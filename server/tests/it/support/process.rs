@@ -16,6 +16,8 @@ pub struct Process {
     pub url: String,
     /// Signed in as the first admin (again at each start: a wiped database has new tokens).
     client: Option<(reqwest::Client, String)>,
+    /// A program the process runs under (strace), with its arguments; empty: none.
+    wrapper: Vec<String>,
 }
 
 pub fn free_addr() -> SocketAddr {
@@ -33,12 +35,26 @@ impl Process {
         Self::launch(addr, args, Some(log.to_owned())).await
     }
 
+    /// Like [`start`](Self::start), run under `wrapper` (a program and its arguments, e.g. strace's).
+    pub async fn start_wrapped(addr: SocketAddr, args: Vec<String>, wrapper: Vec<String>) -> Process {
+        Self::launch_wrapped(addr, args, None, wrapper).await
+    }
+
     async fn launch(addr: SocketAddr, args: Vec<String>, log: Option<std::path::PathBuf>) -> Process {
+        Self::launch_wrapped(addr, args, log, Vec::new()).await
+    }
+
+    async fn launch_wrapped(
+        addr: SocketAddr,
+        args: Vec<String>,
+        log: Option<std::path::PathBuf>,
+        wrapper: Vec<String>,
+    ) -> Process {
         let args = args
             .into_iter()
             .chain(["--initial-admin-password-file".into(), super::admin_password_file().display().to_string()])
             .collect();
-        let mut p = Process { child: None, args, log, url: format!("http://{addr}"), client: None };
+        let mut p = Process { child: None, args, log, url: format!("http://{addr}"), client: None, wrapper };
         p.restart().await;
         p
     }
@@ -53,7 +69,16 @@ impl Process {
             None if std::env::var_os("TEST_LOG").is_some() => (Stdio::inherit(), "warn".to_owned()),
             None => (Stdio::null(), "warn".to_owned()),
         };
-        let child = Command::new(env!("CARGO_BIN_EXE_quantix-iso"))
+        let bin = env!("CARGO_BIN_EXE_quantix-iso");
+        let mut command = match self.wrapper.split_first() {
+            Some((program, wrapper_args)) => {
+                let mut c = Command::new(program);
+                c.args(wrapper_args).arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
+        let child = command
             .args(&self.args)
             .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or(level))
             .stdout(Stdio::null())
@@ -88,6 +113,16 @@ impl Process {
     /// SIGKILL: no shutdown, no flushing.
     pub fn kill9(&mut self) {
         if let Some(mut child) = self.child.take() {
+            if !self.wrapper.is_empty() {
+                // The wrapper's own child is the process: killing the wrapper alone would leave it running.
+                let children = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", child.id()));
+                for pid in children.unwrap_or_default().split_whitespace().filter_map(|p| p.parse::<i32>().ok()) {
+                    // SAFETY: plain kill(2) on a process we started.
+                    unsafe {
+                        libc::kill(pid, libc::SIGKILL);
+                    }
+                }
+            }
             child.kill().unwrap();
             child.wait().unwrap();
         }
