@@ -595,7 +595,10 @@ async fn clients_that_go_away_mid_request_leave_the_catalogue_writable(db: &Test
     let (s, b) =
         vdc.post("/limiquantix.storage.v1.ImageService/Heartbeat", &json!({ "node_id": "hv1", "pending": 0 })).await;
     assert_eq!(s, 200, "{b}");
-    assert!(started.elapsed() < Duration::from_secs(2), "writes waited {:?}", started.elapsed());
+    // The abandoned inventories still run to their end (each request runs in its own task), so the writes
+    // queue behind them: seconds on a loaded machine. The defect held the write lock for good, so the
+    // writes above failed after the busy timeout (10 s); this bound only keeps a slow pass honest.
+    assert!(started.elapsed() < Duration::from_secs(8), "writes waited {:?}", started.elapsed());
     assert_eq!(vdc.list("limit=100").await.images.len(), images.len());
 }
 
