@@ -66,6 +66,11 @@ async fn every_route_is_guarded(url: &str, table: &RouteTable, viewer: &str, nod
         for method in methods {
             let target = format!("{url}{}", concrete(&route.path));
             let what = format!("{method} {}", route.path);
+            if method == Method::GET && route.access != Access::Public {
+                // axum answers HEAD with the GET handler: the same access holds.
+                let (s, _) = call(&anonymous, &Method::HEAD, target.clone()).await;
+                assert_eq!(s, 401, "HEAD {} runs its GET handler for anybody", route.path);
+            }
             // A HEAD answer has no body: its status is all there is to check.
             let refused = |s: u16, b: &Value, status: u16, code: &str| match method {
                 Method::HEAD => assert_eq!(s, status, "{what}"),
