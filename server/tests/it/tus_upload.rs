@@ -326,6 +326,13 @@ async fn options_and_head_describe_the_upload() {
     assert_eq!(listed[0].folder.as_ref().map(|f| f.as_str()), Some("/tools"));
     let (status, _) = tus.head("/api/v1/uploads/00000000-0000-4000-8000-000000000000").await;
     assert_eq!(status, 404);
+    // Nobody learns anything without signing in, HEAD on the list (which axum answers with GET's
+    // handler) included.
+    let anonymous = reqwest::Client::new();
+    for path in [location.as_str(), "/api/v1/uploads"] {
+        let resp = anonymous.head(format!("{}{path}", node.url)).header("tus-resumable", "1.0.0").send().await.unwrap();
+        assert_eq!(resp.status(), 401, "HEAD {path}");
+    }
 }
 
 #[tokio::test]
@@ -495,6 +502,16 @@ async fn a_file_that_does_not_match_its_checksum_is_not_kept() {
     assert!(node.files("local").is_empty(), "nothing kept: {:?}", node.files("local"));
     assert!(tus.list().await.uploads.is_empty());
     assert!(node.list("").await.images.is_empty());
+
+    // The promise outlives a restart of the node.
+    let location = tus.create(data.len(), &[("filename", "liar.iso"), ("checksum", &wrong)]).await;
+    assert_eq!(tus.patch(&location, 0, &data[..20_000]).await.0, 204);
+    let (root, config) = node.stop().await;
+    let node = TestNode::spawn_with(root, config).await;
+    let tus = Tus::of(&node);
+    let (s, _, b) = tus.patch_with(&location, 20_000, data[20_000..].to_vec(), |r| r).await;
+    assert_error(s, &b, 422, "checksum_mismatch");
+    assert!(node.files("local").is_empty(), "nothing kept: {:?}", node.files("local"));
 }
 
 /// What a resume costs: re-hashing the prefix from disk, or restoring the saved hash state. Run with
