@@ -26,7 +26,7 @@ pub struct PoolList {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ResumableUpload {
-    pub id: String,
+    pub id: uuid::Uuid,
     pub filename: String,
     pub pool_id: PoolId,
     /// `None`: the detected OS's default folder, decided when the last byte lands.

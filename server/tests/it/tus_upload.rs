@@ -113,30 +113,43 @@ impl Tus {
 }
 
 /// A PATCH that announces `declared` bytes, sends `sent` of them, and hangs up: a dropped connection.
-/// With `pace`, the bytes trickle (64 KiB at a time), so the request is still open for a while.
-async fn cut_patch(
-    addr: SocketAddr,
-    token: &str,
-    location: &str,
+struct CutChunk<'a> {
+    location: &'a str,
     offset: u64,
     declared: usize,
-    sent: &[u8],
+    sent: &'a [u8],
+    /// Time between blocks of 64 KiB: the request stays open for a while.
     pace: Option<Duration>,
-) {
-    let mut sock = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let head = format!(
-        "PATCH {location} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nTus-Resumable: 1.0.0\r\nContent-Type: {OCTETS}\r\nUpload-Offset: {offset}\r\nContent-Length: {declared}\r\n\r\n"
-    );
-    sock.write_all(head.as_bytes()).await.unwrap();
-    for block in sent.chunks(64 << 10) {
-        if sock.write_all(block).await.is_err() {
-            return;
-        }
-        if let Some(pace) = pace {
-            tokio::time::sleep(pace).await;
-        }
+    /// More header lines, each ending `\r\n`.
+    extra: String,
+}
+
+impl<'a> CutChunk<'a> {
+    fn new(location: &'a str, offset: u64, declared: usize, sent: &'a [u8]) -> Self {
+        CutChunk { location, offset, declared, sent, pace: None, extra: String::new() }
     }
-    let _ = sock.flush().await;
+
+    fn paced(self, pace: Duration) -> Self {
+        CutChunk { pace: Some(pace), ..self }
+    }
+
+    async fn send(self, addr: SocketAddr, token: &str) {
+        let CutChunk { location, offset, declared, sent, pace, extra } = self;
+        let mut sock = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let head = format!(
+            "PATCH {location} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nTus-Resumable: 1.0.0\r\nContent-Type: {OCTETS}\r\nUpload-Offset: {offset}\r\nContent-Length: {declared}\r\n{extra}\r\n"
+        );
+        sock.write_all(head.as_bytes()).await.unwrap();
+        for block in sent.chunks(64 << 10) {
+            if sock.write_all(block).await.is_err() {
+                return;
+            }
+            if let Some(pace) = pace {
+                tokio::time::sleep(pace).await;
+            }
+        }
+        let _ = sock.flush().await;
+    }
 }
 
 /// Files in a pool that belong to uploads in progress.
@@ -177,7 +190,7 @@ async fn a_connection_cut_again_and_again_resumes_to_the_exact_file() {
         let declared = 2 + rng.below(left - 1) as usize;
         let sent = 1 + rng.below(declared as u64 - 1) as usize;
         let from = offset as usize;
-        cut_patch(node.addr, &node.token, &location, offset, declared, &data[from..from + sent], None).await;
+        CutChunk::new(&location, offset, declared, &data[from..from + sent]).send(node.addr, &node.token).await;
         cuts += 1;
         // The server closes the cut chunk on its own time: an empty chunk where it ended is refused
         // until then (423 while it is written, 409 before it is committed).
@@ -227,7 +240,7 @@ async fn a_node_killed_mid_chunk_resumes_after_its_restart() {
     // A second chunk trickles in; the node dies with part of it written but not committed.
     let (token, loc, rest) = (node.token(), location.clone(), data[first..].to_vec());
     let sending = tokio::spawn(async move {
-        cut_patch(addr, &token, &loc, first as u64, rest.len(), &rest, Some(Duration::from_millis(5))).await
+        CutChunk::new(&loc, first as u64, rest.len(), &rest).paced(Duration::from_millis(5)).send(addr, &token).await
     });
     let staging = pool_dir.join("iso").read_dir().unwrap().next().unwrap().unwrap().path();
     eventually(Duration::from_secs(10), "the second chunk reaches the disk", || async {
@@ -380,6 +393,20 @@ async fn a_refused_chunk_changes_nothing() {
         .await;
     assert_eq!((s, h["upload-offset"].to_str().unwrap()), (204, "200000"));
 
+    // A chunk with a checksum that breaks off cannot be verified: none of it is kept.
+    let rest = data[200_000..].to_vec();
+    let digest = STANDARD.encode(sha2::Sha256::digest(&rest));
+    let extra = format!("Upload-Checksum: sha256 {digest}\r\n");
+    CutChunk { extra, ..CutChunk::new(&location, 200_000, rest.len(), &rest[..50_000]) }
+        .send(node.addr, &node.token)
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    eventually(Duration::from_secs(5), "the cut chunk is closed", || async {
+        tus.patch(&location, 200_000, &[]).await.0 == 204
+    })
+    .await;
+    assert_eq!(tus.offset(&location).await, 200_000, "the unverifiable chunk was discarded");
+
     // Past the end: announced (refused from the headers), or streamed without a length.
     let mut past = data[200_000..].to_vec();
     past.extend_from_slice(b"one byte too many");
@@ -421,7 +448,10 @@ async fn a_second_chunk_while_one_is_being_written_is_refused() {
     let (addr, token, loc, first) = (node.addr, node.token.clone(), location.clone(), data[..1 << 20].to_vec());
     let slow = tokio::spawn(async move {
         // Sends all but the last byte slowly, then hangs up: the chunk is open for a while.
-        cut_patch(addr, &token, &loc, 0, first.len(), &first[..first.len() - 1], Some(Duration::from_millis(50))).await
+        CutChunk::new(&loc, 0, first.len(), &first[..first.len() - 1])
+            .paced(Duration::from_millis(50))
+            .send(addr, &token)
+            .await
     });
     // 16 blocks 50 ms apart: the first chunk is open for 800 ms.
     tokio::time::sleep(Duration::from_millis(250)).await;

@@ -273,9 +273,8 @@ pub async fn patch(
     let declared = count(&headers, &header::CONTENT_LENGTH, "Content-Length")?;
     let checksum = headers.get(&UPLOAD_CHECKSUM).map(chunk_checksum).transpose()?;
     match s.uploads.append(id, offset, declared, checksum, body.into_data_stream()).await? {
-        Chunk::Stored(offset) => {
-            let expires = s.uploads.status(id).map(|u| u.expires_at).unwrap_or_default();
-            Ok((StatusCode::NO_CONTENT, offset_headers(offset), [expires_header(expires)]).into_response())
+        Chunk::Stored { offset, expires_at } => {
+            Ok((StatusCode::NO_CONTENT, offset_headers(offset), [expires_header(expires_at)]).into_response())
         }
         Chunk::Finished(meta) => {
             tracing::info!(upload = %id, image = %meta.id, file = %meta.filename, size = meta.size_bytes, "resumable upload finished");

@@ -69,8 +69,8 @@ impl From<std::io::Error> for ResumableError {
 /// What a chunk did.
 #[derive(Debug)]
 pub enum Chunk {
-    /// Bytes up to this offset are durable; more are expected.
-    Stored(u64),
+    /// Bytes up to `offset` are durable; more are expected before `expires_at`.
+    Stored { offset: u64, expires_at: i64 },
     /// The last byte landed: the file is an image now.
     Finished(Box<IsoMetadata>),
 }
@@ -110,7 +110,7 @@ impl Upload {
     fn describe(&self) -> ResumableUpload {
         let p = self.progress.lock().expect("progress lock");
         ResumableUpload {
-            id: self.id.to_string(),
+            id: self.id,
             filename: self.filename.clone(),
             pool_id: self.pool_id.clone(),
             folder: self.folder.clone(),
@@ -339,7 +339,7 @@ impl Resumable {
         if let Some(why) = cut {
             tracing::info!(upload = %id, offset = staged.len, %why, "a chunk broke off; what arrived is kept");
         }
-        Ok(Chunk::Stored(staged.len))
+        Ok(Chunk::Stored { offset: staged.len, expires_at })
     }
 
     /// Streams `body` into `staging`; the offset it reached and, if the body broke off, why. Refuses a
