@@ -171,11 +171,12 @@ impl Rng {
 
 #[tokio::test]
 async fn a_connection_cut_again_and_again_resumes_to_the_exact_file() {
-    let node = TestNode::spawn(&[pool("local")]).await;
+    // A pool of its own: the metrics below are the process's, shared by every test.
+    let node = TestNode::spawn(&[pool("cuts")]).await;
     let tus = Tus::of(&node);
     let data = pattern(21, (4 << 20) + 12_345);
     let location =
-        tus.create(data.len(), &[("filename", "debian-12.8.0-amd64-netinst.iso"), ("pool_id", "local")]).await;
+        tus.create(data.len(), &[("filename", "debian-12.8.0-amd64-netinst.iso"), ("pool_id", "cuts")]).await;
     let seed = std::env::var("TUS_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_1234_u64);
     eprintln!("seed {seed} (TUS_SEED replays it)");
     let mut rng = Rng(seed);
@@ -209,8 +210,16 @@ async fn a_connection_cut_again_and_again_resumes_to_the_exact_file() {
     assert_eq!(meta.checksum.as_deref(), Some(sha256_wire(&data).as_str()));
     assert_eq!(meta.size_bytes, data.len() as u64);
     assert_eq!(meta.folder_path.as_str(), "/linux", "the filename's OS folder by default");
-    assert!(std::fs::read(node.iso_dir("local").join("debian-12.8.0-amd64-netinst.iso")).unwrap() == data);
-    assert!(staging_files(&node, "local").is_empty());
+    assert!(std::fs::read(node.iso_dir("cuts").join("debian-12.8.0-amd64-netinst.iso")).unwrap() == data);
+    assert!(staging_files(&node, "cuts").is_empty());
+    // Chunks count in the upload metrics like multipart bodies (the cut ones' bytes too).
+    let metrics = node.client.get(format!("{}/metrics", node.url)).send().await.unwrap().text().await.unwrap();
+    let counted: f64 = metrics
+        .lines()
+        .find(|l| l.starts_with("quantix_upload_bytes_total{") && l.contains(r#"pool="cuts""#))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no upload bytes counted for pool cuts:\n{metrics}"));
+    assert!(counted >= data.len() as f64, "{counted} bytes counted");
     assert!(tus.list().await.uploads.is_empty());
     let (status, _) = tus.head(&location).await;
     assert_eq!(status, 404, "a finished upload is gone");

@@ -9,6 +9,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
+use futures_util::StreamExt;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 
 use crate::auth::routes::AuditTarget;
@@ -17,6 +18,7 @@ use crate::node::{
     NodeState,
     ingest::{IngestError, IngestTarget, Sha256Digest, resumable::Chunk},
 };
+use crate::telemetry::metrics::UploadInFlight;
 
 pub const TUS_VERSION: &str = "1.0.0";
 const EXTENSIONS: &str = "creation,checksum,termination,expiration";
@@ -272,7 +274,14 @@ pub async fn patch(
         .ok_or_else(|| ApiError::bad_request("invalid_header", "Send Upload-Offset: the offset HEAD reports."))?;
     let declared = count(&headers, &header::CONTENT_LENGTH, "Content-Length")?;
     let checksum = headers.get(&UPLOAD_CHECKSUM).map(chunk_checksum).transpose()?;
-    match s.uploads.append(id, offset, declared, checksum, body.into_data_stream()).await? {
+    // Counted like the multipart upload's bytes, in the same metrics.
+    let in_flight = UploadInFlight::start(&s.identity.id, s.uploads.status(id)?.pool_id.as_str());
+    let body = body.into_data_stream().inspect(|chunk| {
+        if let Ok(bytes) = chunk {
+            in_flight.received(bytes.len());
+        }
+    });
+    match s.uploads.append(id, offset, declared, checksum, body).await? {
         Chunk::Stored { offset, expires_at } => {
             Ok((StatusCode::NO_CONTENT, offset_headers(offset), [expires_header(expires_at)]).into_response())
         }
