@@ -553,6 +553,24 @@ async fn a_file_that_does_not_match_its_checksum_is_not_kept() {
     assert!(node.files("local").is_empty(), "nothing kept: {:?}", node.files("local"));
 }
 
+#[tokio::test]
+async fn an_ova_sent_in_chunks_is_read_like_one_sent_whole() {
+    use crate::support::ova_image::{ManifestDigest, OvaSpec, OvfSpec};
+    let node = TestNode::spawn(&[pool("local")]).await;
+    let tus = Tus::of(&node);
+    let ovf = OvfSpec { vcpus: 4, files: vec!["disk1.vmdk".into()], ..OvfSpec::default() };
+    let data = OvaSpec::new("appliance.ovf", &ovf.to_xml())
+        .member("disk1.vmdk", &pattern(30, 300_000))
+        .manifest(ManifestDigest::Sha256)
+        .build();
+    let location = tus.create(data.len(), &[("filename", "appliance.ova")]).await;
+    assert_eq!(tus.patch(&location, 0, &data[..1000]).await.0, 204);
+    let id = tus.finish(&location, &data).await;
+    let image: IsoMetadata = crate::support::get_json(&node.client, &format!("{}/api/v1/images/{id}", node.url)).await;
+    let ova = image.ova.expect("the descriptor was read");
+    assert_eq!((ova.vcpus, ova.manifest), (Some(4), app::model::ManifestState::Verified));
+}
+
 /// What a resume costs: re-hashing the prefix from disk, or restoring the saved hash state. Run with
 /// `cargo test -p server --test it -- --ignored resume_hash_cost --nocapture` (TUS_BENCH_MIB sets the
 /// prefix, 1024 by default).

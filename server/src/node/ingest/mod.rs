@@ -280,8 +280,8 @@ impl IngestSession {
         }
     }
 
-    /// What the content says: an OVA's scan (made as the bytes went by), or the descriptors of the staged
-    /// ISO (at most 1 MiB read back). Detection never fails an upload: the bytes are the user's.
+    /// What the content says: an OVA's scan (made as the bytes went by, else by reading the staged file),
+    /// or the descriptors of the staged ISO (at most 1 MiB read back). Detection never fails an upload: the bytes are the user's.
     async fn findings(&self, ova: Option<crate::node::detect::OvaProbe>) -> Findings {
         let (name, format) = (self.ticket.name.as_str().to_owned(), self.ticket.name.format());
         if !self.detect_content {
@@ -291,7 +291,13 @@ impl IngestSession {
             return Findings::from_ova(&ova, &name);
         }
         let path = self.staging.path().to_owned();
-        tokio::task::spawn_blocking(move || content::probe_file(&path, &name, format)).await.unwrap_or_else(|e| {
+        tokio::task::spawn_blocking(move || match format {
+            // Not scanned on the way in (a resumable upload): read once more, at disk speed.
+            ImageFormat::Ova => content::scan_ova_file(&path, &name),
+            _ => content::probe_file(&path, &name, format),
+        })
+        .await
+        .unwrap_or_else(|e| {
             tracing::error!(error = %e, "content detection failed");
             Findings::from_filename(self.ticket.name.as_str())
         })
