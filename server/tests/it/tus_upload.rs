@@ -512,7 +512,8 @@ async fn unfinished_uploads_hold_their_room_until_cancelled() {
 async fn an_expired_upload_leaves_nothing_and_frees_its_room() {
     let root = tempfile::tempdir().unwrap();
     let mut config = node_config(&root, &[PoolOpt { id: "tiny", quota: Some(1 << 20) }]);
-    config.upload_expiry = Duration::from_secs(1);
+    // Counted in whole seconds: at least 2 s pass before it expires, time for the first chunk.
+    config.upload_expiry = Duration::from_secs(3);
     let node = TestNode::spawn_with(root, config).await;
     let tus = Tus::of(&node);
     let location = tus.create(900_000, &[("filename", "forgotten.iso")]).await;
@@ -545,9 +546,14 @@ async fn a_file_that_does_not_match_its_checksum_is_not_kept() {
     // The promise outlives a restart of the node.
     let location = tus.create(data.len(), &[("filename", "liar.iso"), ("checksum", &wrong)]).await;
     assert_eq!(tus.patch(&location, 0, &data[..20_000]).await.0, 204);
+    // A resumable upload's file that no upload owns (its row is gone) is removed at the next start.
+    let orphan = node.iso_dir("local").join(".quantix-upload-resumable-00000000-0000-4000-8000-000000000000.part");
+    std::fs::write(&orphan, b"nobody's").unwrap();
     let (root, config) = node.stop().await;
     let node = TestNode::spawn_with(root, config).await;
     let tus = Tus::of(&node);
+    assert!(!orphan.exists(), "the orphan staging file was removed");
+    assert_eq!(staging_files(&node, "local").len(), 1, "the live upload's file was kept");
     let (s, _, b) = tus.patch_with(&location, 20_000, data[20_000..].to_vec(), |r| r).await;
     assert_error(s, &b, 422, "checksum_mismatch");
     assert!(node.files("local").is_empty(), "nothing kept: {:?}", node.files("local"));
