@@ -115,6 +115,7 @@ pub async fn run(args: AllInOneArgs, shutdown: CancellationToken) -> Result<(), 
         access: access(&data.join("node")),
         vdc_trust: PeerTrust::default(),
         content_detection: true,
+        upload_expiry: crate::config::node::DEFAULT_UPLOAD_EXPIRY,
     })
     .await?;
     if fresh && (vdc.created_admin() || node.created_admin()) {

@@ -31,7 +31,7 @@ pub use listing::{
 };
 pub use nodes::{Health, NodeInfo, NodeList, NodeSyncState, NodeSyncStatus};
 pub use peer_check::{PeerFieldError, is_sha256_checksum};
-pub use pool::{PoolList, StoragePool};
+pub use pool::{PoolList, ResumableUpload, ResumableUploadList, StoragePool};
 pub use sync::{
     HeartbeatRequest, HeartbeatResponse, ImageChange, ImageEventType, IsoPin, NodeRef, NodeRegistered,
     NotifyImageChangeRequest, NotifyImageChangeResponse, NotifyImageChangesRequest, PinRequest, RegisterNodeRequest,

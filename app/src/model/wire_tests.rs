@@ -154,6 +154,23 @@ fn storage_pool_field_names() {
 }
 
 #[test]
+fn resumable_upload_field_names() {
+    let upload = ResumableUpload {
+        id: Uuid::parse_str("6f1c2a9e-8b3d-4c5e-9f10-1a2b3c4d5e6f").unwrap(),
+        filename: "debian-12.iso".into(),
+        pool_id: "local".parse().unwrap(),
+        folder: None,
+        offset: 1 << 20,
+        length: 1 << 30,
+        created_at: 1_769_000_000,
+        expires_at: 1_769_086_400,
+    };
+    let json = round_trip(&upload);
+    assert_eq!(keys(&json), ["created_at", "expires_at", "filename", "folder", "id", "length", "offset", "pool_id"]);
+    assert_eq!(keys(&round_trip(&ResumableUploadList { uploads: vec![upload] })), ["uploads"]);
+}
+
+#[test]
 fn notify_request_is_the_seed_shape() {
     let req = NotifyImageChangeRequest {
         node: NodeRef {

@@ -82,9 +82,11 @@ impl RouteTable {
     }
 
     fn route(&self, method: &Method, path: &str) -> Option<&Route> {
-        let i = self
-            .index
-            .get(&(Some(method.clone()), path.to_owned()))
+        let find = |m: &Method| self.index.get(&(Some(m.clone()), path.to_owned()));
+        let i = find(method)
+            // Where no HEAD is mounted, axum answers HEAD with the GET handler: it is that route, with
+            // its access (else it would pass as "another method" and run the handler for anybody).
+            .or_else(|| if *method == Method::HEAD { find(&Method::GET) } else { None })
             .or_else(|| self.index.get(&(None, path.to_owned())))?;
         Some(&self.routes[*i])
     }

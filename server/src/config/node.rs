@@ -81,6 +81,12 @@ pub struct NodeArgs {
     #[arg(long, env = "QUANTIX_CONTENT_DETECTION", value_name = "on|off", value_parser = parse_switch)]
     pub content_detection: Option<bool>,
 
+    /// How long a resumable (tus) upload that receives no byte is kept before its staging file is removed
+    /// and its room freed, e.g. 24h, 30m. [default: 24h]
+    #[arg(long, env = "QUANTIX_UPLOAD_EXPIRY", value_name = "DURATION", value_parser = parse_duration)]
+    #[serde(default, deserialize_with = "de_duration")]
+    pub upload_expiry: Option<Duration>,
+
     /// Trust the vdc's HTTPS certificate when this CA (PEM) signed it, besides the system's roots.
     #[arg(long, env = "QUANTIX_VDC_CA", value_name = "FILE")]
     pub vdc_ca: Option<PathBuf>,
@@ -119,8 +125,10 @@ pub struct NodeConfig {
     pub access: AccessConfig,
     pub vdc_trust: PeerTrust,
     pub content_detection: bool,
+    pub upload_expiry: Duration,
 }
 
+pub const DEFAULT_UPLOAD_EXPIRY: Duration = Duration::from_secs(24 * 3600);
 pub const DEFAULT_DATA_DIR: &str = "data/node";
 pub const DEFAULT_SYNC_INTERVAL: Duration = Duration::from_secs(300);
 pub const DEFAULT_WATCH_SETTLE: Duration = Duration::from_millis(500);
@@ -144,6 +152,7 @@ impl NodeArgs {
                 watch_settle,
                 site_root,
                 content_detection,
+                upload_expiry,
                 vdc_ca,
                 vdc_cert_sha256
             ]
@@ -194,6 +203,7 @@ impl NodeArgs {
             watch_settle: a.watch_settle.unwrap_or(DEFAULT_WATCH_SETTLE),
             site_root: a.site_root.unwrap_or_else(super::default_site_root),
             content_detection: a.content_detection.unwrap_or(true),
+            upload_expiry: a.upload_expiry.unwrap_or(DEFAULT_UPLOAD_EXPIRY),
         })
     }
 }

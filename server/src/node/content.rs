@@ -105,6 +105,28 @@ fn family(name: &str) -> &'static str {
 /// Reads an image's content facts from its file: the descriptors of an ISO or IMG (at most 1 MiB read),
 /// or nothing for an OVA (its scan needs every byte: the upload and the hasher stream it through
 /// [`detect::OvaScanner`]). Blocking; never follows a symbolic link.
+/// Reads a whole OVA file through the scanner: for an upload whose bytes were not scanned as they went
+/// by (a resumable one: the scanner's state cannot be kept between chunks and restarts).
+pub fn scan_ova_file(path: &Path, filename: &str) -> Findings {
+    use std::io::Read;
+    let scanned = super::watcher::open_regular(path).and_then(|mut file| {
+        let mut scanner = detect::OvaScanner::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            match file.read(&mut buf)? {
+                0 => return Ok(scanner.finish()),
+                n => scanner.feed(&buf[..n]),
+            }
+        }
+    });
+    match scanned {
+        Ok(probe) => Findings::from_ova(&probe, filename),
+        Err(e) => {
+            Findings { error: Some(format!("The file could not be read: {e}.")), ..Findings::from_filename(filename) }
+        }
+    }
+}
+
 pub fn probe_file(path: &Path, filename: &str, format: ImageFormat) -> Findings {
     if format == ImageFormat::Ova {
         return Findings::from_filename(filename);

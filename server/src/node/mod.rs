@@ -37,6 +37,8 @@ pub struct NodeState {
     pub store: NodeStore,
     pub pools: Arc<Pools>,
     pub ingest: Ingest,
+    /// Resumable (tus) uploads in progress.
+    pub uploads: ingest::resumable::Resumable,
     pub reservations: Reservations,
     pub cluster_token: Option<ClusterToken>,
     pub vdc_url: Option<String>,
@@ -241,10 +243,17 @@ impl NodeServer {
         );
         let front = Front::open("node", listener, auth.clone(), &config.access).await?;
         let reservations = Reservations::default();
+        let ingest = Ingest::new(pools.clone(), store.clone(), reservations.clone(), config.content_detection);
+        // Before the watcher starts: the uploads taken up again hold their names from the first moment.
+        let uploads =
+            ingest::resumable::Resumable::recover(ingest.clone(), store.clone(), pools.clone(), config.upload_expiry)
+                .await
+                .map_err(|e| StartError::open("the resumable uploads in the node database", e))?;
         let state = NodeState {
             auth,
             identity,
-            ingest: Ingest::new(pools.clone(), store.clone(), reservations.clone(), config.content_detection),
+            ingest,
+            uploads,
             store,
             pools,
             reservations,
@@ -289,6 +298,7 @@ impl NodeServer {
             unclosed: self.config.watch_settle * 20,
             detect_content: self.config.content_detection,
         };
+        let sweeping = tokio::spawn(state.uploads.clone().sweep_until(shutdown.clone()));
         let scanned = CancellationToken::new();
         let watching = watcher::spawn(
             state.pools.clone(),
@@ -338,7 +348,7 @@ impl NodeServer {
         );
         let served = self.front.serve(router, shutdown.clone()).await;
         shutdown.cancel();
-        let _ = tokio::join!(watching, syncing);
+        let _ = tokio::join!(watching, syncing, sweeping);
         state.store.close().await;
         state.auth.store.close().await;
         served

@@ -14,6 +14,9 @@ use crate::config::PoolSpec;
 
 /// Prefix of the node's own temporary upload files: hidden, and ignored by the watcher.
 pub const STAGING_PREFIX: &str = ".quantix-upload-";
+/// Prefix of a resumable upload's staging file (within [`STAGING_PREFIX`], so the watcher ignores it too):
+/// the node's database says which are still wanted, so a start does not remove them blindly.
+pub const RESUMABLE_PREFIX: &str = ".quantix-upload-resumable-";
 
 #[derive(Debug)]
 pub struct Pool {
@@ -118,12 +121,14 @@ impl Pool {
         })
     }
 
-    /// Claims `bytes` for a new upload writing `file`, if free space minus what other uploads claimed
-    /// leaves room. Runs statvfs (and, with a quota, a directory listing): call it off the async runtime.
+    /// Claims `bytes` for an upload writing `file`, if free space minus what other uploads claimed
+    /// leaves room (what `file` already holds is taken from free space already: a resumable upload taken up
+    /// again after a restart). Runs statvfs (and, with a quota, a directory listing): call it off the
+    /// async runtime.
     pub fn claim(self: &Arc<Self>, bytes: u64, file: &Path) -> io::Result<Result<SpaceClaim, NoRoom>> {
         let mut claims = self.claims.lock().expect("claims lock");
         let available = self.space()?.free.saturating_sub(claims.outstanding(None));
-        if bytes > available {
+        if bytes.saturating_sub(on_disk(file)) > available {
             return Ok(Err(NoRoom { available }));
         }
         claims.next_id += 1;
@@ -162,12 +167,15 @@ impl Pool {
         })
     }
 
-    /// Removes temporary files left by uploads that a killed process never finished.
+    /// Removes temporary files left by uploads that a killed process never finished (resumable uploads'
+    /// aside: those are resumed or expired by their own registry).
     pub fn remove_stale_staging(&self) -> io::Result<usize> {
         let mut removed = 0;
         for entry in std::fs::read_dir(&self.iso_dir)? {
             let entry = entry?;
-            if entry.file_name().to_string_lossy().starts_with(STAGING_PREFIX) {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(STAGING_PREFIX) && !name.starts_with(RESUMABLE_PREFIX) {
                 std::fs::remove_file(entry.path())?;
                 removed += 1;
             }

@@ -17,6 +17,7 @@ mod operations;
 mod sync_convergence;
 mod sync_processes;
 mod tls;
+mod tus_upload;
 mod vdc_catalogue;
 mod vdc_model;
 mod vdc_vms;

@@ -4,7 +4,11 @@
 use http::StatusCode;
 
 use crate::http::ApiError;
-use crate::node::{DeleteError, UpdateError, ingest::IngestError, store::StoreError};
+use crate::node::{
+    DeleteError, UpdateError,
+    ingest::{IngestError, resumable::ResumableError},
+    store::StoreError,
+};
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
@@ -74,6 +78,27 @@ impl From<IngestError> for ApiError {
             IngestError::BadRequest(_) => ApiError::bad_request("bad_request", msg),
             IngestError::Io(_) => ApiError::internal(e),
             IngestError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<ResumableError> for ApiError {
+    fn from(e: ResumableError) -> Self {
+        let msg = e.to_string();
+        match e {
+            ResumableError::NotFound(_) => ApiError::not_found("upload_not_found", msg),
+            ResumableError::Expired(_) => ApiError::new(StatusCode::GONE, "upload_expired", msg),
+            ResumableError::Busy(_) => ApiError::new(StatusCode::LOCKED, "upload_busy", msg),
+            ResumableError::OffsetMismatch { .. } => ApiError::conflict("offset_mismatch", msg),
+            ResumableError::PastLength { .. } => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "past_length", msg),
+            // tus's own status for a chunk that does not match its checksum.
+            ResumableError::ChunkChecksumMismatch => {
+                ApiError::new(StatusCode::from_u16(460).expect("a valid status"), "checksum_mismatch", msg)
+            }
+            ResumableError::CutWithChecksum => ApiError::bad_request("incomplete_chunk", msg),
+            // The pool is named in the metadata, not the path: a bad value there is a bad request.
+            ResumableError::Ingest(IngestError::UnknownPool(_)) => ApiError::bad_request("unknown_pool", msg),
+            ResumableError::Ingest(e) => e.into(),
         }
     }
 }

@@ -7,9 +7,10 @@ mod images;
 mod internal;
 mod metrics;
 mod pools;
+mod tus;
 mod upload;
 
-use axum::{Router, extract::DefaultBodyLimit};
+use axum::{Router, extract::DefaultBodyLimit, routing::MethodRouter};
 use utoipa_axum::routes;
 
 use super::NodeState;
@@ -18,6 +19,10 @@ use crate::auth::{
     routes::{Guard, OPERATOR, VIEWER},
 };
 use crate::http;
+
+fn tus_layer(r: MethodRouter<NodeState>) -> MethodRouter<NodeState> {
+    r.layer(axum::middleware::map_response(tus::protocol_headers))
+}
 
 /// The API with every route's access enforced, and the table of those routes (for the pages and tests).
 pub fn routes(state: NodeState, guard: Guard) -> (Router, std::sync::Arc<crate::auth::routes::RouteTable>) {
@@ -40,6 +45,15 @@ pub fn routes(state: NodeState, guard: Guard) -> (Router, std::sync::Arc<crate::
         .route(VIEWER, routes!(pools::list))
         .route_with(OPERATOR, routes!(upload::upload), |r| r.layer(DefaultBodyLimit::disable()))
         .audited("image_upload")
+        // Resumable uploads (tus): every answer carries Tus-Resumable.
+        .route_with(VIEWER, routes!(tus::options), tus_layer)
+        .route_with(VIEWER, routes!(tus::list), tus_layer)
+        .route_with(OPERATOR, routes!(tus::create), tus_layer)
+        .audited("upload_create")
+        .route_with(VIEWER, routes!(tus::head), tus_layer)
+        .route_with(OPERATOR, routes!(tus::patch), |r| tus_layer(r).layer(DefaultBodyLimit::disable()))
+        .route_with(OPERATOR, routes!(tus::cancel), tus_layer)
+        .audited("upload_cancel")
         .route(VIEWER, routes!(pools::sync_status))
         .route(VIEWER, routes!(metrics::metrics))
         // What the vdc forwards to the node, for the cluster only, recorded under the name of the vdc

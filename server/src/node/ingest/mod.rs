@@ -6,6 +6,8 @@
 
 mod checksum;
 mod reservations;
+pub mod resumable;
+mod sha256_state;
 mod staging;
 
 use std::sync::Arc;
@@ -17,8 +19,8 @@ use uuid::Uuid;
 pub use checksum::{ChecksumError, Sha256Digest};
 use reservations::Reservation;
 pub use reservations::Reservations;
-use staging::StagingFile;
-pub use staging::{mtime_ns, rename_noreplace};
+pub use sha256_state::Sha256State;
+pub use staging::{StagingFile, mtime_ns, rename_noreplace};
 
 use super::{
     content::{self, Findings},
@@ -119,6 +121,24 @@ impl Ingest {
         raw_name: &str,
         declared_size: Option<u64>,
     ) -> Result<IngestSession, IngestError> {
+        let path = staging::new_path(&pool.iso_dir);
+        // An upload of unknown size claims its room as its bytes arrive (see `write`).
+        let ticket = self.ticket(pool, target, raw_name, declared_size.unwrap_or(0), &path).await?;
+        let scan_ova = self.detect_content && ticket.name.format() == ImageFormat::Ova;
+        let staging = StagingFile::create(path, Some(ticket.claim.claimed()), scan_ova).await?;
+        Ok(self.session(ticket, staging))
+    }
+
+    /// Checks the name and reserves it in `pool`, and claims room for `bytes` (beyond what `staging`
+    /// already holds, for an upload taken up again after a restart).
+    pub async fn ticket(
+        &self,
+        pool: Arc<Pool>,
+        target: IngestTarget,
+        raw_name: &str,
+        bytes: u64,
+        staging: &std::path::Path,
+    ) -> Result<Ticket, IngestError> {
         let name = ImageFileName::parse(raw_name)?;
         let taken = || IngestError::NameTaken { pool: pool.id.to_string(), filename: name.to_string() };
         if self.store.find_by_name(&pool.id, &name).await?.is_some() {
@@ -132,27 +152,48 @@ impl Ingest {
         if tokio::fs::symlink_metadata(pool.path_of(&name)).await.is_ok() {
             return Err(taken());
         }
-        let scan_ova = self.detect_content && name.format() == ImageFormat::Ova;
-        let mut staging = StagingFile::create(&pool.iso_dir, Some(0), scan_ova).await?;
-        // An upload of unknown size claims its room as its bytes arrive (see `write`).
-        let needed = declared_size.unwrap_or(0);
         let claim = blocking({
-            let (pool, file) = (pool.clone(), staging.path().to_owned());
-            move || pool.claim(needed, &file)
+            let (pool, file) = (pool.clone(), staging.to_owned());
+            move || pool.claim(bytes, &file)
         })
         .await?
-        .map_err(|no| IngestError::NoSpace { pool: pool.id.to_string(), needed, free: no.available })?;
-        staging.set_limit(claim.claimed());
-        Ok(IngestSession {
-            pool,
-            name,
-            target,
-            staging,
-            claim,
-            detect_content: self.detect_content,
-            _reservation: reservation,
-            store: self.store.clone(),
-        })
+        .map_err(|no| IngestError::NoSpace {
+            pool: pool.id.to_string(),
+            needed: bytes,
+            free: no.available,
+        })?;
+        Ok(Ticket { pool, name, target, claim, _reservation: reservation })
+    }
+
+    /// A session that writes `staging` for the upload `ticket` admitted.
+    pub fn session(&self, ticket: Ticket, mut staging: StagingFile) -> IngestSession {
+        staging.set_limit(ticket.claim.claimed());
+        IngestSession { ticket, staging, detect_content: self.detect_content, store: self.store.clone() }
+    }
+}
+
+/// What an admitted upload holds until its file is registered or given up: its checked name, reserved
+/// so nobody else (upload or watcher) takes it meanwhile, and the room it claimed in its pool.
+pub struct Ticket {
+    pool: Arc<Pool>,
+    name: ImageFileName,
+    target: IngestTarget,
+    /// The room this upload holds in its pool, so concurrent uploads cannot together overshoot it.
+    claim: SpaceClaim,
+    _reservation: Reservation,
+}
+
+impl Ticket {
+    pub fn pool(&self) -> &Arc<Pool> {
+        &self.pool
+    }
+
+    pub fn name(&self) -> &ImageFileName {
+        &self.name
+    }
+
+    pub fn target(&self) -> &IngestTarget {
+        &self.target
     }
 }
 
@@ -166,42 +207,40 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> std::io::Result<T> + Se
 
 /// One image being received. Dropping it before [`finish`](Self::finish) discards everything.
 pub struct IngestSession {
-    pool: Arc<Pool>,
-    name: ImageFileName,
-    target: IngestTarget,
+    ticket: Ticket,
     staging: StagingFile,
     store: NodeStore,
-    /// The room this upload holds in its pool, so concurrent uploads cannot together overshoot it.
-    claim: SpaceClaim,
     detect_content: bool,
-    // Held until the row exists, so nobody else (upload or watcher) claims the name meanwhile.
-    _reservation: Reservation,
 }
 
 impl IngestSession {
     pub fn name(&self) -> &ImageFileName {
-        &self.name
+        &self.ticket.name
     }
 
     pub async fn write(&mut self, chunk: Bytes) -> Result<(), IngestError> {
-        let need = self.staging.len() + chunk.len() as u64;
-        let claimed = self.claim.claimed();
+        let need = self.staging.written() + chunk.len() as u64;
+        let claimed = self.ticket.claim.claimed();
         if need > claimed {
-            let claim = self.claim.clone();
+            let claim = self.ticket.claim.clone();
             let short = need - claimed;
             if blocking(move || claim.extend(short.max(CLAIM_STEP), short)).await?.is_err() {
-                return Err(IngestError::DiskFull { pool: self.pool.id.to_string() });
+                return Err(IngestError::DiskFull { pool: self.ticket.pool.id.to_string() });
             }
-            self.staging.set_limit(self.claim.claimed());
+            self.staging.set_limit(self.ticket.claim.claimed());
         }
         self.staging.write(chunk).await.map_err(|e| self.storage_error(e))
     }
 
     /// Makes the bytes durable, verifies them, moves the file into place and records it.
-    #[tracing::instrument(skip(self), fields(pool = %self.pool.id, file = %self.name))]
+    /// Whatever happens, the staging file is gone afterwards (a resumed upload's too): in place, or
+    /// removed.
+    #[tracing::instrument(skip(self), fields(pool = %self.ticket.pool.id, file = %self.ticket.name))]
     pub async fn finish(mut self) -> Result<IsoMetadata, IngestError> {
+        self.staging.remove_on_drop(true);
         let staged = self.staging.finish().await.map_err(|e| self.storage_error(e))?;
-        if let Some(expected) = &self.target.expected_checksum
+        let Ticket { pool, name, target, .. } = &self.ticket;
+        if let Some(expected) = &target.expected_checksum
             && expected != &staged.sha256
         {
             return Err(IngestError::ChecksumMismatch {
@@ -210,18 +249,18 @@ impl IngestSession {
             });
         }
         let found = self.findings(staged.ova).await;
-        let dest = self.pool.path_of(&self.name);
+        let dest = pool.path_of(name);
         let mtime_ns = self.staging.finalize(&dest).await.map_err(|e| match e.kind() {
             std::io::ErrorKind::AlreadyExists => {
-                IngestError::NameTaken { pool: self.pool.id.to_string(), filename: self.name.to_string() }
+                IngestError::NameTaken { pool: pool.id.to_string(), filename: name.to_string() }
             }
             _ => IngestError::Io(e),
         })?;
-        let folder = self.target.folder.clone().unwrap_or_else(|| found.default_folder());
+        let folder = target.folder.clone().unwrap_or_else(|| found.default_folder());
         let new = NewImage {
             id: Uuid::new_v4(),
-            pool_id: self.pool.id.clone(),
-            filename: self.name.clone(),
+            pool_id: pool.id.clone(),
+            filename: name.clone(),
             folder,
             size_bytes: staged.len,
             checksum: Some(staged.sha256.to_wire()),
@@ -241,10 +280,10 @@ impl IngestSession {
         }
     }
 
-    /// What the content says: an OVA's scan (made as the bytes went by), or the descriptors of the staged
-    /// ISO (at most 1 MiB read back). Detection never fails an upload: the bytes are the user's.
+    /// What the content says: an OVA's scan (made as the bytes went by, else by reading the staged file),
+    /// or the descriptors of the staged ISO (at most 1 MiB read back). Detection never fails an upload: the bytes are the user's.
     async fn findings(&self, ova: Option<crate::node::detect::OvaProbe>) -> Findings {
-        let (name, format) = (self.name.as_str().to_owned(), self.name.format());
+        let (name, format) = (self.ticket.name.as_str().to_owned(), self.ticket.name.format());
         if !self.detect_content {
             return Findings::from_filename(&name);
         }
@@ -252,15 +291,21 @@ impl IngestSession {
             return Findings::from_ova(&ova, &name);
         }
         let path = self.staging.path().to_owned();
-        tokio::task::spawn_blocking(move || content::probe_file(&path, &name, format)).await.unwrap_or_else(|e| {
+        tokio::task::spawn_blocking(move || match format {
+            // Not scanned on the way in (a resumable upload): read once more, at disk speed.
+            ImageFormat::Ova => content::scan_ova_file(&path, &name),
+            _ => content::probe_file(&path, &name, format),
+        })
+        .await
+        .unwrap_or_else(|e| {
             tracing::error!(error = %e, "content detection failed");
-            Findings::from_filename(self.name.as_str())
+            Findings::from_filename(self.ticket.name.as_str())
         })
     }
 
     fn storage_error(&self, e: staging::StagingError) -> IngestError {
         match e {
-            staging::StagingError::Full => IngestError::DiskFull { pool: self.pool.id.to_string() },
+            staging::StagingError::Full => IngestError::DiskFull { pool: self.ticket.pool.id.to_string() },
             staging::StagingError::Io(e) => IngestError::Io(e),
         }
     }

@@ -17,10 +17,10 @@ use std::{
 };
 
 use bytes::Bytes;
-use sha2::{Digest, Sha256};
 use tokio::{sync::mpsc, task::JoinHandle};
 
 use super::checksum::Sha256Digest;
+use super::sha256_state::Sha256State;
 use crate::node::detect::{OvaProbe, OvaScanner};
 use crate::node::pools::STAGING_PREFIX;
 
@@ -56,6 +56,8 @@ enum Msg {
 pub struct Staged {
     pub len: u64,
     pub sha256: Sha256Digest,
+    /// The hash at `len`, to carry on from (a resumable upload's next chunk).
+    pub state: Sha256State,
     /// An OVA's descriptor and manifest, read as the bytes went by (`None` unless asked for).
     pub ova: Option<OvaProbe>,
 }
@@ -73,21 +75,50 @@ pub struct StagingFile {
     /// An OVA's scanner, on a thread of its own: its member digests would slow the file's SHA-256.
     to_scanner: Option<mpsc::Sender<Msg>>,
     writer: Option<JoinHandle<io::Result<()>>>,
-    hasher: Option<JoinHandle<Option<Sha256Digest>>>,
+    hasher: Option<JoinHandle<Option<Sha256State>>>,
     scanner: Option<JoinHandle<Option<OvaProbe>>>,
 }
 
 impl StagingFile {
-    /// Creates a new hidden file in `dir`; `limit` caps its size (the room its upload claimed). With
-    /// `scan_ova`, the bytes are also read as an OVA (its descriptor and manifest) as they go by.
-    pub async fn create(dir: &Path, limit: Option<u64>, scan_ova: bool) -> io::Result<StagingFile> {
-        let path = dir.join(format!("{STAGING_PREFIX}{}.part", uuid::Uuid::new_v4()));
+    /// Creates a new hidden file at `path` (see [`new_path`]); `limit` caps its size (the room its upload
+    /// claimed). With `scan_ova`, the bytes are also read as an OVA (its descriptor and manifest) as they
+    /// go by.
+    pub async fn create(path: PathBuf, limit: Option<u64>, scan_ova: bool) -> io::Result<StagingFile> {
         let sink = {
             let path = path.clone();
             tokio::task::spawn_blocking(move || Sink::create(&path))
                 .await
                 .map_err(|e| io::Error::other(e.to_string()))??
         };
+        Ok(Self::start(path, sink, 0, Sha256State::default(), limit, scan_ova))
+    }
+
+    /// Opens an existing staging file to carry on at `offset` (what was stored durably; anything after it
+    /// is cut off), with the hash of those bytes. Unlike a new one, the file is kept when this is
+    /// dropped: what it holds up to `offset` is someone's upload.
+    pub async fn resume(path: &Path, offset: u64, hashed: Sha256State, limit: u64) -> io::Result<StagingFile> {
+        if hashed.hashed_bytes() != offset {
+            return Err(io::Error::other(format!("hash state covers {} bytes, not {offset}", hashed.hashed_bytes())));
+        }
+        let sink = {
+            let path = path.to_owned();
+            tokio::task::spawn_blocking(move || Sink::open_at(&path, offset))
+                .await
+                .map_err(|e| io::Error::other(e.to_string()))??
+        };
+        let mut staging = Self::start(path.to_owned(), sink, offset, hashed, Some(limit), false);
+        staging.armed = false;
+        Ok(staging)
+    }
+
+    fn start(
+        path: PathBuf,
+        sink: Sink,
+        len: u64,
+        hashed: Sha256State,
+        limit: Option<u64>,
+        scan_ova: bool,
+    ) -> StagingFile {
         let (to_writer, from_net) = mpsc::channel(QUEUE);
         let (to_hasher, for_hash) = mpsc::channel(QUEUE);
         let (to_scanner, scanner) = match scan_ova {
@@ -97,20 +128,25 @@ impl StagingFile {
             }
             false => (None, None),
         };
-        Ok(StagingFile {
+        StagingFile {
             path,
             armed: true,
             batch: Vec::new(),
             batch_len: 0,
-            len: 0,
+            len,
             limit,
             to_writer: Some(to_writer),
             to_hasher: Some(to_hasher),
             to_scanner,
             writer: Some(tokio::task::spawn_blocking(move || write_loop(sink, from_net))),
-            hasher: Some(tokio::task::spawn_blocking(move || hash_loop(for_hash))),
+            hasher: Some(tokio::task::spawn_blocking(move || hash_loop(hashed, for_hash))),
             scanner,
-        })
+        }
+    }
+
+    /// Whether dropping this removes the file (a resumed upload's file is kept until its owner says).
+    pub fn remove_on_drop(&mut self, remove: bool) {
+        self.armed = remove;
     }
 
     /// Where the bytes go.
@@ -119,7 +155,7 @@ impl StagingFile {
     }
 
     /// Bytes written so far.
-    pub fn len(&self) -> u64 {
+    pub fn written(&self) -> u64 {
         self.len
     }
 
@@ -182,7 +218,7 @@ impl StagingFile {
             self.writer_result().await?;
         }
         self.writer_result().await?;
-        let digest = self
+        let state = self
             .hasher
             .take()
             .expect("open")
@@ -193,7 +229,18 @@ impl StagingFile {
             Some(scanner) => scanner.await.ok().flatten(),
             None => None,
         };
-        Ok(Staged { len: self.len, sha256: digest, ova })
+        Ok(Staged { len: self.len, sha256: state.clone().finalize(), state, ova })
+    }
+
+    /// Gives up what was sent since the last `finish` and waits until the writer has stopped, so that no
+    /// write of it lands later (a resumed file is then written by someone else).
+    pub async fn stop(mut self) {
+        self.to_writer.take();
+        self.to_hasher.take();
+        self.to_scanner.take();
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.await;
+        }
     }
 
     /// Renames the finished file to `dest`, refusing to replace an existing file, and makes the rename
@@ -227,6 +274,11 @@ impl Drop for StagingFile {
             tracing::error!(path = %self.path.display(), error = %e, "cannot remove an abandoned upload");
         }
     }
+}
+
+/// A fresh hidden name for a staging file in `dir`.
+pub fn new_path(dir: &Path) -> PathBuf {
+    dir.join(format!("{STAGING_PREFIX}{}.part", uuid::Uuid::new_v4()))
 }
 
 pub fn mtime_ns(path: &Path) -> Option<i64> {
@@ -269,6 +321,35 @@ impl Sink {
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
                 let _ = std::fs::remove_file(path);
                 Ok(Sink::buffered(open(0)?))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Opens an existing file to write from `offset` on, cutting off what lies beyond. Direct writes must
+    /// start on a block boundary: the last partial block is read back into the buffer and written again.
+    fn open_at(path: &Path, offset: u64) -> io::Result<Sink> {
+        use std::io::{Seek, SeekFrom};
+        use std::os::unix::fs::{FileExt, OpenOptionsExt};
+        let open = |flags| std::fs::OpenOptions::new().write(true).custom_flags(flags).open(path);
+        let on_disk = std::fs::symlink_metadata(path)?.len();
+        if on_disk < offset {
+            return Err(io::Error::other(format!("the staging file holds {on_disk} bytes, not {offset}")));
+        }
+        match open(libc::O_DIRECT) {
+            Ok(mut file) => {
+                file.set_len(offset)?;
+                let tail = (offset % ALIGN as u64) as usize;
+                let mut buf = AlignedBuf::new(DIRECT_BUFFER);
+                File::open(path)?.read_exact_at(&mut buf.as_mut()[..tail], offset - tail as u64)?;
+                file.seek(SeekFrom::Start(offset - tail as u64))?;
+                Ok(Sink::Direct { file, buf, filled: tail })
+            }
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                let mut file = open(0)?;
+                file.set_len(offset)?;
+                file.seek(SeekFrom::Start(offset))?;
+                Ok(Sink::Buffered { file, written: offset, started: offset, settled: offset })
             }
             Err(e) => Err(e),
         }
@@ -436,12 +517,11 @@ fn sync_range(fd: i32, offset: u64, len: u64, flags: libc::c_uint) {
     }
 }
 
-fn hash_loop(mut rx: mpsc::Receiver<Msg>) -> Option<Sha256Digest> {
-    let mut hasher = Sha256::new();
+fn hash_loop(mut hasher: Sha256State, mut rx: mpsc::Receiver<Msg>) -> Option<Sha256State> {
     while let Some(msg) = rx.blocking_recv() {
         match msg {
             Msg::Batch(batch) => batch.iter().for_each(|chunk| hasher.update(chunk)),
-            Msg::Done => return Some(Sha256Digest(hasher.finalize().into())),
+            Msg::Done => return Some(hasher),
         }
     }
     None
@@ -474,6 +554,8 @@ pub fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use sha2::{Digest, Sha256};
+
     use super::*;
 
     /// Sizes around every boundary the sinks care about: blocks, the direct buffer, writeback windows.
@@ -494,7 +576,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for len in SIZES {
             let data = pattern(len);
-            let mut staging = StagingFile::create(dir.path(), None, false).await.unwrap();
+            let mut staging = StagingFile::create(new_path(dir.path()), None, false).await.unwrap();
             for chunk in chunks(&data) {
                 staging.write(chunk).await.unwrap();
             }
@@ -505,6 +587,33 @@ mod tests {
             assert_eq!(staged.sha256.0, <[u8; 32]>::from(Sha256::digest(&data)), "digest of {len} bytes");
             assert!(std::fs::read(&dest).unwrap() == data, "content of {len} bytes");
         }
+    }
+
+    #[tokio::test]
+    async fn a_file_resumed_at_any_offset_ends_whole_with_its_digest() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = pattern(DIRECT_BUFFER + 3 * ALIGN + 5);
+        // Cut points on and off block boundaries; bytes written past a cut (a PATCH whose progress was
+        // not recorded) must be cut off again by the resume.
+        let cuts = [ALIGN - 3, ALIGN, 2 * ALIGN + 1, DIRECT_BUFFER + 17, data.len()];
+        let mut staging = StagingFile::create(new_path(dir.path()), None, false).await.unwrap();
+        staging.remove_on_drop(false);
+        let path = staging.path().to_owned();
+        let mut offset = 0;
+        for cut in cuts {
+            for chunk in chunks(&data[offset..cut]) {
+                staging.write(chunk).await.unwrap();
+            }
+            let staged = staging.finish().await.unwrap();
+            assert_eq!(staged.len, cut as u64);
+            offset = cut;
+            drop(staging);
+            std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"unrecorded").unwrap();
+            staging = StagingFile::resume(&path, offset as u64, staged.state, data.len() as u64).await.unwrap();
+        }
+        let staged = staging.finish().await.unwrap();
+        assert_eq!(staged.sha256.0, <[u8; 32]>::from(Sha256::digest(&data)));
+        assert!(std::fs::read(&path).unwrap() == data);
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod images;
 mod outbox;
 mod pins;
 mod rows;
+mod uploads;
 
 use std::{path::Path, sync::Arc, time::Duration};
 
@@ -28,6 +29,7 @@ pub use changes::UserOs;
 pub use files::FileRow;
 pub use images::NewImage;
 pub use outbox::{OutboxRecord, Snapshot};
+pub use uploads::UploadRow;
 
 use super::pools::Locator;
 

@@ -89,6 +89,7 @@ pub fn node_config(root: &TempDir, pools: &[PoolOpt]) -> NodeConfig {
         access: access(&root.path().join("db")),
         vdc_trust: Default::default(),
         content_detection: true,
+        upload_expiry: server::config::node::DEFAULT_UPLOAD_EXPIRY,
     }
 }
 
