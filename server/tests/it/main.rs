@@ -14,6 +14,7 @@ mod node_watcher;
 mod openapi;
 mod operations;
 mod sync_convergence;
+mod sync_digest;
 mod sync_processes;
 mod tls;
 mod vdc_catalogue;
