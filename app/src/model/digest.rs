@@ -12,9 +12,10 @@ use super::{BucketScope, InventoryDigest};
 pub const IMAGES_PER_BUCKET: usize = 16;
 const MAX_BUCKETS: u32 = InventoryDigest::MAX_BUCKETS;
 
-/// The bucket count a node with `images` images uses: a power of two near `images / 16`.
+/// The bucket count a node with `images` images uses: `images / 16`, rounded up. Not a power of two: the
+/// digest then grows with the inventory (about 1.2 bytes an image) instead of doubling at 513 images.
 pub fn bucket_count_for(images: usize) -> u32 {
-    (images.div_ceil(IMAGES_PER_BUCKET).max(1).next_power_of_two() as u64).min(MAX_BUCKETS as u64) as u32
+    images.div_ceil(IMAGES_PER_BUCKET).clamp(1, MAX_BUCKETS as usize) as u32
 }
 
 /// The bucket of an image: by a hash of its id, not the id's own bits, so ids made in sequence (or by a
@@ -85,6 +86,7 @@ mod tests {
         assert_eq!(bucket_count_for(16), 1);
         assert_eq!(bucket_count_for(17), 2);
         assert_eq!(bucket_count_for(500), 32);
+        assert_eq!(bucket_count_for(600), 38);
         assert_eq!(bucket_count_for(100_000_000), MAX_BUCKETS);
     }
 

@@ -197,7 +197,7 @@ pub struct SyncNodeImagesRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InventoryDigest {
-    /// Chosen by the node from its image count (about 16 images a bucket, a power of two); the vdc
+    /// Chosen by the node from its image count (about 16 images a bucket); the vdc
     /// hashes its rows into the same number of buckets.
     pub bucket_count: u32,
     /// One per bucket, in bucket order: the first 8 bytes of the bucket's SHA-256, 16 lowercase hex digits.

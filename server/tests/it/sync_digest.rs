@@ -23,6 +23,11 @@ use uuid::Uuid;
 
 use crate::support::vdc::{TestDb, TestVdc, node_ref, token};
 
+/// The node, as a real one names itself (its name and URL travel with every call, the digest's too).
+fn hv() -> app::model::NodeRef {
+    app::model::NodeRef { node_api_url: Some("https://hv-digest.cluster.example:3001".into()), ..node_ref("hv-digest") }
+}
+
 /// One call as the node made it.
 #[derive(Debug, Clone)]
 struct Call {
@@ -125,7 +130,7 @@ impl Node {
         }
         let transport = Node::transport(vdc, dir.path(), older_vdc);
         let state = SharedSyncState::default();
-        let client = SyncClient::new(store.clone(), pools.clone(), transport.clone(), node_ref("hv-digest"), state);
+        let client = SyncClient::new(store.clone(), pools.clone(), transport.clone(), hv(), state);
         Node { _dir: dir, pools, store, client, transport }
     }
 
@@ -152,7 +157,7 @@ impl Node {
     /// Sends a "created" of `image` with the node's own credential; returns whether the vdc applied it.
     async fn notify_created(&self, image: app::model::IsoMetadata) -> u64 {
         let event = app::model::ImageChange { image, event_type: app::model::ImageEventType::Created, timestamp: 1 };
-        let req = NotifyImageChangesRequest { node: node_ref("hv-digest"), events: vec![event] };
+        let req = NotifyImageChangesRequest { node: hv(), events: vec![event] };
         self.transport.http.notify(&req).await.unwrap().applied
     }
 
@@ -193,7 +198,7 @@ async fn a_node_in_sync_sends_only_its_digest_of_500_images_in_under_1_kib() {
     assert_eq!(paths(&calls), [sync_paths::SYNC_NODE_DIGEST], "in sync: the digest, and no inventory");
     let snapshot = node.store.snapshot().await.unwrap();
     let whole = SyncNodeImagesRequest {
-        node: node_ref("hv-digest"),
+        node: hv(),
         as_of_revision: snapshot.as_of_revision,
         images: snapshot.images,
         timestamp: server::now_unix(),
@@ -255,7 +260,7 @@ async fn a_bucket_that_moves_during_the_pass_makes_the_node_send_its_whole_inven
         (1..).map(|k| Uuid::from_u128(0x9000_0000 + k)).find(|id| bucket_of(*id, count) != bucket_of(moved, count));
     let ghost = crate::support::vdc::image(ghost.unwrap(), "ghost.iso", "/other", floor + 1);
     *node.transport.after_digest.lock().unwrap() = Some(NotifyImageChangesRequest {
-        node: node_ref("hv-digest"),
+        node: hv(),
         events: vec![app::model::ImageChange {
             image: ghost,
             event_type: app::model::ImageEventType::Created,
@@ -287,7 +292,7 @@ async fn a_vdc_whose_database_was_wiped_converges_after_one_pass() {
     let dir = tempfile::tempdir().unwrap();
     node.transport = Node::transport(&vdc, dir.path(), false);
     let (store, pools, transport) = (node.store.clone(), node.pools.clone(), node.transport.clone());
-    node.client = SyncClient::new(store, pools, transport, node_ref("hv-digest"), Default::default());
+    node.client = SyncClient::new(store, pools, transport, hv(), Default::default());
     node.client.full_sync().await.unwrap();
     let calls = node.transport.take();
     assert_eq!(paths(&calls), [sync_paths::SYNC_NODE_DIGEST, sync_paths::SYNC_NODE_IMAGE_BUCKETS]);

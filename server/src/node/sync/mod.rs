@@ -179,7 +179,7 @@ impl<T: SyncTransport> SyncClient<T> {
         Ok(full_sync)
     }
 
-    /// Runs until `shutdown`: a full inventory at start and every `period`, changes as they happen, a
+    /// Runs until `shutdown`: an anti-entropy pass at start and every `period`, changes as they happen, a
     /// heartbeat every [`HEARTBEAT_EVERY`] (or half a period); after a failure, waits with backoff and tries again.
     pub async fn run(self, period: Duration, shutdown: CancellationToken) {
         let changes = self.store.changes();
@@ -202,7 +202,7 @@ impl<T: SyncTransport> SyncClient<T> {
                 }
                 if Instant::now() >= next_full {
                     let counts = self.full_sync().await?;
-                    tracing::info!(?counts, "full inventory sent to the vdc");
+                    tracing::info!(?counts, "anti-entropy pass done: the vdc holds this node's inventory");
                     next_full = Instant::now() + period;
                 }
                 let delivered = self.drain().await?;
