@@ -21,7 +21,17 @@ use server::{
 };
 use uuid::Uuid;
 
+use crate::on_both_backends;
 use crate::support::vdc::{TestDb, TestVdc, node_ref, token};
+
+on_both_backends!(
+    a_node_in_sync_sends_only_its_digest_of_500_images_in_under_1_kib,
+    a_node_with_one_image_the_vdc_missed_sends_one_bucket,
+    a_bucket_that_moves_during_the_pass_makes_the_node_send_its_whole_inventory,
+    a_vdc_whose_database_was_wiped_converges_after_one_pass,
+    an_in_sync_pass_raises_the_floor_like_a_full_inventory,
+    a_vdc_without_digests_gets_the_whole_inventory,
+);
 
 /// The node, as a real one names itself (its name and URL travel with every call, the digest's too).
 fn hv() -> app::model::NodeRef {
@@ -181,10 +191,8 @@ fn paths(calls: &[Call]) -> Vec<&'static str> {
     calls.iter().map(|c| c.path).collect()
 }
 
-#[tokio::test]
-async fn a_node_in_sync_sends_only_its_digest_of_500_images_in_under_1_kib() {
-    let db = TestDb::sqlite();
-    let vdc = TestVdc::spawn(&db).await;
+async fn a_node_in_sync_sends_only_its_digest_of_500_images_in_under_1_kib(db: &TestDb) {
+    let vdc = TestVdc::spawn(db).await;
     let node = Node::open(&vdc, 500, false).await;
     node.lose_outbox().await;
     node.client.full_sync().await.unwrap();
@@ -215,10 +223,8 @@ async fn a_node_in_sync_sends_only_its_digest_of_500_images_in_under_1_kib() {
     vdc.stop().await;
 }
 
-#[tokio::test]
-async fn a_node_with_one_image_the_vdc_missed_sends_one_bucket() {
-    let db = TestDb::sqlite();
-    let vdc = TestVdc::spawn(&db).await;
+async fn a_node_with_one_image_the_vdc_missed_sends_one_bucket(db: &TestDb) {
+    let vdc = TestVdc::spawn(db).await;
     let node = Node::open(&vdc, 500, false).await;
     node.client.full_sync().await.unwrap();
     node.transport.take();
@@ -241,10 +247,8 @@ async fn a_node_with_one_image_the_vdc_missed_sends_one_bucket() {
 
 /// A notification landing between the digest and the buckets, in a bucket the digest found equal,
 /// makes the part no longer stand for the whole: the vdc applies nothing and the node sends everything.
-#[tokio::test]
-async fn a_bucket_that_moves_during_the_pass_makes_the_node_send_its_whole_inventory() {
-    let db = TestDb::sqlite();
-    let vdc = TestVdc::spawn(&db).await;
+async fn a_bucket_that_moves_during_the_pass_makes_the_node_send_its_whole_inventory(db: &TestDb) {
+    let vdc = TestVdc::spawn(db).await;
     let node = Node::open(&vdc, 500, false).await;
     node.client.full_sync().await.unwrap();
     let floor = node.store.snapshot().await.unwrap().as_of_revision;
@@ -278,16 +282,14 @@ async fn a_bucket_that_moves_during_the_pass_makes_the_node_send_its_whole_inven
     vdc.stop().await;
 }
 
-#[tokio::test]
-async fn a_vdc_whose_database_was_wiped_converges_after_one_pass() {
-    let db = TestDb::sqlite();
-    let vdc = TestVdc::spawn(&db).await;
+async fn a_vdc_whose_database_was_wiped_converges_after_one_pass(db: &TestDb) {
+    let vdc = TestVdc::spawn(db).await;
     let mut node = Node::open(&vdc, 500, false).await;
     node.client.full_sync().await.unwrap();
     vdc.stop().await;
     db.wipe().await;
 
-    let vdc = TestVdc::spawn(&db).await;
+    let vdc = TestVdc::spawn(db).await;
     // The node's credential went with the database: a new transport registers again.
     let dir = tempfile::tempdir().unwrap();
     node.transport = Node::transport(&vdc, dir.path(), false);
@@ -311,10 +313,8 @@ async fn a_vdc_whose_database_was_wiped_converges_after_one_pass() {
 
 /// After a pass that found nothing to send, the digest stood for the whole inventory: the floor rose
 /// to the snapshot, so a stale event from before it (of an image the node never had then) is refused.
-#[tokio::test]
-async fn an_in_sync_pass_raises_the_floor_like_a_full_inventory() {
-    let db = TestDb::sqlite();
-    let vdc = TestVdc::spawn(&db).await;
+async fn an_in_sync_pass_raises_the_floor_like_a_full_inventory(db: &TestDb) {
+    let vdc = TestVdc::spawn(db).await;
     let node = Node::open(&vdc, 50, false).await;
     node.client.full_sync().await.unwrap();
     let first = node.store.snapshot().await.unwrap().as_of_revision;
@@ -332,10 +332,8 @@ async fn an_in_sync_pass_raises_the_floor_like_a_full_inventory() {
     vdc.stop().await;
 }
 
-#[tokio::test]
-async fn a_vdc_without_digests_gets_the_whole_inventory() {
-    let db = TestDb::sqlite();
-    let vdc = TestVdc::spawn(&db).await;
+async fn a_vdc_without_digests_gets_the_whole_inventory(db: &TestDb) {
+    let vdc = TestVdc::spawn(db).await;
     let node = Node::open(&vdc, 40, true).await;
     node.lose_outbox().await;
     node.client.full_sync().await.unwrap();
