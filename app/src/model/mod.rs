@@ -2,6 +2,9 @@
 
 mod auth;
 mod content;
+/// The bucket hashing of inventory digests, shared by node and vdc (server side only).
+#[cfg(feature = "ssr")]
+pub mod digest;
 mod error;
 mod folder;
 mod ids;
@@ -33,9 +36,10 @@ pub use nodes::{Health, NodeInfo, NodeList, NodeSyncState, NodeSyncStatus};
 pub use peer_check::{PeerFieldError, is_sha256_checksum};
 pub use pool::{PoolList, ResumableUpload, ResumableUploadList, StoragePool};
 pub use sync::{
-    HeartbeatRequest, HeartbeatResponse, ImageChange, ImageEventType, IsoPin, NodeRef, NodeRegistered,
-    NotifyImageChangeRequest, NotifyImageChangeResponse, NotifyImageChangesRequest, PinRequest, RegisterNodeRequest,
-    SyncNodeImagesRequest, SyncNodeImagesResponse, is_http_url, paths as sync_paths,
+    BucketScope, HeartbeatRequest, HeartbeatResponse, ImageChange, ImageEventType, InventoryDigest, IsoPin, NodeRef,
+    NodeRegistered, NotifyImageChangeRequest, NotifyImageChangeResponse, NotifyImageChangesRequest, PinRequest,
+    RegisterNodeRequest, SyncNodeDigestRequest, SyncNodeDigestResponse, SyncNodeImagesRequest, SyncNodeImagesResponse,
+    is_http_url, paths as sync_paths,
 };
 pub use vm::{CreateVmRequest, Proposal, VmDefinition, VmList, firmware_problem, limits as vm_limits};
 

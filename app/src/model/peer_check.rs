@@ -5,8 +5,8 @@
 //! database cannot hold.
 
 use super::{
-    FORBIDDEN_CHARS, HeartbeatRequest, ImageFormat, IsoMetadata, NodeRef, NotifyImageChangeRequest,
-    NotifyImageChangesRequest, StoragePool, SyncNodeImagesRequest,
+    BucketScope, FORBIDDEN_CHARS, HeartbeatRequest, ImageFormat, InventoryDigest, IsoMetadata, NodeRef,
+    NotifyImageChangeRequest, NotifyImageChangesRequest, StoragePool, SyncNodeDigestRequest, SyncNodeImagesRequest,
     text::{find_hidden, shown},
 };
 
@@ -175,7 +175,63 @@ impl SyncNodeImagesRequest {
     pub fn check(&self) -> Result<(), PeerFieldError> {
         self.node.check()?;
         at_most_i64("as_of_revision", self.as_of_revision)?;
-        self.images.iter().enumerate().try_for_each(|(i, m)| m.check_from_node(&format!("images[{i}]")))
+        self.images.iter().enumerate().try_for_each(|(i, m)| m.check_from_node(&format!("images[{i}]")))?;
+        if let Some(scope) = &self.scope {
+            scope.check()?;
+            // Only the vdc runs these checks, and only it links the hashing.
+            #[cfg(feature = "ssr")]
+            if let Some(i) = self.images.iter().position(|m| !scope.holds(m.id)) {
+                return Err(refuse(format!("images[{i}]"), "is in none of the buckets of scope.buckets"));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl SyncNodeDigestRequest {
+    pub fn check(&self) -> Result<(), PeerFieldError> {
+        self.node.check()?;
+        at_most_i64("as_of_revision", self.as_of_revision)?;
+        self.digest.check("digest")
+    }
+}
+
+impl InventoryDigest {
+    fn check(&self, field: &str) -> Result<(), PeerFieldError> {
+        const MAX: u32 = InventoryDigest::MAX_BUCKETS;
+        if !(1..=MAX).contains(&self.bucket_count) {
+            return Err(refuse(format!("{field}.bucket_count"), format!("is {}; it is 1 to {MAX}", self.bucket_count)));
+        }
+        if self.buckets.len() != self.bucket_count as usize {
+            return Err(refuse(
+                format!("{field}.buckets"),
+                format!("has {} hashes for {} buckets", self.buckets.len(), self.bucket_count),
+            ));
+        }
+        let hex16 = |h: &String| {
+            h.len() == InventoryDigest::HASH_HEX_LEN && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        };
+        match self.buckets.iter().position(|h| !hex16(h)) {
+            Some(i) => Err(refuse(format!("{field}.buckets[{i}]"), "is not 16 lowercase hex digits")),
+            None => Ok(()),
+        }
+    }
+}
+
+impl BucketScope {
+    fn check(&self) -> Result<(), PeerFieldError> {
+        self.digest.check("scope.digest")?;
+        if self.buckets.is_empty() {
+            return Err(refuse("scope.buckets", "is empty"));
+        }
+        let ascending = self.buckets.windows(2).all(|w| w[0] < w[1]);
+        if !ascending || self.buckets.last().is_some_and(|&b| b >= self.digest.bucket_count) {
+            return Err(refuse(
+                "scope.buckets",
+                format!("must be ascending bucket numbers below {}", self.digest.bucket_count),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -278,7 +334,44 @@ mod tests {
         let named = NodeRef { node_name: Some("hv\u{1b}[2J".into()), ..node.clone() };
         let req = HeartbeatRequest { node: named, pending: 0, pools: vec![] };
         assert_eq!(req.check().unwrap_err().field, "node_name");
-        let req = SyncNodeImagesRequest { node, as_of_revision: u64::MAX, images: vec![], timestamp: 0 };
+        let req = SyncNodeImagesRequest { node, as_of_revision: u64::MAX, images: vec![], timestamp: 0, scope: None };
         assert_eq!(req.check().unwrap_err().field, "as_of_revision");
+    }
+
+    #[test]
+    fn a_digest_and_its_scope_are_checked_bucket_by_bucket() {
+        let node = NodeRef { node_id: "hv1".parse().unwrap(), node_name: None, node_api_url: None };
+        let digest = |count: u32, hash: &str| InventoryDigest {
+            bucket_count: count,
+            buckets: vec![hash.into(); count as usize],
+        };
+        let req = |d: InventoryDigest| SyncNodeDigestRequest {
+            node: node.clone(),
+            as_of_revision: 1,
+            digest: d,
+            timestamp: 0,
+        };
+        req(digest(2, "0123456789abcdef")).check().unwrap();
+        assert_eq!(req(digest(0, "")).check().unwrap_err().field, "digest.bucket_count");
+        assert_eq!(req(digest(2, "0123456789ABCDEF")).check().unwrap_err().field, "digest.buckets[0]");
+        let short = InventoryDigest { buckets: vec!["0123456789abcdef".into()], ..digest(2, "0123456789abcdef") };
+        assert_eq!(req(short).check().unwrap_err().field, "digest.buckets");
+
+        let part = |buckets: Vec<u32>, images: Vec<IsoMetadata>| SyncNodeImagesRequest {
+            node: node.clone(),
+            as_of_revision: 9,
+            images,
+            timestamp: 0,
+            scope: Some(BucketScope { digest: digest(2, "0123456789abcdef"), buckets }),
+        };
+        part(vec![0, 1], vec![image()]).check().unwrap();
+        for bad in [vec![], vec![2], vec![1, 0], vec![0, 0]] {
+            assert_eq!(part(bad.clone(), vec![]).check().unwrap_err().field, "scope.buckets", "{bad:?}");
+        }
+        #[cfg(feature = "ssr")]
+        {
+            let other = 1 - crate::model::digest::bucket_of(image().id, 2);
+            assert_eq!(part(vec![other], vec![image()]).check().unwrap_err().field, "images[0]");
+        }
     }
 }

@@ -13,6 +13,12 @@ pub mod paths {
     pub const NOTIFY_IMAGE_CHANGE: &str = "/limiquantix.storage.v1.ImageService/NotifyImageChange";
     pub const NOTIFY_IMAGE_CHANGES: &str = "/limiquantix.storage.v1.ImageService/NotifyImageChanges";
     pub const SYNC_NODE_IMAGES: &str = "/limiquantix.storage.v1.ImageService/SyncNodeImages";
+    /// The first step of an anti-entropy pass: a digest of the inventory; the vdc answers which buckets
+    /// differ.
+    pub const SYNC_NODE_DIGEST: &str = "/limiquantix.storage.v1.ImageService/SyncNodeDigest";
+    /// The second step: the inventory of the buckets that differ, whole within those buckets. Its own
+    /// path, so that a vdc replica without digests answers 404 instead of taking a part for the whole.
+    pub const SYNC_NODE_IMAGE_BUCKETS: &str = "/limiquantix.storage.v1.ImageService/SyncNodeImageBuckets";
     pub const HEARTBEAT: &str = "/limiquantix.storage.v1.ImageService/Heartbeat";
     /// A node's first call: with the cluster token, it gets its own credential, which every later sync
     /// call carries instead.
@@ -37,6 +43,8 @@ pub mod paths {
                 super::NOTIFY_IMAGE_CHANGE,
                 super::NOTIFY_IMAGE_CHANGES,
                 super::SYNC_NODE_IMAGES,
+                super::SYNC_NODE_DIGEST,
+                super::SYNC_NODE_IMAGE_BUCKETS,
                 super::HEARTBEAT,
                 super::REGISTER_NODE,
             ] {
@@ -176,6 +184,64 @@ pub struct SyncNodeImagesRequest {
     pub as_of_revision: u64,
     pub images: Vec<IsoMetadata>,
     pub timestamp: i64,
+    /// Set on `SyncNodeImageBuckets` only: `images` is the inventory of these buckets alone, and the vdc
+    /// reconciles only them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<BucketScope>,
+}
+
+/// A node's inventory summarised: its images spread over `bucket_count` buckets by a hash of their id,
+/// each bucket hashed over its sorted (id, revision) pairs. Two sides holding the same images at the same
+/// revisions have the same digest; a bucket whose hashes differ holds what one side lacks. The hashing
+/// lives in `app::model::digest`, the one implementation both roles use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct InventoryDigest {
+    /// Chosen by the node from its image count (about 16 images a bucket); the vdc
+    /// hashes its rows into the same number of buckets.
+    pub bucket_count: u32,
+    /// One per bucket, in bucket order: the first 8 bytes of the bucket's SHA-256, 16 lowercase hex digits.
+    pub buckets: Vec<String>,
+}
+
+impl InventoryDigest {
+    /// The most buckets a digest may have: 1 M images in 65,536 buckets is a 1.2 MiB digest, still far
+    /// smaller than their inventory.
+    pub const MAX_BUCKETS: u32 = 1 << 16;
+    /// Hex digits of one bucket's hash (8 bytes: a false match between two different buckets is a 2⁻⁶⁴
+    /// chance).
+    pub const HASH_HEX_LEN: usize = 16;
+}
+
+/// `POST /limiquantix.storage.v1.ImageService/SyncNodeDigest`: the digest of a node's inventory as of
+/// `as_of_revision`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SyncNodeDigestRequest {
+    #[serde(flatten)]
+    pub node: NodeRef,
+    pub as_of_revision: u64,
+    pub digest: InventoryDigest,
+    pub timestamp: i64,
+}
+
+/// The vdc's answer to a digest: the buckets whose hash differs from what it holds of the node. Empty:
+/// the vdc holds exactly the node's inventory, and took the digest as a full inventory.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SyncNodeDigestResponse {
+    /// Bucket numbers, ascending.
+    pub differing: Vec<u32>,
+}
+
+/// Which buckets a partial inventory covers, with the digest the node sent first: the vdc reconciles
+/// the listed buckets and applies the inventory only if every other bucket still hashes as in `digest`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BucketScope {
+    pub digest: InventoryDigest,
+    /// Bucket numbers, ascending, each below `digest.bucket_count`.
+    pub buckets: Vec<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -211,7 +211,7 @@ fn batch_and_full_sync_field_names() {
     assert_eq!(keys(&round_trip(&change)), ["event_type", "image", "timestamp"]);
     let batch = NotifyImageChangesRequest { node: node.clone(), events: vec![change] };
     assert_eq!(keys(&round_trip(&batch)), ["events", "node_api_url", "node_id", "node_name"]);
-    let full = SyncNodeImagesRequest { node, as_of_revision: 9, images: vec![sample_iso()], timestamp: 2 };
+    let full = SyncNodeImagesRequest { node, as_of_revision: 9, images: vec![sample_iso()], timestamp: 2, scope: None };
     assert_eq!(
         keys(&round_trip(&full)),
         ["as_of_revision", "images", "node_api_url", "node_id", "node_name", "timestamp"]
@@ -220,6 +220,26 @@ fn batch_and_full_sync_field_names() {
     assert_eq!(keys(&round_trip(&resp)), ["added", "removed", "unchanged", "updated"]);
     let resp = NotifyImageChangeResponse { applied: 1, ignored: 0 };
     assert_eq!(keys(&round_trip(&resp)), ["applied", "ignored"]);
+}
+
+#[test]
+fn digest_field_names() {
+    let node = NodeRef { node_id: "n".parse().unwrap(), node_name: None, node_api_url: None };
+    let digest = InventoryDigest { bucket_count: 1, buckets: vec!["0123456789abcdef".into()] };
+    assert_eq!(keys(&round_trip(&digest)), ["bucket_count", "buckets"]);
+    let req = SyncNodeDigestRequest { node: node.clone(), as_of_revision: 9, digest: digest.clone(), timestamp: 2 };
+    assert_eq!(
+        keys(&round_trip(&req)),
+        ["as_of_revision", "digest", "node_api_url", "node_id", "node_name", "timestamp"]
+    );
+    assert_eq!(keys(&round_trip(&SyncNodeDigestResponse { differing: vec![0] })), ["differing"]);
+    let scope = BucketScope { digest, buckets: vec![0] };
+    assert_eq!(keys(&round_trip(&scope)), ["buckets", "digest"]);
+    let part = SyncNodeImagesRequest { node, as_of_revision: 9, images: vec![], timestamp: 2, scope: Some(scope) };
+    assert_eq!(
+        keys(&round_trip(&part)),
+        ["as_of_revision", "images", "node_api_url", "node_id", "node_name", "scope", "timestamp"]
+    );
 }
 
 #[test]

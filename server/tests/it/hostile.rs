@@ -584,8 +584,13 @@ async fn clients_that_go_away_mid_request_leave_the_catalogue_writable(db: &Test
         (0..40).map(|k| image(Uuid::new_v4(), &format!("i{k}.iso"), "/linux", 10 + k)).collect();
     let url = format!("{}/limiquantix.storage.v1.ImageService/SyncNodeImages", vdc.url);
     for k in 0..300u64 {
-        let req =
-            SyncNodeImagesRequest { node: hv1.clone(), as_of_revision: 100 + k, images: images.clone(), timestamp: 1 };
+        let req = SyncNodeImagesRequest {
+            node: hv1.clone(),
+            as_of_revision: 100 + k,
+            images: images.clone(),
+            timestamp: 1,
+            scope: None,
+        };
         let impatient =
             reqwest::Client::builder().timeout(Duration::from_micros(100 + (k * 37) % 2500)).build().unwrap();
         let _ = impatient.post(&url).bearer_auth(&credential).json(&req).send().await;

@@ -15,6 +15,7 @@ mod node_watcher;
 mod openapi;
 mod operations;
 mod sync_convergence;
+mod sync_digest;
 mod sync_processes;
 mod tls;
 mod tus_upload;

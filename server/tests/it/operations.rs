@@ -257,13 +257,14 @@ async fn a_sync_batch_is_followed_by_one_id_from_the_node_log_to_the_vdc_log() {
         vdc.url
     );
     let node = Process::start_logged(node_addr, node_args.split(' ').map(str::to_owned).collect(), &node_log).await;
-    // The first inventory has gone; then one change travels as a batch.
-    eventually(Duration::from_secs(20), "the node's first inventory is logged", || {
+    // The first anti-entropy pass is over (a digest, then whatever buckets differ); then one change
+    // travels as a batch.
+    eventually(Duration::from_secs(20), "the node's first anti-entropy pass is logged", || {
         let log = node_log.clone();
         async move {
             json_lines(&log)
                 .iter()
-                .any(|l| l["message"] == "sync call answered" && span_call(l) == Some("SyncNodeImages"))
+                .any(|l| l["message"].as_str().is_some_and(|m| m.starts_with("anti-entropy pass done")))
         }
     })
     .await;

@@ -234,6 +234,31 @@ impl SyncTransport for FaultyTransport {
         }
     }
 
+    async fn digest(
+        &self,
+        req: &app::model::SyncNodeDigestRequest,
+    ) -> Result<app::model::SyncNodeDigestResponse, TransportError> {
+        // A late digest is a late comparison, settled in its own transaction: delayed, it is only lost.
+        let fate = self.fate();
+        if matches!(fate, Fate::Drop | Fate::Delay) {
+            return Err(Self::lost());
+        }
+        let slot = self.vdc.catalogue.lock().await;
+        let c = slot.as_ref().ok_or_else(|| TransportError::Unreachable("vdc down".into()))?;
+        let refused = |e: server::vdc::catalogue::CatalogueError| TransportError::Refused {
+            status: 500,
+            message: e.to_string(),
+            request_id: "in-process".into(),
+        };
+        if matches!(fate, Fate::Duplicate | Fate::LoseAnswer) {
+            let first = c.compare_digest(req, server::now_unix()).await.map_err(refused);
+            if matches!(fate, Fate::LoseAnswer) {
+                return first.and(Err(Self::lost()));
+            }
+        }
+        c.compare_digest(req, server::now_unix()).await.map_err(refused)
+    }
+
     async fn heartbeat(&self, req: &HeartbeatRequest) -> Result<HeartbeatResponse, TransportError> {
         if matches!(self.fate(), Fate::Drop | Fate::Delay) {
             return Err(Self::lost());

@@ -3,10 +3,11 @@
 //! Every change is already in the outbox (written in the change's own transaction). The worker here
 //! delivers outbox records in order, batch by batch, and deletes them only once the vdc acknowledged
 //! them; failures are retried with exponential backoff and jitter, forever, across restarts. At start-up
-//! and every sync period it also sends the full inventory, so the vdc converges even after lost events
-//! or a lost database; a heartbeat keeps the vdc's view of the node fresh and lets it ask for an
+//! and every sync period it also compares its inventory with the vdc's (a digest, then the buckets that
+//! differ: `digest.rs`), so the vdc converges even after lost events or a lost database; a heartbeat keeps the vdc's view of the node fresh and lets it ask for an
 //! inventory early.
 
+mod digest;
 pub mod transport;
 
 use std::{
@@ -15,14 +16,15 @@ use std::{
 };
 
 use app::model::{
-    HeartbeatRequest, ImageChange, NodeRef, NotifyImageChangesRequest, SyncNodeImagesRequest, SyncNodeImagesResponse,
+    BucketScope, HeartbeatRequest, ImageChange, IsoMetadata, NodeRef, NotifyImageChangesRequest, SyncNodeImagesRequest,
+    SyncNodeImagesResponse,
 };
 use rand::Rng;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::pools::Pools;
-use super::store::{NodeStore, StoreError};
+use super::store::{NodeStore, Snapshot, StoreError};
 pub use transport::{HttpTransport, SyncTransport, TransportError};
 
 /// Changes per delivery.
@@ -111,22 +113,35 @@ impl<T: SyncTransport> SyncClient<T> {
         }
     }
 
-    /// Sends the whole inventory; what it carried no longer needs delivering.
+    /// One anti-entropy pass over a snapshot of the inventory: its digest first, then only the buckets
+    /// the vdc found different (the whole inventory to a vdc without digests). Once the vdc has taken it,
+    /// everything up to the snapshot is settled there and no longer needs delivering.
     #[tracing::instrument(skip(self))]
     pub async fn full_sync(&self) -> Result<SyncNodeImagesResponse, SyncError> {
         let snapshot = self.store.snapshot().await?;
-        let req = SyncNodeImagesRequest {
-            node: self.node.clone(),
-            as_of_revision: snapshot.as_of_revision,
-            images: snapshot.images,
-            timestamp: crate::now_unix(),
-        };
-        let result = self.transport.full_sync(&req).await.map_err(SyncError::from);
+        let result = self.reconcile(&snapshot).await.map_err(SyncError::from);
         self.record(&result);
         let counts = result?;
         self.state.lock().expect("sync state lock").last_full_sync_at = Some(crate::now_unix());
         self.store.acknowledge_up_to_revision(snapshot.as_of_revision).await?;
         Ok(counts)
+    }
+
+    /// Sends `images` of `snapshot`: all of them, or those of `scope`'s buckets.
+    async fn send_inventory(
+        &self,
+        snapshot: &Snapshot,
+        images: Vec<IsoMetadata>,
+        scope: Option<BucketScope>,
+    ) -> Result<SyncNodeImagesResponse, TransportError> {
+        let req = SyncNodeImagesRequest {
+            node: self.node.clone(),
+            as_of_revision: snapshot.as_of_revision,
+            images,
+            timestamp: crate::now_unix(),
+            scope,
+        };
+        self.transport.full_sync(&req).await
     }
 
     /// Tells the vdc the node is alive, and takes in its answer: the pins its VM definitions hold, and
@@ -164,7 +179,7 @@ impl<T: SyncTransport> SyncClient<T> {
         Ok(full_sync)
     }
 
-    /// Runs until `shutdown`: a full inventory at start and every `period`, changes as they happen, a
+    /// Runs until `shutdown`: an anti-entropy pass at start and every `period`, changes as they happen, a
     /// heartbeat every [`HEARTBEAT_EVERY`] (or half a period); after a failure, waits with backoff and tries again.
     pub async fn run(self, period: Duration, shutdown: CancellationToken) {
         let changes = self.store.changes();
@@ -187,7 +202,7 @@ impl<T: SyncTransport> SyncClient<T> {
                 }
                 if Instant::now() >= next_full {
                     let counts = self.full_sync().await?;
-                    tracing::info!(?counts, "full inventory sent to the vdc");
+                    tracing::info!(?counts, "anti-entropy pass done: the vdc holds this node's inventory");
                     next_full = Instant::now() + period;
                 }
                 let delivered = self.drain().await?;

@@ -5,7 +5,8 @@ use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use app::model::{
     ErrorBody, HeartbeatRequest, HeartbeatResponse, NodeRef, NodeRegistered, NotifyImageChangeResponse,
-    NotifyImageChangesRequest, RegisterNodeRequest, SyncNodeImagesRequest, SyncNodeImagesResponse, sync_paths,
+    NotifyImageChangesRequest, RegisterNodeRequest, SyncNodeDigestRequest, SyncNodeDigestResponse,
+    SyncNodeImagesRequest, SyncNodeImagesResponse, sync_paths,
 };
 
 use tracing::Instrument;
@@ -24,7 +25,17 @@ pub enum TransportError {
     Refused { status: u16, message: String, request_id: String },
 }
 
-/// The three calls a node makes. Each either returns the vdc's acknowledgement or an error; an error
+impl TransportError {
+    /// The vdc's status, when it answered with a refusal.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            TransportError::Refused { status, .. } => Some(*status),
+            TransportError::Unreachable(_) => None,
+        }
+    }
+}
+
+/// The calls a node makes. Each either returns the vdc's acknowledgement or an error; an error
 /// says nothing about whether the vdc applied the call (a response can be lost), so callers retry and
 /// rely on the vdc's revision rule to make repeats harmless.
 pub trait SyncTransport: Send + Sync + 'static {
@@ -32,10 +43,16 @@ pub trait SyncTransport: Send + Sync + 'static {
         &self,
         req: &NotifyImageChangesRequest,
     ) -> impl Future<Output = Result<NotifyImageChangeResponse, TransportError>> + Send;
+    /// A whole inventory, or (with `req.scope`) the inventory of some buckets.
     fn full_sync(
         &self,
         req: &SyncNodeImagesRequest,
     ) -> impl Future<Output = Result<SyncNodeImagesResponse, TransportError>> + Send;
+    /// The digest of the inventory: the vdc answers which buckets differ.
+    fn digest(
+        &self,
+        req: &SyncNodeDigestRequest,
+    ) -> impl Future<Output = Result<SyncNodeDigestResponse, TransportError>> + Send;
     fn heartbeat(
         &self,
         req: &HeartbeatRequest,
@@ -191,7 +208,12 @@ impl SyncTransport for HttpTransport {
     }
 
     async fn full_sync(&self, req: &SyncNodeImagesRequest) -> Result<SyncNodeImagesResponse, TransportError> {
-        self.call(sync_paths::SYNC_NODE_IMAGES, &req.node, req).await
+        let path = if req.scope.is_some() { sync_paths::SYNC_NODE_IMAGE_BUCKETS } else { sync_paths::SYNC_NODE_IMAGES };
+        self.call(path, &req.node, req).await
+    }
+
+    async fn digest(&self, req: &SyncNodeDigestRequest) -> Result<SyncNodeDigestResponse, TransportError> {
+        self.call(sync_paths::SYNC_NODE_DIGEST, &req.node, req).await
     }
 
     async fn heartbeat(&self, req: &HeartbeatRequest) -> Result<HeartbeatResponse, TransportError> {

@@ -15,6 +15,7 @@ impl From<CatalogueError> for ApiError {
             CatalogueError::InvalidFolder(_) => ApiError::bad_request("invalid_folder", msg),
             CatalogueError::VmNameTaken(_) => ApiError::conflict("vm_name_taken", msg),
             CatalogueError::VmNotFound(_) => ApiError::not_found("vm_not_found", msg),
+            CatalogueError::DigestStale(_) => ApiError::conflict("digest_stale", msg),
             CatalogueError::UnsupportedUrl(_)
             | CatalogueError::Corrupt(_)
             | CatalogueError::Dir { .. }

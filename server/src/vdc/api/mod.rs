@@ -59,6 +59,8 @@ pub fn routes(state: VdcState, guard: Guard) -> (Router, Arc<RouteTable>) {
         .route_with(Access::Node, routes!(sync::notify), sync_body)
         .route_with(Access::Node, routes!(sync::notify_batch), sync_body)
         .route_with(Access::Node, routes!(sync::full_sync), sync_body)
+        .route_with(Access::Node, routes!(sync::digest), sync_body)
+        .route_with(Access::Node, routes!(sync::bucket_inventory), sync_body)
         .route_with(Access::Node, routes!(sync::heartbeat), sync_body);
     http::finish(crate::auth::api::mount(routes), "vdc", state, guard)
 }

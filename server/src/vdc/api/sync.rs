@@ -1,10 +1,11 @@
-//! The endpoints nodes call: one change, a batch of changes, a full inventory, a heartbeat. Every field
+//! The endpoints nodes call: one change, a batch of changes, a full inventory (or its digest, then the
+//! buckets that differ), a heartbeat. Every field
 //! a node sends is checked before anything is stored (a node is a peer, not a trusted part of the vdc).
 
 use app::model::{
     ErrorBody, HeartbeatRequest, HeartbeatResponse, ImageChange, NodeRef, NodeRegistered, NotifyImageChangeRequest,
-    NotifyImageChangeResponse, NotifyImageChangesRequest, RegisterNodeRequest, SyncNodeImagesRequest,
-    SyncNodeImagesResponse, sync_paths,
+    NotifyImageChangeResponse, NotifyImageChangesRequest, RegisterNodeRequest, SyncNodeDigestRequest,
+    SyncNodeDigestResponse, SyncNodeImagesRequest, SyncNodeImagesResponse, sync_paths,
 };
 use axum::{Extension, extract::State};
 use http::StatusCode;
@@ -167,9 +168,55 @@ pub async fn full_sync(
     Extension(caller): Extension<Caller>,
     Json(req): Json<SyncNodeImagesRequest>,
 ) -> Result<axum::Json<SyncNodeImagesResponse>, ApiError> {
-    own_node(&caller, &req.node)?;
+    if req.scope.is_some() {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            format!("A partial inventory (with a scope) goes to {}.", sync_paths::SYNC_NODE_IMAGE_BUCKETS),
+        ));
+    }
+    inventory(&s, &caller, req).await
+}
+
+#[utoipa::path(
+    post,
+    path = sync_paths::SYNC_NODE_IMAGE_BUCKETS,
+    tag = "sync",
+    summary = "The inventory of the buckets a digest found different",
+    request_body = SyncNodeImagesRequest,
+    responses(
+        (status = 200, description = "What the inventory changed within its buckets.", body = SyncNodeImagesResponse),
+        (status = 400, description = "A field is not accepted, the scope is missing, or an image lies outside it.", body = ErrorBody),
+        (status = 403, description = "The credential is another node's.", body = ErrorBody),
+        (status = 409, description = "A bucket outside the scope changed since the digest (`digest_stale`): nothing was applied; send the whole inventory.", body = ErrorBody),
+    )
+)]
+pub async fn bucket_inventory(
+    State(s): State<VdcState>,
+    Extension(caller): Extension<Caller>,
+    Json(req): Json<SyncNodeImagesRequest>,
+) -> Result<axum::Json<SyncNodeImagesResponse>, ApiError> {
+    if req.scope.is_none() {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            format!(
+                "A partial inventory names its buckets in scope; a whole one goes to {}.",
+                sync_paths::SYNC_NODE_IMAGES
+            ),
+        ));
+    }
+    inventory(&s, &caller, req).await
+}
+
+/// Reconciles an inventory (whole, or within its scope), counts it, and tells open pages.
+async fn inventory(
+    s: &VdcState,
+    caller: &Caller,
+    req: SyncNodeImagesRequest,
+) -> Result<axum::Json<SyncNodeImagesResponse>, ApiError> {
+    own_node(caller, &req.node)?;
     req.check()?;
     let node = req.node.node_id.to_string();
+    let buckets = req.scope.as_ref().map(|scope| scope.buckets.len());
     let counts = s.catalogue.sync_inventory(req, crate::now_unix()).await?;
     for (outcome, n) in [
         ("added", counts.added),
@@ -179,11 +226,40 @@ pub async fn full_sync(
     ] {
         metrics::counter!(names::INVENTORY_IMAGES, "node" => node.clone(), "outcome" => outcome).increment(n);
     }
-    tracing::info!(%node, ?counts, "full inventory from a node");
+    tracing::info!(%node, ?counts, ?buckets, "inventory from a node");
     if counts.added + counts.updated + counts.removed > 0 {
         s.live.changed();
     }
     Ok(axum::Json(counts))
+}
+
+#[utoipa::path(
+    post,
+    path = sync_paths::SYNC_NODE_DIGEST,
+    tag = "sync",
+    summary = "The digest of a node's inventory: which buckets differ",
+    request_body = SyncNodeDigestRequest,
+    responses(
+        (status = 200, description = "The buckets whose hash differs from what the vdc holds of the node; none: the digest counted as a full inventory.", body = SyncNodeDigestResponse),
+        (status = 400, description = "A field is not accepted.", body = ErrorBody),
+        (status = 403, description = "The credential is another node's.", body = ErrorBody),
+    )
+)]
+pub async fn digest(
+    State(s): State<VdcState>,
+    Extension(caller): Extension<Caller>,
+    Json(req): Json<SyncNodeDigestRequest>,
+) -> Result<axum::Json<SyncNodeDigestResponse>, ApiError> {
+    own_node(&caller, &req.node)?;
+    req.check()?;
+    let answer = s.catalogue.compare_digest(&req, crate::now_unix()).await?;
+    tracing::info!(
+        node = %req.node.node_id,
+        buckets = req.digest.bucket_count,
+        differing = answer.differing.len(),
+        "inventory digest from a node"
+    );
+    Ok(axum::Json(answer))
 }
 
 #[utoipa::path(

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use app::model::{
-    FolderPath, ImageChange, ImageEventType, ImageFormat, IsoMetadata, NodeId, NodeRef, PoolId, SortKey,
+    BucketScope, FolderPath, ImageChange, ImageEventType, ImageFormat, IsoMetadata, NodeId, NodeRef, PoolId, SortKey,
     SyncNodeImagesRequest, SyncNodeImagesResponse,
 };
 use uuid::Uuid;
@@ -211,6 +211,31 @@ async fn drop_foreign_ids(
         .collect())
 }
 
+/// Every row the catalogue holds of a node, tombstones too: id → (revision, deleted).
+pub(super) async fn node_rows(tx: &mut Tx, node_id: &str) -> Result<HashMap<String, (i64, bool)>, CatalogueError> {
+    // The Any driver cannot decode SQLite booleans: read the flag as a number.
+    let mut sql = Sql::new(
+        "SELECT id, revision, CAST(CASE WHEN deleted THEN 1 ELSE 0 END AS BIGINT) FROM images WHERE node_id = ",
+    );
+    sql.bind(node_id.to_owned());
+    Ok(sql
+        .fetch_all::<(String, i64, i64), _>(&mut **tx)
+        .await?
+        .into_iter()
+        .map(|(id, rev, del)| (id, (rev, del != 0)))
+        .collect())
+}
+
+/// What a full inventory as of `as_of` settles once applied: everything at or below `as_of` is decided
+/// by it, so the tombstones that guarded against older events are no longer needed (the floor, raised to
+/// `as_of`, guards instead).
+pub(super) async fn settle(tx: &mut Tx, node_id: &str, as_of: i64, now: i64) -> Result<(), CatalogueError> {
+    let mut sql = Sql::new("DELETE FROM images WHERE node_id = ");
+    sql.bind(node_id.to_owned()).push(" AND deleted = TRUE AND revision <= ").bind(as_of);
+    sql.execute(&mut **tx).await?;
+    nodes::record_full_sync(tx, node_id, now, as_of).await
+}
+
 impl Catalogue {
     /// Applies a node's changes in one transaction. Stale and repeated events change nothing; so does an
     /// event older than the node's last full inventory for an image the catalogue no longer has (it would
@@ -260,7 +285,9 @@ impl Catalogue {
     }
 
     /// Makes the node's set of images equal to its full inventory, under the same revision rule: images
-    /// absent from it and not changed since the snapshot are removed.
+    /// absent from it and not changed since the snapshot are removed. With a scope, the same within the
+    /// scope's buckets, applied only if the other buckets still match the node's digest
+    /// ([`CatalogueError::DigestStale`] otherwise).
     pub async fn sync_inventory(
         &self,
         req: SyncNodeImagesRequest,
@@ -269,7 +296,8 @@ impl Catalogue {
         let inventory = latest_per_image(req.images.into_iter().map(|m| (m, false)));
         let node = req.node;
         let as_of = req.as_of_revision as i64;
-        self.retrying(|| self.sync_inventory_once(&node, as_of, &inventory, now)).await
+        let scope = req.scope.as_ref();
+        self.retrying(|| self.sync_inventory_once(&node, as_of, &inventory, scope, now)).await
     }
 
     async fn sync_inventory_once(
@@ -277,23 +305,20 @@ impl Catalogue {
         node: &NodeRef,
         as_of: i64,
         inventory: &[(IsoMetadata, bool)],
+        scope: Option<&BucketScope>,
         now: i64,
     ) -> Result<SyncNodeImagesResponse, CatalogueError> {
         let node_id = node.node_id.to_string();
         let seen = inventory.iter().map(|(m, _)| m.revision as i64).chain([as_of]).max();
         let mut tx = self.write().await?;
         let floor = nodes::touch(&mut tx, node, now, None, seen).await?;
-        // The Any driver cannot decode SQLite booleans: read the flag as a number.
-        let mut sql = Sql::new(
-            "SELECT id, revision, CAST(CASE WHEN deleted THEN 1 ELSE 0 END AS BIGINT) FROM images WHERE node_id = ",
-        );
-        sql.bind(node_id.clone());
-        let before: HashMap<String, (i64, bool)> = sql
-            .fetch_all::<(String, i64, i64), _>(&mut *tx)
-            .await?
-            .into_iter()
-            .map(|(id, rev, del)| (id, (rev, del != 0)))
-            .collect();
+        let before = node_rows(&mut tx, &node_id).await?;
+        // A partial inventory speaks only for its buckets, and only while every other bucket still holds
+        // what the node's digest says: then this transaction does what the whole inventory would.
+        let before = match scope {
+            Some(scope) => super::digest::within_scope(before, scope)?,
+            None => before,
+        };
         // An inventory is the node's whole truth as of `as_of`: everything in it exists then. Only one
         // older than the last one applied (delivered late) may hold images deleted since, and for those
         // the floor rule of events applies. (Applying it to a current inventory once dropped every image
@@ -333,12 +358,7 @@ impl Catalogue {
                 .bind_list(chunk.iter().cloned());
             counts.removed += sql.execute(&mut *tx).await?.rows_affected();
         }
-        // Everything at or below `as_of` is now settled by the inventory itself, so the tombstones that
-        // guarded against older events are no longer needed: the floor guards instead.
-        let mut sql = Sql::new("DELETE FROM images WHERE node_id = ");
-        sql.bind(node_id.clone()).push(" AND deleted = TRUE AND revision <= ").bind(as_of);
-        sql.execute(&mut *tx).await?;
-        nodes::record_full_sync(&mut tx, &node_id, now, as_of).await?;
+        settle(&mut tx, &node_id, as_of, now).await?;
         tx.commit().await?;
         self.note_changes(counts.added + counts.updated + counts.removed);
         Ok(counts)

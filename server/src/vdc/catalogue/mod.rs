@@ -2,6 +2,7 @@
 //! PostgreSQL (several vdc replicas share one), chosen by the database URL. The same queries run on both;
 //! only the migrations are per backend.
 
+mod digest;
 mod folders;
 mod images;
 mod listing;
@@ -44,6 +45,12 @@ pub enum CatalogueError {
     VmNameTaken(String),
     #[error("No VM has the id {0}.")]
     VmNotFound(Uuid),
+    /// A partial inventory came after the catalogue changed in a bucket it does not cover: the node's
+    /// digest no longer holds, so the part cannot stand for the whole. The node sends its whole inventory.
+    #[error(
+        "The catalogue changed in {0} bucket(s) outside this partial inventory since the digest; send the whole inventory."
+    )]
+    DigestStale(usize),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
     #[error("cannot create {path}: {source}")]

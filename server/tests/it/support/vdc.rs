@@ -234,7 +234,8 @@ impl TestVdc {
     }
 
     pub async fn full_sync(&self, node: &NodeRef, as_of: u64, images: Vec<IsoMetadata>) -> serde_json::Value {
-        let req = SyncNodeImagesRequest { node: node.clone(), as_of_revision: as_of, images, timestamp: 1 };
+        let req =
+            SyncNodeImagesRequest { node: node.clone(), as_of_revision: as_of, images, timestamp: 1, scope: None };
         let (s, b) = self.post("/limiquantix.storage.v1.ImageService/SyncNodeImages", &req).await;
         assert_eq!(s, 200, "{b}");
         b
