@@ -238,6 +238,21 @@ impl SyncTransport for FaultyTransport {
         &self,
         req: &app::model::SyncNodeDigestRequest,
     ) -> Result<app::model::SyncNodeDigestResponse, TransportError> {
+        let refused = |e: server::vdc::catalogue::CatalogueError| TransportError::Refused {
+            status: 500,
+            message: e.to_string(),
+            request_id: "in-process".into(),
+        };
+        // An inventory held in flight parks at its first call, the digest.
+        match self.gate(&req.node).await {
+            None => return Err(Self::lost()),
+            Some(Release::LoseAnswer) => {
+                let slot = self.vdc.catalogue.lock().await;
+                let c = slot.as_ref().ok_or_else(|| TransportError::Unreachable("vdc down".into()))?;
+                return c.compare_digest(req, server::now_unix()).await.map_err(refused).and(Err(Self::lost()));
+            }
+            Some(_) => {}
+        }
         // A late digest is a late comparison, settled in its own transaction: delayed, it is only lost.
         let fate = self.fate();
         if matches!(fate, Fate::Drop | Fate::Delay) {
@@ -245,11 +260,6 @@ impl SyncTransport for FaultyTransport {
         }
         let slot = self.vdc.catalogue.lock().await;
         let c = slot.as_ref().ok_or_else(|| TransportError::Unreachable("vdc down".into()))?;
-        let refused = |e: server::vdc::catalogue::CatalogueError| TransportError::Refused {
-            status: 500,
-            message: e.to_string(),
-            request_id: "in-process".into(),
-        };
         if matches!(fate, Fate::Duplicate | Fate::LoseAnswer) {
             let first = c.compare_digest(req, server::now_unix()).await.map_err(refused);
             if matches!(fate, Fate::LoseAnswer) {
