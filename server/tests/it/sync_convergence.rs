@@ -509,11 +509,7 @@ async fn run_seed(seed: u64, db: TestDb) -> Vec<(String, Uuid, String, String, O
             0..45 => nodes[k].random_change(&mut rng, &mut counter).await,
             // Errors are the faults at work; the outbox keeps what was not acknowledged.
             45..65 => drop(nodes[k].client.deliver_once().await),
-            65..70 => {
-                if nodes[k].client.full_sync().await.is_ok() {
-                    inventory_from = Some((k, step));
-                }
-            }
+            65..70 => inventory_from = nodes[k].client.full_sync().await.is_ok().then_some((k, step)),
             70..73 => drop(nodes[k].client.heartbeat().await),
             73..83 => {
                 let next = {
