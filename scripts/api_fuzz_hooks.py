@@ -6,16 +6,21 @@ gets past the lookups and reaches the code behind them.
 - QUANTIX_FUZZ_IMAGE_IDS: ids of images the script uploaded; half of the generated image ids (path `{id}`
   of image routes, `iso_id` of a VM) are replaced by one of them. The choice is a function of the
   generated value, so hypothesis can replay and shrink a failure.
+- A tus chunk (`PATCH /api/v1/uploads/{id}`) is raw bytes, `application/offset+octet-stream`, a media type
+  schemathesis cannot serialise by itself: it gets random bytes.
 """
 
 import os
 import zlib
 
 import schemathesis
+from hypothesis import strategies as st
 
 NODE_ID = os.environ.get("QUANTIX_FUZZ_NODE_ID")
 IMAGE_IDS = [i for i in os.environ.get("QUANTIX_FUZZ_IMAGE_IDS", "").split(",") if i]
 IMAGE_ROUTES = ("/api/v1/images/{id}", "/internal/v1/images/{id}")
+
+schemathesis.openapi.media_type("application/offset+octet-stream", st.binary(max_size=4096))
 
 
 def existing_image(generated):
