@@ -50,11 +50,14 @@ enum Delayed {
 struct Vdc {
     catalogue: AsyncMutex<Option<Catalogue>>,
     db: TestDb,
+    /// The database it opens: on SQLite a wipe moves to a new file (see `restart`).
+    url: Mutex<String>,
 }
 
 impl Vdc {
     async fn up(db: TestDb) -> Arc<Vdc> {
-        let vdc = Arc::new(Vdc { catalogue: AsyncMutex::new(None), db });
+        let url = Mutex::new(db.url.clone());
+        let vdc = Arc::new(Vdc { catalogue: AsyncMutex::new(None), db, url });
         vdc.restart(false).await;
         vdc
     }
@@ -64,10 +67,16 @@ impl Vdc {
         if let Some(c) = slot.take() {
             c.close().await;
         }
-        if wipe {
+        if wipe && self.db.url.starts_with("sqlite://") {
+            // A new file rather than the old one deleted under the closed pool's connections, which may
+            // still be finishing on their own threads (as for a node's lost database).
+            let mut url = self.url.lock().unwrap();
+            *url = format!("{url}-wiped");
+        } else if wipe {
             self.db.wipe().await;
         }
-        *slot = Some(Catalogue::open(&self.db.url).await.unwrap());
+        let url = self.url.lock().unwrap().clone();
+        *slot = Some(Catalogue::open(&url).await.unwrap());
     }
 
     async fn down(&self) {
@@ -290,6 +299,8 @@ struct SimNode {
     store: NodeStore,
     client: Arc<SyncClient<FaultyTransport>>,
     transport: FaultyTransport,
+    /// How many times its database was lost.
+    losses: u32,
 }
 
 /// A node's delivery or inventory, its call parked at the transport's gate.
@@ -325,7 +336,7 @@ impl SimNode {
             node.clone(),
             SharedSyncState::default(),
         ));
-        SimNode { node, db, pools, store, client, transport }
+        SimNode { node, db, pools, store, client, transport, losses: 0 }
     }
 
     /// A restart; with `lose_db`, its database is gone (and with it every image it knew: the model's
@@ -333,7 +344,11 @@ impl SimNode {
     async fn restart(&mut self, lose_db: bool) {
         self.store.close().await;
         if lose_db {
-            crate::support::remove_sqlite(&self.db);
+            // A new file rather than the old one deleted: the closed pool's SQLite connections may still be
+            // finishing their last checkpoint on their own threads, and a database deleted and created
+            // again under them failed its next open with "disk I/O error" (SQLITE_IOERR_SHORT_READ).
+            self.losses += 1;
+            self.db = self.db.with_file_name(format!("{}-lost-{}.db", self.node.node_id, self.losses));
         }
         self.store = NodeStore::open(&self.db, self.pools.locator()).await.unwrap();
         let (pools, transport) = (self.pools.clone(), self.transport.clone());
