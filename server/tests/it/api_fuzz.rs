@@ -23,7 +23,10 @@ fn enum_of(params: &[Value], name: &str) -> Value {
 #[tokio::test]
 async fn the_image_list_describes_its_sort_parameters_in_place() {
     let node = TestNode::spawn(&[pool("local")]).await;
-    let vdc = TestVdc::spawn(&TestDb::sqlite()).await;
+    // Kept for the whole test: a temporary TestDb would delete the catalogue's directory at once, and
+    // each new pool connection then failed to open the file (a 500 whenever the pool opened one).
+    let db = TestDb::sqlite();
+    let vdc = TestVdc::spawn(&db).await;
     for (url, client) in [(&node.url, &node.client), (&vdc.url, &vdc.client)] {
         let params = list_parameters(url).await;
         assert_eq!(enum_of(&params, "sort"), serde_json::json!(["folder", "name", "size", "created"]));
