@@ -8,9 +8,9 @@ mod transport;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::model::{
-    AuditList, AuditQuery, CreateFolderRequest, CreateVmRequest, ErrorBody, FolderListing, ImageList, ImageQuery,
-    IsoMetadata, LoginRequest, Me, MoveImageRequest, NodeList, NodeSyncStatus, PoolList, RenameFolderRequest,
-    VmDefinition, VmList,
+    AuditList, AuditQuery, CreateFolderRequest, CreateVmRequest, ErrorBody, FolderListing, ImageGroupList, ImageList,
+    ImageQuery, IsoMetadata, LoginRequest, Me, MoveImageRequest, NodeList, NodeSyncStatus, PoolList,
+    RenameFolderRequest, VmDefinition, VmList,
 };
 
 pub use transport::Api;
@@ -58,6 +58,11 @@ impl ApiError {
 
 impl Api {
     pub async fn list_images(&self, query: &ImageQuery) -> Result<ImageList, ApiError> {
+        self.get(&format!("/api/v1/images?{}", query.to_query_string())).await
+    }
+
+    /// The vdc's groups of identical images (`query.group` set).
+    pub async fn list_image_groups(&self, query: &ImageQuery) -> Result<ImageGroupList, ApiError> {
         self.get(&format!("/api/v1/images?{}", query.to_query_string())).await
     }
 

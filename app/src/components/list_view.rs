@@ -98,6 +98,7 @@ impl ListView {
             order: Some(self.order),
             limit: Some(limit),
             cursor,
+            group: self.group.then_some(crate::model::ImageGrouping::Checksum),
         }
     }
 

@@ -51,12 +51,63 @@ pub struct ImageQuery {
     pub limit: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+    /// vdc only: `checksum` answers groups of identical images (the same SHA-256) over the whole filtered
+    /// result, as an `ImageGroupList`, instead of images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", param(inline))]
+    pub group: Option<ImageGrouping>,
+}
+
+/// How `GET /api/v1/images` groups its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ImageGrouping {
+    /// One group per SHA-256; an image not hashed yet stands alone.
+    Checksum,
+}
+
+/// `GET /api/v1/images?group=checksum` answer (vdc): one page of groups, in the order of each group's
+/// first image under the asked sort.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ImageGroupList {
+    pub groups: Vec<ImageGroup>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Identical images on one or more hosts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ImageGroup {
+    /// The shared SHA-256 (`sha256:<hex>`); absent for an image not hashed yet, alone in its group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<String>,
+    /// How many images of the filtered result the group holds (one per location).
+    pub copies: u64,
+    /// The group's first image under the asked sort, standing for all.
+    pub image: IsoMetadata,
+    /// Every image of the group within the filter, the first one included.
+    pub locations: Vec<ImageLocation>,
+}
+
+/// Where one copy of a group is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ImageLocation {
+    pub node_id: super::NodeId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_pool_id: Option<super::PoolId>,
+    pub id: uuid::Uuid,
+    pub folder_path: FolderPath,
 }
 
 impl ImageQuery {
     /// The query as `key=value&…` (without `?`), for building request URLs.
     pub fn to_query_string(&self) -> String {
-        let pairs: [(&str, Option<String>); 12] = [
+        let pairs: [(&str, Option<String>); 13] = [
             ("folder", self.folder.clone()),
             ("recursive", self.recursive.map(|r| r.to_string())),
             ("node_id", self.node_id.clone()),
@@ -69,6 +120,7 @@ impl ImageQuery {
             ("order", self.order.map(|o| o.as_str().to_owned())),
             ("limit", self.limit.map(|l| l.to_string())),
             ("cursor", self.cursor.clone()),
+            ("group", self.group.map(|_| "checksum".to_owned())),
         ];
         super::encode_query(pairs.iter().filter_map(|(k, v)| v.as_deref().map(|v| (*k, v))))
     }

@@ -29,8 +29,8 @@ pub use folder::{DEFAULT_FOLDERS, FORBIDDEN_CHARS, FolderPath, FolderPathError, 
 pub use ids::{IdError, MAX_ID_LEN, NodeId, PoolId};
 pub use iso::{ImageFormat, IsoMetadata, os_family};
 pub use listing::{
-    CreateFolderRequest, FolderCount, FolderListing, ImageList, ImageQuery, MoveImageRequest, RenameFolderRequest,
-    SortKey, SortOrder, UpdateImageRequest,
+    CreateFolderRequest, FolderCount, FolderListing, ImageGroup, ImageGroupList, ImageGrouping, ImageList,
+    ImageLocation, ImageQuery, MoveImageRequest, RenameFolderRequest, SortKey, SortOrder, UpdateImageRequest,
 };
 pub use nodes::{Health, NodeInfo, NodeList, NodeSyncState, NodeSyncStatus};
 pub use peer_check::{PeerFieldError, is_sha256_checksum};

@@ -191,6 +191,8 @@ export async function startAllInOne(): Promise<AllInOne> {
 export interface VdcOptions {
   offlineAfter?: string;
   syncInterval?: string;
+  /** A shared catalogue (PostgreSQL, for replicas); else SQLite in the vdc's own directory. */
+  databaseUrl?: string;
 }
 
 export async function startVdc(opts: VdcOptions = {}): Promise<Proc> {
@@ -199,7 +201,7 @@ export async function startVdc(opts: VdcOptions = {}): Promise<Proc> {
   const args = [
     "vdc",
     "--listen", `127.0.0.1:${port}`,
-    "--database-url", `sqlite://${dir}/catalogue.db`,
+    "--database-url", opts.databaseUrl ?? `sqlite://${dir}/catalogue.db`,
     "--cluster-token", TOKEN,
     "--initial-admin-password-file", adminPasswordFile(),
     "--login-max-failures", "50",

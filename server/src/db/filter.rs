@@ -1,7 +1,9 @@
 //! The image filters of `GET /api/v1/images`, validated once for both roles: every field either honoured
 //! or refused, never silently ignored.
 
-use app::model::{Firmware, FolderPath, FolderPathError, IdError, ImageQuery, NodeId, PoolId, SortKey, SortOrder};
+use app::model::{
+    Firmware, FolderPath, FolderPathError, IdError, ImageGrouping, ImageQuery, NodeId, PoolId, SortKey, SortOrder,
+};
 
 use super::Cursor;
 
@@ -26,6 +28,8 @@ pub struct ImageFilter {
     pub limit: u32,
     /// Decoded, and made for this sort order.
     pub cursor: Option<Cursor>,
+    /// Groups instead of images (the vdc's; a node refuses it).
+    pub group: Option<ImageGrouping>,
 }
 
 /// Why a list query was refused; each is a 400 with this text.
@@ -43,6 +47,10 @@ pub enum FilterError {
     Control(&'static str),
     #[error("boot must be bios or uefi.")]
     Boot,
+    #[error(
+        "group=checksum groups identical images across hosts: the vdc's catalogue answers it, a host lists only its own."
+    )]
+    Grouping,
 }
 
 impl ImageFilter {
@@ -79,11 +87,20 @@ impl ImageFilter {
             order: q.order.unwrap_or_default(),
             limit,
             cursor,
+            group: q.group,
         })
     }
 }
 
 impl ImageFilter {
+    /// The filter of a list that cannot group (a node's).
+    pub fn ungrouped(self) -> Result<ImageFilter, FilterError> {
+        match self.group {
+            Some(_) => Err(FilterError::Grouping),
+            None => Ok(self),
+        }
+    }
+
     /// The column that says an image boots under the asked firmware.
     pub fn boot_column(&self) -> Option<&'static str> {
         self.boot.map(|f| match f {

@@ -65,7 +65,11 @@ impl From<crate::db::FilterError> for ApiError {
         let code = match e {
             FilterError::Folder(_) => "invalid_folder",
             FilterError::Cursor => "invalid_cursor",
-            FilterError::Id(_) | FilterError::Limit | FilterError::Control(_) | FilterError::Boot => "invalid_query",
+            FilterError::Id(_)
+            | FilterError::Limit
+            | FilterError::Control(_)
+            | FilterError::Boot
+            | FilterError::Grouping => "invalid_query",
         };
         ApiError::bad_request(code, e.to_string())
     }

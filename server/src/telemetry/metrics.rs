@@ -33,6 +33,8 @@ pub mod names {
     pub const NODE_FULL_SYNC_AGE: &str = "quantix_vdc_node_last_full_sync_age_seconds";
     pub const NODE_PENDING: &str = "quantix_vdc_node_pending_changes";
     pub const SSE_CLIENTS: &str = "quantix_vdc_sse_clients";
+    pub const REPLICA_LISTENER_UP: &str = "quantix_vdc_replica_listener_up";
+    pub const REPLICA_RESYNCS: &str = "quantix_vdc_replica_resyncs_total";
 }
 
 /// Request latencies, in seconds: from a cached read to a multi-gigabyte upload.
@@ -112,6 +114,14 @@ fn describe() {
     );
     describe_gauge!(NODE_PENDING, "Changes each node reported waiting in its outbox at its last heartbeat.");
     describe_gauge!(SSE_CLIENTS, "Live-update streams (GET /api/v1/events) open on this replica.");
+    describe_gauge!(
+        REPLICA_LISTENER_UP,
+        "1 while this replica hears other replicas' changes (PostgreSQL LISTEN), 0 while it reconnects."
+    );
+    describe_counter!(
+        REPLICA_RESYNCS,
+        "Times this replica's pages were told to resync because its listener had lost its connection."
+    );
 }
 
 /// The text format Prometheus scrapes.

@@ -1,7 +1,12 @@
-//! Live updates for the browser: `GET /api/v1/events`, server-sent events. `change` when this replica
-//! changed the catalogue, `nodes` when a node's state changed (only the host panel reloads), `resync` when
-//! a stream fell behind and may have missed events (the page reloads what it shows), and `tick` every
-//! few seconds (node states age with time alone).
+//! Live updates for the browser: `GET /api/v1/events`, server-sent events. `change` when the catalogue
+//! changed (on any replica; its data lists the changed ids when there are few), `nodes` when a node's
+//! state changed (only the host panel reloads), `resync` when the page may have missed events (the
+//! page reloads what it shows), and `tick` every few seconds (node states age with time alone).
+//!
+//! A page may miss events three ways, and each ends in `resync`: its stream fell behind this replica's
+//! channel; this replica's listener lost its connection to PostgreSQL (`vdc::replicas`); or the stream
+//! itself broke and the browser reconnected (it then sends `Last-Event-ID`, since every event carries
+//! an id, and the new stream starts with `resync`).
 //!
 //! Each stream holds a connection and a file descriptor, so a replica holds a bounded number of them, and
 //! one client address a smaller one.
@@ -10,7 +15,10 @@ use std::{
     collections::HashMap,
     convert::Infallible,
     net::IpAddr,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
     time::Duration,
 };
 
@@ -19,43 +27,46 @@ use axum::{
     response::sse::{Event, KeepAlive, Sse},
 };
 use futures_util::{Stream, StreamExt};
-use http::StatusCode;
-use tokio::sync::broadcast;
+use http::{HeaderMap, StatusCode};
 use tokio_stream::wrappers::{BroadcastStream, IntervalStream, errors::BroadcastStreamRecvError};
 use tokio_util::sync::CancellationToken;
 
 use super::VdcState;
+use super::catalogue::CatalogueEvent;
 use crate::config::LiveLimits;
 use crate::http::ApiError;
 
 /// How often `tick` is sent.
 pub const TICK: Duration = Duration::from_secs(5);
 
-/// What an open page is told.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LiveEvent {
-    /// The catalogue changed.
-    Change,
-    /// A node's sync state, pools or name changed; the images did not.
-    Nodes,
+/// A `change` lists its images' ids up to this many; past it the page reloads without knowing which.
+const IDS_PER_EVENT: usize = 100;
+
+/// The SSE event a catalogue event is.
+fn event(e: &CatalogueEvent) -> Event {
+    match e {
+        CatalogueEvent::Images(changed) if changed.len() <= IDS_PER_EVENT => {
+            let ids: Vec<_> = changed.iter().map(|c| c.id).collect();
+            Event::default().event("change").data(serde_json::json!({ "ids": ids }).to_string())
+        }
+        CatalogueEvent::Images(_) => Event::default().event("change").data("{}"),
+        CatalogueEvent::Nodes => Event::default().event("nodes").data("{}"),
+        CatalogueEvent::Resync => resync(),
+    }
 }
 
-impl LiveEvent {
-    fn name(self) -> &'static str {
-        match self {
-            LiveEvent::Change => "change",
-            LiveEvent::Nodes => "nodes",
-        }
-    }
+fn resync() -> Event {
+    Event::default().event("resync").data("{}")
 }
 
 #[derive(Clone)]
 pub struct Live {
-    events: broadcast::Sender<LiveEvent>,
     /// Ends every stream, so a graceful shutdown does not wait on open pages forever.
     closing: CancellationToken,
     limits: LiveLimits,
     open: Arc<Mutex<OpenStreams>>,
+    /// The id of the next event sent on any stream (ids only need to be present, for `Last-Event-ID`).
+    next_id: Arc<AtomicU64>,
 }
 
 #[derive(Default)]
@@ -87,17 +98,7 @@ impl Drop for Slot {
 
 impl Live {
     pub fn new(limits: LiveLimits) -> Self {
-        Self { events: broadcast::channel(64).0, closing: CancellationToken::new(), limits, open: Default::default() }
-    }
-
-    /// Tells every open page that the catalogue changed.
-    pub fn changed(&self) {
-        let _ = self.events.send(LiveEvent::Change);
-    }
-
-    /// Tells every open page that a node's state changed.
-    pub fn nodes_changed(&self) {
-        let _ = self.events.send(LiveEvent::Nodes);
+        Self { closing: CancellationToken::new(), limits, open: Default::default(), next_id: Default::default() }
     }
 
     pub fn close(&self) {
@@ -147,7 +148,7 @@ impl Live {
     path = "/api/v1/events",
     tag = "live",
     summary = "Live updates (server-sent events)",
-    description = "An endless `text/event-stream`: `change` (the catalogue changed), `nodes` (a node's sync state changed), `resync` (this stream fell behind: reload everything shown) and `tick` (every 5 s). Streams are capped per replica and per client address.",
+    description = "An endless `text/event-stream`: `change` (the catalogue changed on any replica; data `{\"ids\": [...]}` when at most 100 images changed, `{}` otherwise or for the folder tree), `nodes` (a node's sync state changed), `resync` (this page may have missed changes: reload everything shown; also the first event of a stream that a browser reopened with `Last-Event-ID`) and `tick` (every 5 s). Every event has an id. Streams are capped per replica and per client address.",
     responses(
         (status = 200, description = "The event stream.", content_type = "text/event-stream", body = String),
         (status = 429, description = "This address has too many streams open.", body = app::model::ErrorBody),
@@ -156,21 +157,27 @@ impl Live {
 )]
 pub async fn events(
     State(s): State<VdcState>,
+    headers: HeaderMap,
     extensions: http::Extensions,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let slot = s.live.admit(crate::auth::routes::peer(&extensions).map(|a| a.ip()))?;
-    let events = BroadcastStream::new(s.live.events.subscribe()).map(|e| match e {
-        Ok(e) => Event::default().event(e.name()).data("{}"),
+    // A browser reconnecting after a broken stream names the last event it saw: what came between is lost.
+    let reconnected = headers.contains_key("last-event-id");
+    let events = BroadcastStream::new(s.catalogue.subscribe()).map(|e| match e {
+        Ok(e) => event(&e),
         // This stream fell behind and lost events: the page must reload everything it shows.
-        Err(BroadcastStreamRecvError::Lagged(_)) => Event::default().event("resync").data("{}"),
+        Err(BroadcastStreamRecvError::Lagged(_)) => resync(),
     });
     let ticks = IntervalStream::new(tokio::time::interval(TICK)).map(|_| Event::default().event("tick").data("{}"));
-    let stream = futures_util::stream::select(events, ticks)
+    let first = futures_util::stream::iter(reconnected.then(resync));
+    let next_id = s.live.next_id.clone();
+    let stream = first
+        .chain(futures_util::stream::select(events, ticks))
         .take_until(s.live.closing.clone().cancelled_owned())
         // The slot lives as long as the stream.
         .map(move |e| {
             let _held = &slot;
-            Ok(e)
+            Ok(e.id(next_id.fetch_add(1, Ordering::Relaxed).to_string()))
         });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod domain_xml;
 pub mod forward;
 pub mod live;
+pub mod replicas;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -106,6 +107,10 @@ impl VdcServer {
                 live.close();
             }
         });
+        // Several replicas share a PostgreSQL catalogue: each hears what the others change.
+        if catalogue.backend() == catalogue::Backend::Postgres {
+            tokio::spawn(replicas::relay(self.config.database_url.clone(), catalogue.clone(), shutdown.clone()));
+        }
         let served = self.front.serve(router, shutdown.clone()).await;
         shutdown.cancel();
         let _ = maintenance.await;

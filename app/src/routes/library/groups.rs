@@ -1,33 +1,26 @@
 //! The library's grouped view: the same ISO (same SHA-256) on several hosts is one row listing its
-//! locations.
+//! locations. The vdc groups over the whole filtered result (`group=checksum`), so a copy on a later page
+//! of images is still in its group.
 
 use leptos::prelude::*;
 
 use crate::components::image_table::{TableContext, name_cell, os_cell};
 use crate::format;
-use crate::model::IsoMetadata;
-
-/// Images grouped by checksum, in the order each checksum first appears (an unhashed image stands alone).
-fn groups(images: Vec<IsoMetadata>) -> Vec<Vec<IsoMetadata>> {
-    let mut out: Vec<Vec<IsoMetadata>> = Vec::new();
-    for image in images {
-        match out.iter_mut().find(|g| image.checksum.is_some() && g[0].checksum == image.checksum) {
-            Some(group) => group.push(image),
-            None => out.push(vec![image]),
-        }
-    }
-    out
-}
+use crate::model::ImageGroup;
 
 #[component]
-pub fn GroupedTable(images: Vec<IsoMetadata>, context: TableContext) -> impl IntoView {
-    let rows = groups(images)
+pub fn GroupedTable(groups: Vec<ImageGroup>, context: TableContext) -> impl IntoView {
+    let rows = groups
         .into_iter()
-        .map(|copies| {
-            let first = &copies[0];
-            let locations = copies
+        .map(|group| {
+            let first = &group.image;
+            let locations = group
+                .locations
                 .iter()
-                .map(|c| format!("{} · {} · {}", context.host_name(c.node()), c.pool(), c.folder_path))
+                .map(|l| {
+                    let pool = l.storage_pool_id.as_ref().map_or("", |p| p.as_str());
+                    format!("{} · {pool} · {}", context.host_name(l.node_id.as_str()), l.folder_path)
+                })
                 .map(|l| view! { <li class="small">{l}</li> })
                 .collect_view();
             view! {
@@ -36,7 +29,7 @@ pub fn GroupedTable(images: Vec<IsoMetadata>, context: TableContext) -> impl Int
                     <td class="num nowrap">{format::bytes(first.size_bytes)}</td>
                     {os_cell(first)}
                     <td colspan="3">
-                        <span class="badge">{format!("{} location(s)", copies.len())}</span>
+                        <span class="badge">{format!("{} location(s)", group.copies)}</span>
                         <ul class="locations">{locations}</ul>
                     </td>
                     <td class="hide-narrow"><code title=first.checksum.clone().unwrap_or_default()>{first.short_checksum().unwrap_or("–").to_owned()}</code></td>

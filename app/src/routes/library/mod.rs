@@ -19,11 +19,11 @@ use crate::components::{
     image_table::{Column, ImageTable, TableContext},
     layout::use_hydrated,
     list_view::ListView,
-    paged::{PAGE, PagedImages, load_more_button, shown_count},
+    paged::{PAGE, Paged, PagedImages, load_more_button, shown_count},
     search::search_box,
     status::{empty_state, error_notice, loading},
 };
-use crate::model::{FolderListing, FolderPath, IsoMetadata, NodeList};
+use crate::model::{FolderListing, FolderPath, ImageGroupList, ImageList, IsoMetadata, NodeList};
 use crate::session::can_write;
 use filters::Filters;
 use groups::GroupedTable;
@@ -37,6 +37,13 @@ const SUBFOLDERS_INSIDE_FOLDERS: bool = true;
 struct Overview {
     folders: FolderListing,
     nodes: NodeList,
+}
+
+/// What the list shows: images, or (grouped) identical images as one row each.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+enum Shown {
+    Images(ImageList),
+    Groups(ImageGroupList),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -56,7 +63,8 @@ pub fn LibraryPage() -> impl IntoView {
     let hydrated = use_hydrated();
 
     let paged = PagedImages::new(view_state);
-    let live = LiveUpdates::subscribe(paged);
+    let grouped = Paged::<ImageGroupList>::new(view_state);
+    let live = LiveUpdates::subscribe(move || paged.paged_further() || grouped.paged_further());
     let api = Api::current();
     let overview = Resource::new(move || (live.changes.get(), live.hosts.get()), {
         let api = api.clone();
@@ -69,12 +77,28 @@ pub fn LibraryPage() -> impl IntoView {
         move || (view_state.get(), live.changes.get()),
         move |(v, _)| {
             let api = api.clone();
-            async move { api.list_images(&v.query(PAGE, None)).await }
+            async move {
+                let query = v.query(PAGE, None);
+                Ok::<_, ApiError>(if v.group {
+                    Shown::Groups(api.list_image_groups(&query).await?)
+                } else {
+                    Shown::Images(api.list_images(&query).await?)
+                })
+            }
         },
     );
     Effect::new(move |_| {
         if let Some(Ok(first)) = first_page.get() {
-            paged.first_arrived(&first);
+            match &first {
+                Shown::Images(list) => {
+                    paged.first_arrived(list);
+                    grouped.clear();
+                }
+                Shown::Groups(list) => {
+                    grouped.first_arrived(list);
+                    paged.clear();
+                }
+            }
             live.stale.set(false);
         }
     });
@@ -149,27 +173,40 @@ pub fn LibraryPage() -> impl IntoView {
                         {move || first_page.get().map(|page| match page {
                             Err(error) => error_notice(error).into_any(),
                             Ok(first) => {
-                                let images = paged.images(&first);
-                                let count = view_state.with(|v| shown_count(images.len(), total.get(), v));
                                 let context = TableContext::library(nodes.get());
-                                let list = if images.is_empty() {
+                                let (list, shown) = match first {
+                                    Shown::Groups(first) => {
+                                        let groups = grouped.all(&first);
+                                        let shown = groups.iter().map(|g| g.copies as usize).sum();
+                                        (view! { <GroupedTable groups context /> }.into_any(), shown)
+                                    }
+                                    Shown::Images(first) => {
+                                        let images = paged.all(&first);
+                                        let shown = images.len();
+                                        (view! {
+                                            <ImageTable images context columns=&[Column::Folder, Column::Location]
+                                                writable on_move on_delete />
+                                        }.into_any(), shown)
+                                    }
+                                };
+                                let count = view_state.with(|v| shown_count(shown, total.get(), v));
+                                let list = if shown == 0 {
                                     empty_state(
                                         "No images here",
                                         "Nothing matches this folder and these filters. Images uploaded to any host appear here as soon as the host reports them.",
                                     ).into_any()
-                                } else if view_state.with(|v| v.group) {
-                                    view! { <GroupedTable images context /> }.into_any()
                                 } else {
-                                    view! {
-                                        <ImageTable images context columns=&[Column::Folder, Column::Location]
-                                            writable on_move on_delete />
-                                    }.into_any()
+                                    list
                                 };
                                 view! { {list} {count} }.into_any()
                             }
                         })}
                     </Transition>
-                    {load_more_button(paged, hydrated)}
+                    {move || if view_state.with(|v| v.group) {
+                        load_more_button(grouped, hydrated).into_any()
+                    } else {
+                        load_more_button(paged, hydrated).into_any()
+                    }}
                 </div>
             </div>
         </section>
@@ -233,14 +270,18 @@ struct LiveUpdates {
 impl LiveUpdates {
     /// A change reloads the list at once, unless the reader has paged further than its first page (then
     /// the list is marked stale and the page offers to reload).
-    fn subscribe(paged: PagedImages) -> Self {
+    fn subscribe(paged_further: impl Fn() -> bool + Copy + 'static) -> Self {
         let this = Self { changes: RwSignal::new(0), hosts: RwSignal::new(0), stale: RwSignal::new(false) };
         Effect::new(move |_| {
             let stream =
                 browser::subscribe("/api/v1/events", &["change", "nodes", "tick", "resync"], move |kind| match kind {
-                    "change" | "resync" if paged.more.with_untracked(Vec::is_empty) => this.changes.update(|n| *n += 1),
+                    "change" if !paged_further() => this.changes.update(|n| *n += 1),
                     "change" => this.stale.set(true),
-                    "resync" => this.changes.update(|n| *n += 1),
+                    // Anything may have been missed: the list and the hosts both reload.
+                    "resync" => {
+                        this.changes.update(|n| *n += 1);
+                        this.hosts.update(|n| *n += 1);
+                    }
                     _ => this.hosts.update(|n| *n += 1),
                 });
             let stream = StoredValue::new(stream);

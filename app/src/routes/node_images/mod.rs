@@ -172,7 +172,7 @@ pub fn NodeImagesPage() -> impl IntoView {
                             {move || data.get().map(|r| match r {
                                 Err(error) => error_notice(error).into_any(),
                                 Ok(d) => {
-                                    let images = paged.images(&d.images);
+                                    let images = paged.all(&d.images);
                                     let count = view_state.with(|v| shown_count(images.len(), Some(d.folders.count(&v.folder).total), v));
                                     let list = if images.is_empty() {
                                         let searching = view_state.with(|v| !v.q.is_empty());

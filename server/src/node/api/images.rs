@@ -16,12 +16,12 @@ use crate::node::NodeState;
     params(ImageQuery),
     responses(
         (status = 200, description = "One page of images; `next_cursor` leads to the next.", body = ImageList),
-        (status = 400, description = "A filter, the sort, the limit or the cursor is not valid.", body = ErrorBody),
+        (status = 400, description = "A filter, the sort, the limit or the cursor is not valid, or `group` was asked (the vdc's).", body = ErrorBody),
     )
 )]
 #[tracing::instrument(skip(s))]
 pub async fn list(State(s): State<NodeState>, Query(q): Query<ImageQuery>) -> Result<axum::Json<ImageList>, ApiError> {
-    let filter = ImageFilter::parse(q)?;
+    let filter = ImageFilter::parse(q)?.ungrouped()?;
     if filter.node_id.as_ref().is_some_and(|n| *n != s.identity.id) {
         return Ok(axum::Json(ImageList { images: Vec::new(), next_cursor: None }));
     }

@@ -1,6 +1,6 @@
 use app::model::{
-    CreateFolderRequest, ErrorBody, FolderListing, FolderPath, ImageList, ImageQuery, IsoMetadata, MoveImageRequest,
-    UpdateImageRequest,
+    CreateFolderRequest, ErrorBody, FolderListing, FolderPath, ImageGroupList, ImageList, ImageQuery, IsoMetadata,
+    MoveImageRequest, UpdateImageRequest,
 };
 use axum::{Extension, extract::State};
 use http::StatusCode;
@@ -10,19 +10,34 @@ use crate::db::ImageFilter;
 use crate::http::{ApiError, Json, PathId, Query};
 use crate::vdc::VdcState;
 
+/// `GET /api/v1/images`: images, or with `group=checksum` groups of identical images.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum ImageListing {
+    Images(ImageList),
+    Groups(ImageGroupList),
+}
+
 #[utoipa::path(
     get,
     path = "/api/v1/images",
     tag = "images",
-    summary = "The cluster's catalogue, filtered, sorted and paged",
+    summary = "The cluster's catalogue, filtered, sorted and paged (or grouped by checksum)",
     params(ImageQuery),
     responses(
-        (status = 200, description = "One page of images; `next_cursor` leads to the next.", body = ImageList),
+        (status = 200, description = "One page of images (an `ImageList`), or with `group=checksum` one page of groups of identical images over the whole filtered result (an `ImageGroupList`); `next_cursor` leads to the next.", body = ImageListing),
         (status = 400, description = "A filter, the sort, the limit or the cursor is not valid.", body = ErrorBody),
     )
 )]
-pub async fn list(State(s): State<VdcState>, Query(q): Query<ImageQuery>) -> Result<axum::Json<ImageList>, ApiError> {
-    Ok(axum::Json(s.catalogue.list(&ImageFilter::parse(q)?).await?))
+pub async fn list(
+    State(s): State<VdcState>,
+    Query(q): Query<ImageQuery>,
+) -> Result<axum::Json<ImageListing>, ApiError> {
+    let filter = ImageFilter::parse(q)?;
+    Ok(axum::Json(match filter.group {
+        Some(app::model::ImageGrouping::Checksum) => ImageListing::Groups(s.catalogue.list_groups(&filter).await?),
+        None => ImageListing::Images(s.catalogue.list(&filter).await?),
+    }))
 }
 
 #[utoipa::path(
@@ -71,7 +86,6 @@ pub async fn create_folder(
 ) -> Result<(StatusCode, axum::Json<FolderListing>), ApiError> {
     let folder = FolderPath::parse(&body.path)?;
     let listing = s.catalogue.create_folder(&folder, crate::now_unix()).await?;
-    s.live.changed();
     Ok((StatusCode::CREATED, axum::Json(listing)))
 }
 
@@ -110,7 +124,6 @@ pub async fn move_image(
     let node_id = node.id.clone();
     let moved = s.nodes.move_image(&node, id, &body.folder_path, actor.caller.name().as_deref()).await?;
     s.catalogue.apply_node_answer(&node_id, moved.clone(), false).await?;
-    s.live.changed();
     let target = AuditTarget(format!("{} on {node_id} to {}", moved.filename, moved.folder_path));
     Ok((Extension(target), axum::Json(IsoMetadata { node_id: Some(node_id), ..moved })))
 }
@@ -145,7 +158,6 @@ pub async fn update_image(
     let node_id = node.id.clone();
     let updated = s.nodes.update_image(&node, id, &body, actor.caller.name().as_deref()).await?;
     s.catalogue.apply_node_answer(&node_id, updated.clone(), false).await?;
-    s.live.changed();
     let target = AuditTarget(format!("{} on {node_id}", updated.path));
     Ok((Extension(target), axum::Json(IsoMetadata { node_id: Some(node_id), ..updated })))
 }
@@ -188,7 +200,6 @@ pub async fn delete_image(
     let node_id = node.id.clone();
     let deleted = s.nodes.delete_image(&node, id, actor.caller.name().as_deref()).await?;
     s.catalogue.apply_node_answer(&node_id, deleted.clone(), true).await?;
-    s.live.changed();
     let target = AuditTarget(format!("{} on {node_id}", deleted.path));
     Ok((Extension(target), axum::Json(IsoMetadata { node_id: Some(node_id), ..deleted })))
 }

@@ -88,7 +88,7 @@ fn own_node(caller: &Caller, node: &NodeRef) -> Result<(), ApiError> {
     }
 }
 
-/// Applies a node's changes in one transaction, counts them, and tells open pages.
+/// Applies a node's changes in one transaction and counts them (the catalogue tells the pages).
 async fn ingest(
     s: &VdcState,
     node: &NodeRef,
@@ -100,9 +100,6 @@ async fn ingest(
     metrics::counter!(names::EVENTS_INGESTED, "node" => id.clone(), "result" => "applied").increment(applied);
     metrics::counter!(names::EVENTS_INGESTED, "node" => id, "result" => "ignored").increment(ignored);
     tracing::info!(node = %node.node_id, received, applied, ignored, "changes from a node");
-    if applied > 0 {
-        s.live.changed();
-    }
     Ok(axum::Json(NotifyImageChangeResponse { applied, ignored }))
 }
 
@@ -207,7 +204,7 @@ pub async fn bucket_inventory(
     inventory(&s, &caller, req).await
 }
 
-/// Reconciles an inventory (whole, or within its scope), counts it, and tells open pages.
+/// Reconciles an inventory (whole, or within its scope) and counts it (the catalogue tells the pages).
 async fn inventory(
     s: &VdcState,
     caller: &Caller,
@@ -227,9 +224,6 @@ async fn inventory(
         metrics::counter!(names::INVENTORY_IMAGES, "node" => node.clone(), "outcome" => outcome).increment(n);
     }
     tracing::info!(%node, ?counts, ?buckets, "inventory from a node");
-    if counts.added + counts.updated + counts.removed > 0 {
-        s.live.changed();
-    }
     Ok(axum::Json(counts))
 }
 
@@ -286,7 +280,7 @@ pub async fn heartbeat(
     // Most heartbeats change nothing a page shows: those are not events (an idle cluster once made every
     // open library reload its list every few seconds).
     if outcome.visible_change(&req.node, req.pending, now, s.timings) {
-        s.live.nodes_changed();
+        s.catalogue.nodes_changed(req.node.node_id.as_str()).await;
     }
     Ok(axum::Json(answer))
 }

@@ -25,7 +25,9 @@ impl Catalogue {
         }
         let mut sql = Sql::new("INSERT INTO folders (path, created_at) VALUES (");
         sql.bind(folder.to_string()).push(", ").bind(now).push(") ON CONFLICT (path) DO NOTHING");
-        sql.execute(&self.db).await?;
+        let mut tx = self.write().await?;
+        sql.execute(&mut *tx).await?;
+        self.commit_announcing(tx, Vec::new()).await?;
         self.folder_tree().await
     }
 }

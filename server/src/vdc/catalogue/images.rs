@@ -9,7 +9,7 @@ use app::model::{
 };
 use uuid::Uuid;
 
-use super::{Catalogue, CatalogueError, Tx, nodes};
+use super::{Catalogue, CatalogueError, ChangedImage, Tx, nodes};
 use crate::db::Sql;
 use crate::db::{ContentColumns, Cursor, search_key, search_text};
 
@@ -77,6 +77,10 @@ impl Row {
         Ok(meta)
     }
 
+    pub(super) fn checksum(&self) -> Option<String> {
+        self.checksum.clone()
+    }
+
     pub(super) fn cursor(&self, sort: SortKey) -> Cursor {
         let (folder, name, node, id) = (&self.folder_path, &self.name_key, &self.node_id, &self.id);
         Cursor::of(sort, folder, name, self.size_bytes, self.created_at, node, id)
@@ -104,9 +108,9 @@ fn latest_per_image(changes: impl IntoIterator<Item = (IsoMetadata, bool)>) -> V
 }
 
 /// The revision rule, as one conditional statement: insert, or overwrite only a row holding an older
-/// revision. Returns how many rows changed.
-async fn upsert(tx: &mut Tx, node_id: &str, rows: &[(IsoMetadata, bool)]) -> Result<u64, CatalogueError> {
-    let mut changed = 0;
+/// revision. Returns the rows it changed.
+async fn upsert(tx: &mut Tx, node_id: &str, rows: &[(IsoMetadata, bool)]) -> Result<Vec<ChangedImage>, CatalogueError> {
+    let mut changed = Vec::new();
     for chunk in rows.chunks(BATCH_ROWS) {
         let mut sql = Sql::new(concat!(
             "INSERT INTO images (node_id, id, revision, deleted, name, filename, folder_path, size_bytes, format, \
@@ -172,11 +176,21 @@ async fn upsert(tx: &mut Tx, node_id: &str, rows: &[(IsoMetadata, bool)]) -> Res
              search_text = excluded.search_text, os_source = excluded.os_source, volume_id = excluded.volume_id, \
              arch = excluded.arch, os_edition = excluded.os_edition, boot_bios = excluded.boot_bios, \
              boot_uefi = excluded.boot_uefi, detection_error = excluded.detection_error, ova_json = excluded.ova_json \
-             WHERE images.revision < excluded.revision",
+             WHERE images.revision < excluded.revision RETURNING id, revision",
         );
-        changed += sql.execute(&mut **tx).await?.rows_affected();
+        changed.extend(changed_rows(sql.fetch_all(&mut **tx).await?)?);
     }
     Ok(changed)
+}
+
+/// The `(id, revision)` rows a statement's `RETURNING` gave back.
+fn changed_rows(rows: Vec<(String, i64)>) -> Result<Vec<ChangedImage>, CatalogueError> {
+    rows.into_iter()
+        .map(|(id, revision)| {
+            let id = Uuid::parse_str(&id).map_err(|_| CatalogueError::Corrupt(format!("image id {id:?}")))?;
+            Ok(ChangedImage { id, revision: revision as u64 })
+        })
+        .collect()
 }
 
 /// Drops the images whose id another node holds: an id names one image in the whole cluster, so the
@@ -255,9 +269,9 @@ impl Catalogue {
                 let floor = nodes::touch(&mut tx, node, now, None, seen).await?;
                 let rows = self.drop_below_floor(&mut tx, node.node_id.as_str(), floor, rows.clone()).await?;
                 let rows = drop_foreign_ids(&mut tx, node.node_id.as_str(), rows).await?;
-                let applied = upsert(&mut tx, node.node_id.as_str(), &rows).await?;
-                tx.commit().await?;
-                self.note_changes(applied);
+                let changed = upsert(&mut tx, node.node_id.as_str(), &rows).await?;
+                let applied = changed.len() as u64;
+                self.commit_changes(tx, changed).await?;
                 Ok(applied)
             })
             .await?;
@@ -342,7 +356,7 @@ impl Catalogue {
                 Some(_) => counts.unchanged += 1,
             }
         }
-        upsert(&mut tx, &node_id, &inventory).await?;
+        let mut changed = upsert(&mut tx, &node_id, &inventory).await?;
         let mut gone: Vec<String> = before
             .iter()
             .filter(|(id, (rev, deleted))| !deleted && *rev <= as_of && !listed.contains(*id))
@@ -355,12 +369,14 @@ impl Catalogue {
             sql.push(" AND deleted = FALSE AND revision <= ")
                 .bind(as_of)
                 .push(" AND id IN ")
-                .bind_list(chunk.iter().cloned());
-            counts.removed += sql.execute(&mut *tx).await?.rows_affected();
+                .bind_list(chunk.iter().cloned())
+                .push(" RETURNING id, revision");
+            let removed = changed_rows(sql.fetch_all(&mut *tx).await?)?;
+            counts.removed += removed.len() as u64;
+            changed.extend(removed);
         }
         settle(&mut tx, &node_id, as_of, now).await?;
-        tx.commit().await?;
-        self.note_changes(counts.added + counts.updated + counts.removed);
+        self.commit_changes(tx, changed).await?;
         Ok(counts)
     }
 
@@ -372,9 +388,8 @@ impl Catalogue {
         deleted: bool,
     ) -> Result<(), CatalogueError> {
         let mut tx = self.write().await?;
-        upsert(&mut tx, node_id, &[(image, deleted)]).await?;
-        tx.commit().await?;
-        Ok(())
+        let changed = upsert(&mut tx, node_id, &[(image, deleted)]).await?;
+        self.commit_changes(tx, changed).await
     }
 
     /// One live image by id (ids are UUIDs, unique across nodes).

@@ -70,7 +70,13 @@ impl Catalogue {
         Ok(ImageList { images, next_cursor })
     }
 
-    fn push_filters(&self, sql: &mut Sql, f: &ImageFilter, condition: Option<FolderCondition>, along_sort_index: bool) {
+    pub(super) fn push_filters(
+        &self,
+        sql: &mut Sql,
+        f: &ImageFilter,
+        condition: Option<FolderCondition>,
+        along_sort_index: bool,
+    ) {
         match condition {
             None => {}
             Some(FolderCondition::Exact(folder)) => {
@@ -162,7 +168,7 @@ impl Catalogue {
 }
 
 /// `AND (sort columns) > (cursor values)` (or `<` descending): the page after the cursor's row.
-fn push_cursor(sql: &mut Sql, f: &ImageFilter, cursor: &Cursor) {
+pub(super) fn push_cursor(sql: &mut Sql, f: &ImageFilter, cursor: &Cursor) {
     let cmp = match f.order {
         SortOrder::Asc => " > ",
         SortOrder::Desc => " < ",

@@ -3,7 +3,9 @@
 //! only the migrations are per backend.
 
 mod digest;
+mod feed;
 mod folders;
+mod groups;
 mod images;
 mod listing;
 mod maintenance;
@@ -17,6 +19,7 @@ use app::model::FolderPathError;
 use sqlx::{Any, AnyPool, Executor, Transaction, any::AnyPoolOptions};
 use uuid::Uuid;
 
+pub use feed::{CHANNEL, CatalogueEvent, ChangedImage, Notice};
 pub use nodes::{HeartbeatOutcome, NodeRecord, NodeTimings};
 pub use vms::VmRecord;
 
@@ -66,6 +69,7 @@ pub struct Catalogue {
     db: AnyPool,
     backend: Backend,
     stats: std::sync::Arc<maintenance::Stats>,
+    feed: feed::Feed,
 }
 
 type Tx = Transaction<'static, Any>;
@@ -113,11 +117,55 @@ impl Catalogue {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&db).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&db).await?,
         }
-        Ok(Catalogue { db, backend, stats: Default::default() })
+        Ok(Catalogue { db, backend, stats: Default::default(), feed: feed::Feed::new(backend) })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// This replica's changes, as they commit (and, from `relay`, other replicas' changes).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<CatalogueEvent> {
+        self.feed.subscribe()
+    }
+
+    /// This catalogue's id among the replicas of one database: the origin of the notices it sends.
+    pub fn replica(&self) -> Uuid {
+        self.feed.origin()
+    }
+
+    /// Passes on what another replica changed (or that this one may have missed some) to this replica's
+    /// pages.
+    pub fn relay(&self, event: CatalogueEvent) {
+        self.feed.tell(event);
+    }
+
+    /// Tells every replica's pages that a node's state changed. Best effort: what changed is committed
+    /// already, and pages reload node states every few seconds anyway.
+    pub async fn nodes_changed(&self, node_id: &str) {
+        self.feed.tell(CatalogueEvent::Nodes);
+        if let Err(e) = self.feed.announce_node(&self.db, node_id).await {
+            tracing::warn!(error = %e, node = node_id, "could not tell the other replicas of a node's new state");
+        }
+    }
+
+    /// Commits a write that changed `changed` (if it changed nothing, no one is told).
+    async fn commit_changes(&self, tx: Tx, changed: Vec<ChangedImage>) -> Result<(), CatalogueError> {
+        if changed.is_empty() {
+            tx.commit().await?;
+            return Ok(());
+        }
+        self.commit_announcing(tx, changed).await
+    }
+
+    /// Commits a write, telling the other replicas in the same transaction and this replica's pages once
+    /// it committed: the images it changed, or with none, that the folder tree changed.
+    async fn commit_announcing(&self, mut tx: Tx, changed: Vec<ChangedImage>) -> Result<(), CatalogueError> {
+        self.feed.announce_in(&mut tx, &changed).await?;
+        tx.commit().await?;
+        self.note_changes(changed.len() as u64);
+        self.feed.tell(CatalogueEvent::Images(changed.into()));
+        Ok(())
     }
 
     /// A write transaction. On SQLite it takes the write lock up front, so concurrent writers queue

@@ -1,5 +1,6 @@
 //! Spawning nodes and vdcs in-process, and typed request helpers.
 
+pub mod events;
 pub mod iso_image;
 pub mod multipart;
 pub mod ova_image;

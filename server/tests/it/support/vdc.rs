@@ -108,6 +108,8 @@ pub struct TestVdc {
     pub client: reqwest::Client,
     /// Every API route with its declared access.
     pub routes: std::sync::Arc<server::auth::routes::RouteTable>,
+    /// Its catalogue's id among the replicas sharing one database.
+    pub replica: Uuid,
     /// The credentials nodes registered through [`TestVdc::node_credential`], by node id.
     credentials: std::sync::Mutex<std::collections::HashMap<String, String>>,
     shutdown: CancellationToken,
@@ -151,11 +153,12 @@ impl TestVdc {
         let server = VdcServer::build(config).await.expect("vdc starts");
         let url = format!("{scheme}://{}", server.local_addr());
         let routes = server.route_table();
+        let replica = server.state().catalogue.replica();
         let shutdown = CancellationToken::new();
         let token = shutdown.clone();
         let task = tokio::spawn(async move { server.run(token).await.expect("vdc runs") });
         let client = super::bearer_client(&super::admin_token(&url).await);
-        TestVdc { url, client, routes, credentials: Default::default(), shutdown, task }
+        TestVdc { url, client, routes, replica, credentials: Default::default(), shutdown, task }
     }
 
     pub async fn stop(self) {
