@@ -74,6 +74,10 @@ pub struct Catalogue {
 
 type Tx = Transaction<'static, Any>;
 
+/// SQLite's primary result code for "database is locked" (the write lock stayed taken for the whole busy
+/// timeout); sqlx reports it as the code's number.
+const SQLITE_BUSY: &str = "5";
+
 impl Catalogue {
     /// Connects to `url` (creating an SQLite file and its directory if needed) and applies migrations.
     /// The connection pool, for the account store that shares the catalogue's database.
@@ -178,7 +182,12 @@ impl Catalogue {
     }
 
     /// Runs `attempt` (one write transaction) again when PostgreSQL aborted it to break a deadlock or a
-    /// serialization conflict with another replica; such an abort changed nothing.
+    /// serialization conflict with another replica, or SQLite gave up waiting for its write lock; such an
+    /// abort changed nothing.
+    ///
+    /// SQLite's busy handler is not first come, first served: with writers queued back to back (a bulk
+    /// ingest 8 calls at a time while the statistics were refreshed), one waited past the busy timeout
+    /// (10 s) and its node got a 500 for a change that only had to wait its turn.
     async fn retrying<T, F, Fut>(&self, mut attempt: F) -> Result<T, CatalogueError>
     where
         F: FnMut() -> Fut,
@@ -188,7 +197,7 @@ impl Catalogue {
         loop {
             match attempt().await {
                 Err(CatalogueError::Db(sqlx::Error::Database(e)))
-                    if tries < 5 && matches!(e.code().as_deref(), Some("40P01" | "40001")) =>
+                    if tries < 5 && matches!(e.code().as_deref(), Some("40P01" | "40001" | SQLITE_BUSY)) =>
                 {
                     tries += 1;
                     tracing::debug!(error = %e, tries, "transaction aborted by the database; retrying");
