@@ -116,6 +116,8 @@ pub async fn run(args: AllInOneArgs, shutdown: CancellationToken) -> Result<(), 
         vdc_trust: PeerTrust::default(),
         content_detection: true,
         upload_expiry: crate::config::node::DEFAULT_UPLOAD_EXPIRY,
+        download_allow: Vec::new(),
+        download_idle_timeout: crate::config::node::DEFAULT_DOWNLOAD_IDLE_TIMEOUT,
     })
     .await?;
     if fresh && (vdc.created_admin() || node.created_admin()) {

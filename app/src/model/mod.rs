@@ -16,6 +16,7 @@ mod pool;
 #[cfg(feature = "ssr")]
 mod schemas;
 mod sync;
+mod task;
 pub mod text;
 mod vm;
 
@@ -41,6 +42,7 @@ pub use sync::{
     RegisterNodeRequest, SyncNodeDigestRequest, SyncNodeDigestResponse, SyncNodeImagesRequest, SyncNodeImagesResponse,
     is_http_url, paths as sync_paths,
 };
+pub use task::{DownloadRequest, NodeDownloadRequest, Task, TaskKind, TaskList, TaskStarted, TaskState};
 pub use vm::{CreateVmRequest, Proposal, VmDefinition, VmList, firmware_problem, limits as vm_limits};
 
 /// Encodes `key=value` pairs for a URL query (RFC 3986: everything but unreserved characters escaped).

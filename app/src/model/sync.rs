@@ -29,6 +29,10 @@ pub mod paths {
     pub const INTERNAL_MOVE: &str = "/internal/v1/images/{id}/move";
     pub const INTERNAL_PINS: &str = "/internal/v1/images/{id}/pins";
     pub const INTERNAL_PIN: &str = "/internal/v1/images/{id}/pins/{vm_id}";
+    /// A download, and the tasks, a vdc user asked for on this node.
+    pub const INTERNAL_DOWNLOAD: &str = "/internal/v1/storage/download";
+    pub const INTERNAL_TASKS: &str = "/internal/v1/tasks";
+    pub const INTERNAL_TASK: &str = "/internal/v1/tasks/{id}";
 
     /// A route template with its `{id}` filled in.
     pub fn with_id(template: &str, id: impl std::fmt::Display) -> String {

@@ -171,6 +171,56 @@ fn resumable_upload_field_names() {
 }
 
 #[test]
+fn task_field_names() {
+    let task = Task {
+        id: Uuid::parse_str("6f1c2a9e-8b3d-4c5e-9f10-1a2b3c4d5e6f").unwrap(),
+        kind: TaskKind::Download,
+        state: TaskState::Running,
+        source: Some("https://mirror.example/debian-12.iso".into()),
+        pool_id: "local".parse().unwrap(),
+        filename: "debian-12.iso".into(),
+        folder: None,
+        bytes_done: 1 << 20,
+        bytes_total: Some(1 << 30),
+        bytes_per_second: Some(50 << 20),
+        seconds_left: Some(20),
+        error: None,
+        image_id: None,
+        created_at: 1_769_000_000,
+        finished_at: None,
+    };
+    let json = round_trip(&task);
+    assert_eq!(
+        keys(&json),
+        [
+            "bytes_done",
+            "bytes_per_second",
+            "bytes_total",
+            "created_at",
+            "error",
+            "filename",
+            "finished_at",
+            "folder",
+            "id",
+            "image_id",
+            "kind",
+            "pool_id",
+            "seconds_left",
+            "source",
+            "state"
+        ]
+    );
+    assert_eq!((json["kind"].as_str(), json["state"].as_str()), (Some("download"), Some("running")));
+    assert_eq!(keys(&round_trip(&TaskList { tasks: vec![task] })), ["tasks"]);
+    let started = TaskStarted { task_id: Uuid::nil() };
+    assert_eq!(keys(&round_trip(&started)), ["task_id"]);
+    let req: DownloadRequest =
+        serde_json::from_str(r#"{"url": "https://m.example/x.iso", "pool_id": "local"}"#).unwrap();
+    assert_eq!((req.folder, req.filename, req.checksum), (None, None, None));
+    assert!(serde_json::from_str::<DownloadRequest>(r#"{"url": "u", "pool_id": "p", "node": "x"}"#).is_err());
+}
+
+#[test]
 fn notify_request_is_the_seed_shape() {
     let req = NotifyImageChangeRequest {
         node: NodeRef {

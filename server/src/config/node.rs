@@ -10,6 +10,7 @@ use super::access::{AccessConfig, access_args};
 use super::file::{self, ConfigError, prefer_cli};
 use super::values::{ClusterToken, PoolSpec, de_duration, de_short_duration, parse_duration, parse_short_duration};
 use crate::http::client::PeerTrust;
+use crate::node::download::Cidr;
 
 access_args! {
 /// Flags of `quantix-iso node`. Each is also an environment variable and a key of the `--config` file.
@@ -87,6 +88,19 @@ pub struct NodeArgs {
     #[serde(default, deserialize_with = "de_duration")]
     pub upload_expiry: Option<Duration>,
 
+    /// An address range downloads from a URL may reach although it is refused by default (loopback,
+    /// link-local, private and other non-public ranges), as CIDR, e.g. 10.20.0.0/16 for a local mirror.
+    /// Repeat for several (in the environment: comma-separated).
+    #[arg(long = "download-allow", env = "QUANTIX_DOWNLOAD_ALLOW", value_name = "CIDR", value_delimiter = ',')]
+    #[serde(default)]
+    pub download_allow: Vec<Cidr>,
+
+    /// How long a download waits for the server (to connect, to answer, for the next bytes) before it
+    /// counts the connection as dropped, e.g. 60s. [default: 60s]
+    #[arg(long, env = "QUANTIX_DOWNLOAD_IDLE_TIMEOUT", value_name = "DURATION", value_parser = parse_duration)]
+    #[serde(default, deserialize_with = "de_duration")]
+    pub download_idle_timeout: Option<Duration>,
+
     /// Trust the vdc's HTTPS certificate when this CA (PEM) signed it, besides the system's roots.
     #[arg(long, env = "QUANTIX_VDC_CA", value_name = "FILE")]
     pub vdc_ca: Option<PathBuf>,
@@ -126,8 +140,11 @@ pub struct NodeConfig {
     pub vdc_trust: PeerTrust,
     pub content_detection: bool,
     pub upload_expiry: Duration,
+    pub download_allow: Vec<Cidr>,
+    pub download_idle_timeout: Duration,
 }
 
+pub const DEFAULT_DOWNLOAD_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_UPLOAD_EXPIRY: Duration = Duration::from_secs(24 * 3600);
 pub const DEFAULT_DATA_DIR: &str = "data/node";
 pub const DEFAULT_SYNC_INTERVAL: Duration = Duration::from_secs(300);
@@ -136,6 +153,7 @@ pub const DEFAULT_WATCH_SETTLE: Duration = Duration::from_millis(500);
 impl NodeArgs {
     fn prefer(self, file: NodeArgs) -> NodeArgs {
         let pools_from_file = self.pools.is_empty();
+        let allow_from_file = self.download_allow.is_empty();
         let access = file.access_values();
         let mut merged = prefer_cli!(
             self,
@@ -153,6 +171,7 @@ impl NodeArgs {
                 site_root,
                 content_detection,
                 upload_expiry,
+                download_idle_timeout,
                 vdc_ca,
                 vdc_cert_sha256
             ]
@@ -160,6 +179,9 @@ impl NodeArgs {
         merged.prefer_access(access);
         if pools_from_file {
             merged.pools = file.pools;
+        }
+        if allow_from_file {
+            merged.download_allow = file.download_allow;
         }
         merged
     }
@@ -204,6 +226,8 @@ impl NodeArgs {
             site_root: a.site_root.unwrap_or_else(super::default_site_root),
             content_detection: a.content_detection.unwrap_or(true),
             upload_expiry: a.upload_expiry.unwrap_or(DEFAULT_UPLOAD_EXPIRY),
+            download_allow: a.download_allow,
+            download_idle_timeout: a.download_idle_timeout.unwrap_or(DEFAULT_DOWNLOAD_IDLE_TIMEOUT),
         })
     }
 }
@@ -230,6 +254,7 @@ mod tests {
             r#"
 listen = "0.0.0.0:9001"
 node_name = "from-file"
+download_allow = ["10.20.0.0/16", "fd00::/8"]
 sync_interval = "2m"
 [[pools]]
 id = "bulk"
@@ -246,6 +271,8 @@ quota = "10GiB"
         assert_eq!(c.sync_interval, Duration::from_secs(120));
         assert_eq!(c.pools[0].quota, Some(10 << 30));
         assert_eq!(c.pools[0].name.as_deref(), Some("Bulk HDD"));
+        assert_eq!(c.download_allow, ["10.20.0.0/16".parse().unwrap(), "fd00::/8".parse().unwrap()]);
+        assert_eq!(c.download_idle_timeout, DEFAULT_DOWNLOAD_IDLE_TIMEOUT);
     }
 
     #[test]

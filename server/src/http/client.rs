@@ -67,7 +67,7 @@ impl ServerCertVerifier for Pinned {
     }
 }
 
-fn tls_config(trust: &PeerTrust) -> Result<rustls::ClientConfig, TlsError> {
+pub(crate) fn tls_config(trust: &PeerTrust) -> Result<rustls::ClientConfig, TlsError> {
     let provider = provider();
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()

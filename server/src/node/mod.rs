@@ -4,6 +4,7 @@
 pub mod api;
 pub mod content;
 pub mod detect;
+pub mod download;
 pub mod file_tags;
 mod identity;
 pub mod ingest;
@@ -12,6 +13,7 @@ pub mod os_guess;
 pub mod pools;
 pub mod store;
 pub mod sync;
+pub mod tasks;
 pub mod watcher;
 
 use std::{net::SocketAddr, sync::Arc};
@@ -39,6 +41,9 @@ pub struct NodeState {
     pub ingest: Ingest,
     /// Resumable (tus) uploads in progress.
     pub uploads: ingest::resumable::Resumable,
+    /// Background transfers and their outcomes.
+    pub tasks: tasks::Tasks,
+    pub downloads: download::Downloads,
     pub reservations: Reservations,
     pub cluster_token: Option<ClusterToken>,
     pub vdc_url: Option<String>,
@@ -249,11 +254,23 @@ impl NodeServer {
             ingest::resumable::Resumable::recover(ingest.clone(), store.clone(), pools.clone(), config.upload_expiry)
                 .await
                 .map_err(|e| StartError::open("the resumable uploads in the node database", e))?;
+        let tasks = tasks::Tasks::open(store.clone())
+            .await
+            .map_err(|e| StartError::open("the tasks in the node database", e))?;
+        let fetcher = download::Fetcher::new(
+            download::TargetPolicy::new(config.download_allow.clone()),
+            config.download_idle_timeout,
+            &http::client::PeerTrust::default(),
+        )
+        .map_err(|e| StartError::open("the download client's certificate trust", e))?;
+        let downloads = download::Downloads::new(ingest.clone(), store.clone(), tasks.clone(), fetcher);
         let state = NodeState {
             auth,
             identity,
             ingest,
             uploads,
+            tasks,
+            downloads,
             store,
             pools,
             reservations,

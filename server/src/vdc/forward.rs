@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use app::model::{ErrorBody, IsoMetadata, MoveImageRequest, PinRequest, UpdateImageRequest, sync_paths};
+use app::model::{
+    DownloadRequest, ErrorBody, IsoMetadata, MoveImageRequest, PinRequest, Task, TaskList, TaskStarted,
+    UpdateImageRequest, sync_paths,
+};
 use uuid::Uuid;
 
 use app::model::NodeId;
@@ -89,6 +92,37 @@ impl NodeClient {
         self.call::<()>(node, reqwest::Method::DELETE, &path, None, None).await.map(drop)
     }
 
+    /// Starts a download on the node, for the vdc user `user`.
+    pub async fn download(
+        &self,
+        node: &NodeRecord,
+        body: &DownloadRequest,
+        user: Option<&str>,
+    ) -> Result<TaskStarted, ForwardError> {
+        let answer = self.call(node, reqwest::Method::POST, sync_paths::INTERNAL_DOWNLOAD, Some(body), user).await?;
+        decode(node, &answer)
+    }
+
+    /// The node's tasks.
+    pub async fn tasks(&self, node: &NodeRecord) -> Result<TaskList, ForwardError> {
+        let answer = self.call::<()>(node, reqwest::Method::GET, sync_paths::INTERNAL_TASKS, None, None).await?;
+        decode(node, &answer)
+    }
+
+    /// One of the node's tasks.
+    pub async fn task(&self, node: &NodeRecord, id: Uuid) -> Result<Task, ForwardError> {
+        let path = sync_paths::with_id(sync_paths::INTERNAL_TASK, id);
+        let answer = self.call::<()>(node, reqwest::Method::GET, &path, None, None).await?;
+        decode(node, &answer)
+    }
+
+    /// Cancels one of the node's tasks, for the vdc user `user`.
+    pub async fn cancel_task(&self, node: &NodeRecord, id: Uuid, user: Option<&str>) -> Result<Task, ForwardError> {
+        let path = sync_paths::with_id(sync_paths::INTERNAL_TASK, id);
+        let answer = self.call::<()>(node, reqwest::Method::DELETE, &path, None, user).await?;
+        decode(node, &answer)
+    }
+
     /// Calls the node; returns the body of a successful answer.
     async fn call<B: serde::Serialize>(
         &self,
@@ -135,8 +169,8 @@ impl NodeClient {
     }
 }
 
-/// The image a node answered with.
-fn decode(node: &NodeRecord, answer: &[u8]) -> Result<IsoMetadata, ForwardError> {
+/// What a node answered with.
+fn decode<T: serde::de::DeserializeOwned>(node: &NodeRecord, answer: &[u8]) -> Result<T, ForwardError> {
     serde_json::from_slice(answer).map_err(|e| ForwardError::Unreachable {
         id: node.id.clone(),
         name: node.name.clone(),

@@ -6,6 +6,7 @@ mod support;
 mod api_fuzz;
 mod auth;
 mod content;
+mod download;
 mod durability;
 mod fault_suite;
 mod grouping;

@@ -6,8 +6,10 @@ use http::StatusCode;
 use crate::http::ApiError;
 use crate::node::{
     DeleteError, UpdateError,
+    download::{DownloadError, ResolveError},
     ingest::{IngestError, resumable::ResumableError},
     store::StoreError,
+    tasks::TaskError,
 };
 
 impl From<StoreError> for ApiError {
@@ -99,6 +101,37 @@ impl From<ResumableError> for ApiError {
             // The pool is named in the metadata, not the path: a bad value there is a bad request.
             ResumableError::Ingest(IngestError::UnknownPool(_)) => ApiError::bad_request("unknown_pool", msg),
             ResumableError::Ingest(e) => e.into(),
+        }
+    }
+}
+
+impl From<DownloadError> for ApiError {
+    fn from(e: DownloadError) -> Self {
+        let msg = e.to_string();
+        match e {
+            DownloadError::InvalidUrl(_) => ApiError::bad_request("invalid_url", msg),
+            DownloadError::NoFilename => ApiError::bad_request("invalid_filename", msg),
+            DownloadError::Refused(_) | DownloadError::Unresolvable(ResolveError::Refused(_)) => {
+                ApiError::bad_request("url_refused", msg)
+            }
+            DownloadError::Unresolvable(_) | DownloadError::ResolveTimeout(..) => {
+                ApiError::bad_request("unresolvable_host", msg)
+            }
+            // The pool is named in the body, not the path: a bad value there is a bad request.
+            DownloadError::Ingest(IngestError::UnknownPool(_)) => ApiError::bad_request("unknown_pool", msg),
+            DownloadError::Ingest(e) => e.into(),
+            DownloadError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<TaskError> for ApiError {
+    fn from(e: TaskError) -> Self {
+        let msg = e.to_string();
+        match e {
+            TaskError::NotFound(_) => ApiError::not_found("task_not_found", msg),
+            TaskError::Over { .. } => ApiError::conflict("task_over", msg),
+            TaskError::Store(e) => e.into(),
         }
     }
 }

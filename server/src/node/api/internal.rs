@@ -1,7 +1,10 @@
 //! What the vdc forwards to the node (`/internal/v1`, the cluster token): moves and deletes its users
 //! asked for, through the same code as the node's own routes, and the pins of its VM definitions.
 
-use app::model::{ErrorBody, IsoMetadata, MoveImageRequest, PinRequest, UpdateImageRequest, sync_paths};
+use app::model::{
+    DownloadRequest, ErrorBody, IsoMetadata, MoveImageRequest, PinRequest, Task, TaskList, TaskStarted,
+    UpdateImageRequest, sync_paths,
+};
 use axum::{Extension, extract::State};
 use http::StatusCode;
 use uuid::Uuid;
@@ -142,4 +145,70 @@ pub async fn unpin(
     };
     s.store.unpin(parse(&id)?, parse(&vm_id)?).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(
+    post,
+    path = sync_paths::INTERNAL_DOWNLOAD,
+    tag = "cluster",
+    summary = "Download an image from a URL (forwarded by the vdc)",
+    params(("x-quantix-user" = Option<String>, Header, description = "The vdc user who asked.")),
+    request_body = DownloadRequest,
+    responses(
+        (status = 202, description = "Started.", body = TaskStarted),
+        (status = 400, description = "A URL that is not valid or is refused, or a bad name, folder, checksum or pool.", body = ErrorBody),
+        (status = 409, description = "The name is taken.", body = ErrorBody),
+    )
+)]
+pub async fn download(
+    state: State<NodeState>,
+    body: Json<DownloadRequest>,
+) -> Result<(StatusCode, Extension<AuditTarget>, axum::Json<TaskStarted>), ApiError> {
+    super::download::download(state, body).await
+}
+
+#[utoipa::path(
+    get,
+    path = sync_paths::INTERNAL_TASKS,
+    tag = "cluster",
+    summary = "The node's tasks (for the vdc)",
+    responses((status = 200, description = "Running tasks first, then recent ones.", body = TaskList)),
+)]
+pub async fn tasks(state: State<NodeState>) -> Result<axum::Json<TaskList>, ApiError> {
+    super::tasks::list(state).await
+}
+
+#[utoipa::path(
+    get,
+    path = sync_paths::INTERNAL_TASK,
+    tag = "cluster",
+    summary = "One of the node's tasks (for the vdc)",
+    params(PathId),
+    responses(
+        (status = 200, description = "The task.", body = Task),
+        (status = 404, description = "No such task.", body = ErrorBody),
+    )
+)]
+pub async fn task(state: State<NodeState>, id: PathId) -> Result<axum::Json<Task>, ApiError> {
+    super::tasks::get_one(state, id).await
+}
+
+#[utoipa::path(
+    delete,
+    path = sync_paths::INTERNAL_TASK,
+    tag = "cluster",
+    summary = "Cancel one of the node's tasks (forwarded by the vdc)",
+    params(PathId, ("x-quantix-user" = Option<String>, Header, description = "The vdc user who asked.")),
+    responses(
+        (status = 202, description = "Cancelling.", body = Task),
+        (status = 404, description = "No such task.", body = ErrorBody),
+        (status = 409, description = "The task is over already.", body = ErrorBody),
+        (status = 423, description = "A chunk of the upload is being written.", body = ErrorBody),
+    )
+)]
+pub async fn cancel_task(
+    state: State<NodeState>,
+    id: PathId,
+) -> Result<(StatusCode, Extension<AuditTarget>, axum::Json<Task>), ApiError> {
+    super::tasks::cancel(state, id).await
 }

@@ -1,12 +1,14 @@
 //! The node's REST API (the seed's QHCI endpoints), as an axum router over [`NodeState`]. Every route
 //! declares who may call it; its method, path and schema are its handler's `#[utoipa::path]`.
 
+mod download;
 mod errors;
 mod folders;
 mod images;
 mod internal;
 mod metrics;
 mod pools;
+mod tasks;
 mod tus;
 mod upload;
 
@@ -54,6 +56,13 @@ pub fn routes(state: NodeState, guard: Guard) -> (Router, std::sync::Arc<crate::
         .route_with(OPERATOR, routes!(tus::patch), |r| tus_layer(r).layer(DefaultBodyLimit::disable()))
         .route_with(OPERATOR, routes!(tus::cancel), tus_layer)
         .audited("upload_cancel")
+        // Downloads from a URL, and the tasks every background transfer is shown as.
+        .route(OPERATOR, routes!(download::download))
+        .audited("image_download")
+        .route(VIEWER, routes!(tasks::list))
+        .route(VIEWER, routes!(tasks::get_one))
+        .route(OPERATOR, routes!(tasks::cancel))
+        .audited("task_cancel")
         .route(VIEWER, routes!(pools::sync_status))
         .route(VIEWER, routes!(metrics::metrics))
         // What the vdc forwards to the node, for the cluster only, recorded under the name of the vdc
@@ -66,6 +75,13 @@ pub fn routes(state: NodeState, guard: Guard) -> (Router, std::sync::Arc<crate::
         .audited("image_update")
         // Pins: the vdc's VM definitions that boot from an image, which then cannot be deleted.
         .route(Access::Cluster, routes!(internal::pin))
-        .route(Access::Cluster, routes!(internal::unpin));
+        .route(Access::Cluster, routes!(internal::unpin))
+        // Downloads and tasks a vdc user asked for on this node.
+        .route(Access::Cluster, routes!(internal::download))
+        .audited("image_download")
+        .route(Access::Cluster, routes!(internal::tasks))
+        .route(Access::Cluster, routes!(internal::task))
+        .route(Access::Cluster, routes!(internal::cancel_task))
+        .audited("task_cancel");
     http::finish(crate::auth::api::mount(routes), "node", state, guard)
 }

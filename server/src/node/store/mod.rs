@@ -14,6 +14,7 @@ mod images;
 mod outbox;
 mod pins;
 mod rows;
+mod tasks;
 mod uploads;
 
 use std::{path::Path, sync::Arc, time::Duration};
@@ -29,6 +30,7 @@ pub use changes::UserOs;
 pub use files::FileRow;
 pub use images::NewImage;
 pub use outbox::{OutboxRecord, Snapshot};
+pub use tasks::TaskRow;
 pub use uploads::UploadRow;
 
 use super::pools::Locator;

@@ -58,6 +58,14 @@ fn leak_code(code: &str) -> &'static str {
         "invalid_os",
         "invalid_filename",
         "no_pool",
+        "invalid_url",
+        "url_refused",
+        "unresolvable_host",
+        "unknown_pool",
+        "invalid_checksum",
+        "task_not_found",
+        "task_over",
+        "upload_busy",
     ];
     KNOWN.iter().find(|k| **k == code).copied().unwrap_or("node_error")
 }

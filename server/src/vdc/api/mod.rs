@@ -6,6 +6,7 @@ mod images;
 mod metrics;
 mod nodes;
 mod sync;
+mod tasks;
 mod vms;
 
 use std::sync::Arc;
@@ -53,6 +54,13 @@ pub fn routes(state: VdcState, guard: Guard) -> (Router, Arc<RouteTable>) {
         .audited("vm_delete")
         .route(VIEWER, routes!(vms::domain_xml))
         .route(VIEWER, routes!(metrics::metrics))
+        // Downloads and tasks on a chosen node, forwarded to it.
+        .route(OPERATOR, routes!(tasks::download))
+        .audited("image_download")
+        .route(VIEWER, routes!(tasks::list))
+        .route(VIEWER, routes!(tasks::get_one))
+        .route(OPERATOR, routes!(tasks::cancel))
+        .audited("task_cancel")
         // The sync service: a node registers once with the cluster token, and speaks for itself alone
         // with the credential it got.
         .route(Access::Cluster, routes!(sync::register))

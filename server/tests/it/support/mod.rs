@@ -3,6 +3,7 @@
 pub mod events;
 pub mod iso_image;
 pub mod multipart;
+pub mod origin;
 pub mod ova_image;
 pub mod process;
 pub mod proxy;
@@ -91,6 +92,8 @@ pub fn node_config(root: &TempDir, pools: &[PoolOpt]) -> NodeConfig {
         vdc_trust: Default::default(),
         content_detection: true,
         upload_expiry: server::config::node::DEFAULT_UPLOAD_EXPIRY,
+        download_allow: Vec::new(),
+        download_idle_timeout: server::config::node::DEFAULT_DOWNLOAD_IDLE_TIMEOUT,
     }
 }
 
