@@ -168,7 +168,11 @@ pub async fn events(
         // This stream fell behind and lost events: the page must reload everything it shows.
         Err(BroadcastStreamRecvError::Lagged(_)) => resync(),
     });
-    let ticks = IntervalStream::new(tokio::time::interval(TICK)).map(|_| Event::default().event("tick").data("{}"));
+    // A stream its client stopped reading for a while gets one tick when it reads again, not one per
+    // period missed.
+    let mut interval = tokio::time::interval(TICK);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let ticks = IntervalStream::new(interval).map(|_| Event::default().event("tick").data("{}"));
     let first = futures_util::stream::iter(reconnected.then(resync));
     let next_id = s.live.next_id.clone();
     let stream = first
