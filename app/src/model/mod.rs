@@ -42,7 +42,10 @@ pub use sync::{
     RegisterNodeRequest, SyncNodeDigestRequest, SyncNodeDigestResponse, SyncNodeImagesRequest, SyncNodeImagesResponse,
     is_http_url, paths as sync_paths,
 };
-pub use task::{DownloadRequest, NodeDownloadRequest, Task, TaskKind, TaskList, TaskStarted, TaskState};
+pub use task::{
+    CopyRequest, CopySource, DownloadRequest, NodeCopyJob, NodeDownloadRequest, Task, TaskKind, TaskList, TaskStarted,
+    TaskState, UserOsFields,
+};
 pub use vm::{CreateVmRequest, Proposal, VmDefinition, VmList, firmware_problem, limits as vm_limits};
 
 /// Encodes `key=value` pairs for a URL query (RFC 3986: everything but unreserved characters escaped).

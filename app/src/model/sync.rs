@@ -31,8 +31,14 @@ pub mod paths {
     pub const INTERNAL_PIN: &str = "/internal/v1/images/{id}/pins/{vm_id}";
     /// A download, and the tasks, a vdc user asked for on this node.
     pub const INTERNAL_DOWNLOAD: &str = "/internal/v1/storage/download";
+    /// An upload from the library, streamed through the vdc.
+    pub const INTERNAL_UPLOAD: &str = "/internal/v1/storage/upload";
     pub const INTERNAL_TASKS: &str = "/internal/v1/tasks";
     pub const INTERNAL_TASK: &str = "/internal/v1/tasks/{id}";
+    /// A copy the vdc asks a node to make of an image on another node, and the bytes that node then
+    /// reads, with the vdc's copy ticket.
+    pub const INTERNAL_COPIES: &str = "/internal/v1/copies";
+    pub const INTERNAL_CONTENT: &str = "/internal/v1/images/{id}/content";
 
     /// A route template with its `{id}` filled in.
     pub fn with_id(template: &str, id: impl std::fmt::Display) -> String {

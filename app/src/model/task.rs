@@ -119,11 +119,69 @@ pub struct NodeDownloadRequest {
 }
 
 impl NodeDownloadRequest {
+    /// `req`, on the node `node_id`.
+    pub fn on(node_id: NodeId, req: DownloadRequest) -> Self {
+        let DownloadRequest { url, pool_id, folder, filename, checksum } = req;
+        NodeDownloadRequest { node_id, url, pool_id, folder, filename, checksum }
+    }
+
     /// What the node is asked.
     pub fn for_node(self) -> (NodeId, DownloadRequest) {
         let NodeDownloadRequest { node_id, url, pool_id, folder, filename, checksum } = self;
         (node_id, DownloadRequest { url, pool_id, folder, filename, checksum })
     }
+}
+
+/// `POST /api/v1/images/{id}/copy` on the vdc: a copy of the image on the node `node_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CopyRequest {
+    pub node_id: NodeId,
+    pub pool_id: PoolId,
+    /// `None`: the folder the image is in on its own node.
+    #[serde(default)]
+    pub folder: Option<FolderPath>,
+}
+
+/// Where a copy reads from: another node's image, with the vdc's ticket for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CopySource {
+    /// The source node's `/internal/v1/images/{id}/content`.
+    pub url: String,
+    /// Sent as `x-quantix-ticket`.
+    pub ticket: String,
+    /// What the task shows as its source: the node's name and the image's path there.
+    pub label: String,
+}
+
+/// What the vdc asks the node that makes a copy (`POST /internal/v1/copies`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NodeCopyJob {
+    pub source: CopySource,
+    pub pool_id: PoolId,
+    pub folder: FolderPath,
+    pub filename: String,
+    /// The source's `sha256:<hex>`: the copy is kept only if its bytes hash to it.
+    pub checksum: String,
+    /// A person's correction of the OS fields on the source, kept on the copy (detection would
+    /// otherwise redo what the content says, and lose it).
+    #[serde(default)]
+    pub user_os: Option<UserOsFields>,
+}
+
+/// OS fields an operator set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UserOsFields {
+    pub os_family: Option<String>,
+    pub os_distribution: Option<String>,
+    pub os_version: Option<String>,
 }
 
 /// The answer to a started transfer.

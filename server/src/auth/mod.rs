@@ -12,6 +12,7 @@ pub mod password;
 pub mod routes;
 pub mod secret;
 pub mod store;
+pub mod ticket;
 
 use std::{net::IpAddr, sync::Arc, time::Duration};
 

@@ -32,6 +32,9 @@ pub enum Access {
     /// A node with its own credential (the vdc's sync endpoints): never a user, nor the cluster token,
     /// which only registers a node.
     Node,
+    /// A node holding a ticket the vdc issued for this one call ([`super::ticket`]), which the handler
+    /// checks: a copy of an image between nodes. Whatever else the caller presents opens nothing.
+    Ticket,
     /// A signed-in user with at least this role.
     Role(UserRole),
 }
@@ -244,7 +247,7 @@ impl Guard {
 /// write must also carry the session's CSRF token.
 pub fn authorize(caller: &Caller, access: Access, method: &Method, csrf: Option<&str>) -> Result<(), ApiError> {
     match (access, caller) {
-        (Access::Public, _) => Ok(()),
+        (Access::Public | Access::Ticket, _) => Ok(()),
         (Access::Cluster, Caller::Cluster { .. }) => Ok(()),
         (Access::Cluster, Caller::Anonymous) => {
             Err(unauthenticated("This call is for the cluster's own roles: it needs the cluster token."))
@@ -314,10 +317,12 @@ async fn enforce(State(g): State<Arc<GuardState>>, mut req: Request, next: Next)
     // A page rendering on the server calls the API in-process with the caller it already resolved.
     let caller = match req.extensions().get::<Caller>() {
         Some(c) => c.clone(),
-        None => match g.guard.caller(req.headers(), req.method(), access == Access::Public).await {
-            Ok(c) => c,
-            Err(e) => return e.into_response(),
-        },
+        None => {
+            match g.guard.caller(req.headers(), req.method(), matches!(access, Access::Public | Access::Ticket)).await {
+                Ok(c) => c,
+                Err(e) => return e.into_response(),
+            }
+        }
     };
     let csrf = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
     if let Err(e) = authorize(&caller, access, req.method(), csrf) {

@@ -50,6 +50,7 @@ const SESSION: &str = "session";
 const CSRF: &str = "csrf";
 const CLUSTER_TOKEN: &str = "cluster_token";
 const NODE_CREDENTIAL: &str = "node_credential";
+const COPY_TICKET: &str = "copy_ticket";
 
 /// The operations of a described path, by method.
 pub fn operations(item: PathItem) -> Vec<(Method, Operation)> {
@@ -87,6 +88,7 @@ fn access_text(access: Access) -> String {
         Access::Public => "anyone, without credentials".into(),
         Access::Cluster => "the cluster's own roles, with the cluster token (never a user)".into(),
         Access::Node => "a node, with its own credential from RegisterNode (never a user)".into(),
+        Access::Ticket => "a node holding a copy ticket the vdc issued for this image (never a user)".into(),
         Access::Role(r) => format!("a user with the `{r}` role or higher (an API token, or the session cookie)"),
     }
 }
@@ -99,6 +101,7 @@ fn security(access: Access, method: &Method) -> Option<Vec<SecurityRequirement>>
         Access::Public => None,
         Access::Cluster => Some(vec![SecurityRequirement::new(CLUSTER_TOKEN, none)]),
         Access::Node => Some(vec![SecurityRequirement::new(NODE_CREDENTIAL, none)]),
+        Access::Ticket => Some(vec![SecurityRequirement::new(COPY_TICKET, none)]),
         Access::Role(_) => {
             let session = SecurityRequirement::new(SESSION, none);
             let session = if is_safe(method) { session } else { session.add(CSRF, none) };
@@ -228,6 +231,13 @@ impl Draft {
         components.add_security_scheme(
             NODE_CREDENTIAL,
             bearer("A node's own credential, issued once by `RegisterNode`: every other sync call carries it, and speaks for that node only."),
+        );
+        components.add_security_scheme(
+            COPY_TICKET,
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                crate::auth::ticket::TICKET_HEADER.to_owned(),
+                "A copy ticket the vdc issued (`POST /api/v1/images/{id}/copy` on the vdc): it lets the node it names read one image from another node, for a few hours.".to_owned(),
+            ))),
         );
         let mut info = Info::new(format!("Quantix ISO {} API", about.role), env!("CARGO_PKG_VERSION").to_owned());
         info.description = Some(description(about.role));

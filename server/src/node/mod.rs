@@ -263,7 +263,12 @@ impl NodeServer {
             &http::client::PeerTrust::default(),
         )
         .map_err(|e| StartError::open("the download client's certificate trust", e))?;
-        let downloads = download::Downloads::new(ingest.clone(), store.clone(), tasks.clone(), fetcher);
+        // Copies read from the cluster's own nodes, whose certificates are the cluster's.
+        let cluster_fetcher =
+            download::Fetcher::new(download::TargetPolicy::cluster(), config.download_idle_timeout, &config.vdc_trust)
+                .map_err(|e| StartError::open("the copy client's certificate trust", e))?;
+        let downloads =
+            download::Downloads::new(ingest.clone(), store.clone(), tasks.clone(), fetcher, cluster_fetcher);
         let state = NodeState {
             auth,
             identity,

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use app::model::{
-    DownloadRequest, ErrorBody, IsoMetadata, MoveImageRequest, PinRequest, Task, TaskList, TaskStarted,
+    DownloadRequest, ErrorBody, IsoMetadata, MoveImageRequest, NodeCopyJob, PinRequest, Task, TaskList, TaskStarted,
     UpdateImageRequest, sync_paths,
 };
 use uuid::Uuid;
@@ -32,12 +32,46 @@ pub enum ForwardError {
 #[derive(Clone)]
 pub struct NodeClient {
     http: reqwest::Client,
+    /// For uploads streamed through: no limit on the whole request (a 12 GiB ISO over a slow link takes
+    /// hours), only on silence.
+    streaming: reqwest::Client,
     token: ClusterToken,
 }
 
+/// How long an upload streamed through may go without a byte either way.
+const STREAM_IDLE: Duration = Duration::from_secs(120);
+
 impl NodeClient {
     pub fn new(token: ClusterToken, trust: &PeerTrust) -> Result<Self, crate::http::tls::TlsError> {
-        Ok(Self { http: client::client(trust, Duration::from_secs(30))?, token })
+        let streaming = reqwest::Client::builder()
+            .use_preconfigured_tls(client::tls_config(trust)?)
+            .connect_timeout(Duration::from_secs(3))
+            .read_timeout(STREAM_IDLE)
+            .build()
+            .map_err(|e| crate::http::tls::TlsError::Config(e.to_string()))?;
+        Ok(Self { http: client::client(trust, Duration::from_secs(30))?, streaming, token })
+    }
+
+    /// Streams a library user's multipart upload to `node` as it arrives: the vdc holds a chunk at a time,
+    /// never the file. `query` is the node's upload query (pool, folder, checksum).
+    pub async fn upload(
+        &self,
+        node: &NodeRecord,
+        query: &str,
+        body: StreamedBody,
+        user: Option<&str>,
+    ) -> Result<IsoMetadata, ForwardError> {
+        let (base, url) = url_of(node, &format!("{}?{query}", sync_paths::INTERNAL_UPLOAD))?;
+        let mut req = self
+            .streaming
+            .post(url)
+            .header(http::header::CONTENT_TYPE, body.content_type)
+            .body(reqwest::Body::wrap_stream(body.bytes));
+        if let Some(length) = body.length {
+            req = req.header(http::header::CONTENT_LENGTH, length);
+        }
+        let answer = self.send(node, &base, req, user).await?;
+        decode(node, &answer)
     }
 
     /// Moves an image on its node, for the vdc user `user`.
@@ -103,6 +137,22 @@ impl NodeClient {
         decode(node, &answer)
     }
 
+    /// Asks `node` to copy an image from another node, for the vdc user `user`.
+    pub async fn copy(
+        &self,
+        node: &NodeRecord,
+        job: &NodeCopyJob,
+        user: Option<&str>,
+    ) -> Result<TaskStarted, ForwardError> {
+        let answer = self.call(node, reqwest::Method::POST, sync_paths::INTERNAL_COPIES, Some(job), user).await?;
+        decode(node, &answer)
+    }
+
+    /// The ticket with which a node reads one image from another (signed with the cluster token).
+    pub fn copy_ticket(&self, ticket: &crate::auth::ticket::CopyTicket) -> String {
+        ticket.seal(&self.token)
+    }
+
     /// The node's tasks.
     pub async fn tasks(&self, node: &NodeRecord) -> Result<TaskList, ForwardError> {
         let answer = self.call::<()>(node, reqwest::Method::GET, sync_paths::INTERNAL_TASKS, None, None).await?;
@@ -132,27 +182,35 @@ impl NodeClient {
         body: Option<&B>,
         user: Option<&str>,
     ) -> Result<bytes::Bytes, ForwardError> {
-        let base = node
-            .api_url
-            .as_deref()
-            .ok_or_else(|| ForwardError::NoUrl { id: node.id.clone(), name: node.name.clone() })?;
-        let url = format!("{base}{path}");
+        let (base, url) = url_of(node, path)?;
+        let mut req = self.http.request(method, &url);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        self.send(node, &base, req, user).await
+    }
+
+    /// Sends `req` to the node with the cluster token, the user who asked and the request's id.
+    async fn send(
+        &self,
+        node: &NodeRecord,
+        base: &str,
+        req: reqwest::RequestBuilder,
+        user: Option<&str>,
+    ) -> Result<bytes::Bytes, ForwardError> {
         let unreachable = |detail: String| ForwardError::Unreachable {
             id: node.id.clone(),
             name: node.name.clone(),
             url: base.to_owned(),
             detail,
         };
-        let mut req = self.http.request(method, &url).bearer_auth(self.token.expose());
+        let mut req = req.bearer_auth(self.token.expose());
         if let Some(user) = user {
             req = req.header(ON_BEHALF_OF, user);
         }
         // The node's log then files the forwarded call under the id of the request that asked for it.
         if let Some(id) = crate::telemetry::request_id::current() {
             req = req.header(crate::telemetry::request_id::HEADER, id);
-        }
-        if let Some(body) = body {
-            req = req.json(body);
         }
         let resp = req.send().await.map_err(|e| unreachable(crate::http::error_chain(&e)))?;
         let status = resp.status();
@@ -167,6 +225,21 @@ impl NodeClient {
         });
         Err(ForwardError::Refused { status: status.as_u16(), body })
     }
+}
+
+/// A request body passed on as it arrives.
+pub struct StreamedBody {
+    pub content_type: http::HeaderValue,
+    pub length: Option<u64>,
+    pub bytes: axum::body::BodyDataStream,
+}
+
+/// The node's API base and the URL of `path` on it.
+fn url_of(node: &NodeRecord, path: &str) -> Result<(String, String), ForwardError> {
+    let base =
+        node.api_url.clone().ok_or_else(|| ForwardError::NoUrl { id: node.id.clone(), name: node.name.clone() })?;
+    let url = format!("{base}{path}");
+    Ok((base, url))
 }
 
 /// What a node answered with.

@@ -103,6 +103,13 @@ async fn every_route_is_guarded(url: &str, table: &RouteTable, viewer: &str, nod
                     let (s, _) = call(node, &method, target).await;
                     assert!(s != 401 && s != 403, "{what}: the node's own credential is refused ({s})");
                 }
+                // The handler checks the copy ticket; no other credential stands in for it.
+                Access::Ticket => {
+                    for client in [&anonymous, &viewer, &cluster] {
+                        let (s, b) = call(client, &method, target.clone()).await;
+                        refused(s, &b, 401, "ticket_refused");
+                    }
+                }
                 Access::Role(min) => {
                     let (s, b) = call(&anonymous, &method, target.clone()).await;
                     refused(s, &b, 401, "unauthenticated");

@@ -132,6 +132,7 @@ fn assert_document_matches_table(doc: &Value, table: &RouteTable) {
             Access::Public => vec![],
             Access::Cluster => vec![set(&["cluster_token"])],
             Access::Node => vec![set(&["node_credential"])],
+            Access::Ticket => vec![set(&["copy_ticket"])],
             Access::Role(_) if write => vec![set(&["api_token"]), set(&["session", "csrf"])],
             Access::Role(_) => vec![set(&["api_token"]), set(&["session"])],
         };

@@ -111,6 +111,7 @@ impl From<DownloadError> for ApiError {
         match e {
             DownloadError::InvalidUrl(_) => ApiError::bad_request("invalid_url", msg),
             DownloadError::NoFilename => ApiError::bad_request("invalid_filename", msg),
+            DownloadError::BadTicket => ApiError::bad_request("invalid_ticket", msg),
             DownloadError::Refused(_) | DownloadError::Unresolvable(ResolveError::Refused(_)) => {
                 ApiError::bad_request("url_refused", msg)
             }

@@ -5,11 +5,18 @@ use app::model::{
     DownloadRequest, ErrorBody, IsoMetadata, MoveImageRequest, PinRequest, Task, TaskList, TaskStarted,
     UpdateImageRequest, sync_paths,
 };
-use axum::{Extension, extract::State};
+use axum::{
+    Extension,
+    extract::{Multipart, State, multipart::MultipartRejection},
+};
+use http::HeaderMap;
 use http::StatusCode;
 use uuid::Uuid;
 
-use super::images;
+use super::{
+    images,
+    upload::{UploadForm, UploadParams},
+};
 use crate::auth::routes::AuditTarget;
 use crate::http::{ApiError, Json, PathId};
 use crate::node::NodeState;
@@ -211,4 +218,30 @@ pub async fn cancel_task(
     id: PathId,
 ) -> Result<(StatusCode, Extension<AuditTarget>, axum::Json<Task>), ApiError> {
     super::tasks::cancel(state, id).await
+}
+
+#[utoipa::path(
+    post,
+    path = sync_paths::INTERNAL_UPLOAD,
+    tag = "cluster",
+    summary = "Upload an image (streamed through the vdc from a library user)",
+    description = "The same upload as `POST /api/v1/storage/upload`, its body streamed through the vdc as it arrives.",
+    params(UploadParams, ("x-quantix-user" = Option<String>, Header, description = "The vdc user who asked.")),
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "The new image.", body = IsoMetadata),
+        (status = 400, description = "Not multipart, no file part, a bad file name, folder or checksum, or an incomplete body.", body = ErrorBody),
+        (status = 404, description = "No pool has this id (`unknown_pool`).", body = ErrorBody),
+        (status = 409, description = "The name is taken or being uploaded, or the node has no pool.", body = ErrorBody),
+        (status = 422, description = "The bytes do not hash to `checksum` (`checksum_mismatch`).", body = ErrorBody),
+        (status = 507, description = "The pool lacks the room (`insufficient_storage`).", body = ErrorBody),
+    )
+)]
+pub async fn upload(
+    state: State<NodeState>,
+    query: crate::http::Query<UploadParams>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<(StatusCode, Extension<AuditTarget>, axum::Json<IsoMetadata>), ApiError> {
+    super::upload::upload(state, query, headers, multipart).await
 }

@@ -1,6 +1,7 @@
 //! The node's REST API (the seed's QHCI endpoints), as an axum router over [`NodeState`]. Every route
 //! declares who may call it; its method, path and schema are its handler's `#[utoipa::path]`.
 
+mod copies;
 mod download;
 mod errors;
 mod folders;
@@ -11,6 +12,8 @@ mod pools;
 mod tasks;
 mod tus;
 mod upload;
+
+pub use upload::UploadForm;
 
 use axum::{Router, extract::DefaultBodyLimit, routing::MethodRouter};
 use utoipa_axum::routes;
@@ -76,12 +79,18 @@ pub fn routes(state: NodeState, guard: Guard) -> (Router, std::sync::Arc<crate::
         // Pins: the vdc's VM definitions that boot from an image, which then cannot be deleted.
         .route(Access::Cluster, routes!(internal::pin))
         .route(Access::Cluster, routes!(internal::unpin))
-        // Downloads and tasks a vdc user asked for on this node.
+        // Uploads, downloads and tasks a vdc user asked for on this node.
+        .route_with(Access::Cluster, routes!(internal::upload), |r| r.layer(DefaultBodyLimit::disable()))
+        .audited("image_upload")
         .route(Access::Cluster, routes!(internal::download))
         .audited("image_download")
         .route(Access::Cluster, routes!(internal::tasks))
         .route(Access::Cluster, routes!(internal::task))
         .route(Access::Cluster, routes!(internal::cancel_task))
-        .audited("task_cancel");
+        .audited("task_cancel")
+        // Copies between nodes: the vdc asks the target; the target reads from the source with a ticket.
+        .route(Access::Cluster, routes!(copies::copy))
+        .audited("image_copy")
+        .route(Access::Ticket, routes!(copies::content));
     http::finish(crate::auth::api::mount(routes), "node", state, guard)
 }

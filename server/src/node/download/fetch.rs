@@ -104,8 +104,14 @@ impl Fetcher {
     }
 
     /// GETs `url`, from byte `from` on when given (with the validator of the first answer), following
-    /// redirects, each checked; the first answer that is not a redirect.
-    pub async fn get(&self, url: &Url, from: Option<(u64, &Validator)>) -> Result<reqwest::Response, FetchError> {
+    /// redirects, each checked; the first answer that is not a redirect. A copy between nodes carries
+    /// the vdc's `ticket`.
+    pub async fn get(
+        &self,
+        url: &Url,
+        from: Option<(u64, &Validator)>,
+        ticket: Option<&HeaderValue>,
+    ) -> Result<reqwest::Response, FetchError> {
         let mut url = url.clone();
         for hop in 0..=MAX_REDIRECTS {
             let redirected = |e: FetchError| match e {
@@ -115,6 +121,9 @@ impl Fetcher {
             self.policy.check_url(&url).map_err(|why| redirected(why.into()))?;
             // Compressed bytes would not be the file, nor its announced length.
             let mut req = self.client.get(url.clone()).header(header::ACCEPT_ENCODING, "identity");
+            if let Some(ticket) = ticket {
+                req = req.header(crate::auth::ticket::TICKET_HEADER, ticket.clone());
+            }
             if let Some((offset, validator)) = from {
                 req = req.header(header::RANGE, format!("bytes={offset}-"));
                 if let Some(v) = validator {

@@ -12,8 +12,9 @@ mod guard;
 
 use std::time::Duration;
 
-use app::model::{DownloadRequest, IsoMetadata, TaskKind};
+use app::model::{DownloadRequest, IsoMetadata, NodeCopyJob, TaskKind};
 use futures_util::StreamExt;
+use http::HeaderValue;
 use reqwest::Url;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -24,7 +25,7 @@ pub use guard::{Cidr, Refusal, ResolveError, TargetPolicy};
 use super::{
     ingest::{Ingest, IngestError, IngestTarget, Sha256Digest},
     names::ImageFileName,
-    store::{NodeStore, StoreError},
+    store::{NodeStore, StoreError, UserOs},
     tasks::{NewTask, Outcome, TaskHandle, Tasks},
 };
 
@@ -41,6 +42,8 @@ pub enum DownloadError {
     Unresolvable(ResolveError),
     #[error("{0} did not resolve within {1} s; check the URL, and the node's DNS.")]
     ResolveTimeout(String, u64),
+    #[error("The copy ticket cannot be sent in a header.")]
+    BadTicket,
     #[error(transparent)]
     Ingest(#[from] IngestError),
     #[error(transparent)]
@@ -52,13 +55,16 @@ const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Resumes after dropped connections before a download gives up.
 const MAX_RESUMES: u32 = 5;
 
-/// The node's downloads.
+/// The node's downloads, and its copies of other nodes' images.
 #[derive(Clone)]
 pub struct Downloads {
     ingest: Ingest,
     store: NodeStore,
     tasks: Tasks,
+    /// For URLs users give: checked against the node's [`TargetPolicy`].
     fetcher: std::sync::Arc<Fetcher>,
+    /// For the cluster's own nodes, which the vdc names.
+    cluster: std::sync::Arc<Fetcher>,
 }
 
 /// What one download reads and where it goes, checked.
@@ -66,6 +72,8 @@ struct Job {
     url: Url,
     target: IngestTarget,
     name: ImageFileName,
+    /// A copy from another node: the vdc's ticket, and a person's OS fields to keep.
+    copy: Option<(HeaderValue, Option<UserOs>)>,
 }
 
 /// Why a transfer ended without an image.
@@ -88,8 +96,8 @@ impl From<IngestError> for Failure {
 }
 
 impl Downloads {
-    pub fn new(ingest: Ingest, store: NodeStore, tasks: Tasks, fetcher: Fetcher) -> Downloads {
-        Downloads { ingest, store, tasks, fetcher: std::sync::Arc::new(fetcher) }
+    pub fn new(ingest: Ingest, store: NodeStore, tasks: Tasks, fetcher: Fetcher, cluster: Fetcher) -> Downloads {
+        Downloads { ingest, store, tasks, fetcher: std::sync::Arc::new(fetcher), cluster: std::sync::Arc::new(cluster) }
     }
 
     /// Checks what can be checked at once, records the task and starts it; its id.
@@ -124,31 +132,64 @@ impl Downloads {
                 .transpose()
                 .map_err(IngestError::from)?,
         };
-        let pool = self.ingest.pool_for(&target, None).await?;
+        let source = url.to_string();
+        self.launch(TaskKind::Download, source, Job { url, target, name, copy: None }).await
+    }
+
+    /// Starts a copy of another node's image, which the vdc asked for with a ticket to read it.
+    #[tracing::instrument(skip(self, job), fields(source = %job.source.label))]
+    pub async fn copy(&self, job: NodeCopyJob) -> Result<Uuid, DownloadError> {
+        let url = Url::parse(&job.source.url).map_err(|e| DownloadError::InvalidUrl(e.to_string()))?;
+        self.cluster.policy().check_url(&url)?;
+        let ticket = HeaderValue::from_str(&job.source.ticket).map_err(|_| DownloadError::BadTicket)?;
+        let name = ImageFileName::parse(&job.filename).map_err(IngestError::from)?;
+        let target = IngestTarget {
+            pool_id: Some(job.pool_id.to_string()),
+            folder: Some(job.folder),
+            expected_checksum: Some(Sha256Digest::parse(&job.checksum).map_err(IngestError::from)?),
+        };
+        let user_os = job.user_os.map(|os| UserOs {
+            family: os.os_family,
+            distribution: os.os_distribution,
+            version: os.os_version,
+        });
+        self.launch(TaskKind::Copy, job.source.label, Job { url, target, name, copy: Some((ticket, user_os)) }).await
+    }
+
+    /// Records the task and starts it; its id.
+    async fn launch(&self, kind: TaskKind, source: String, job: Job) -> Result<Uuid, DownloadError> {
+        let pool = self.ingest.pool_for(&job.target, None).await?;
         // Early word for the admin; the ticket checks again, and reserves the name, once the size is known.
-        if self.store.find_by_name(&pool.id, &name).await?.is_some() {
-            return Err(IngestError::NameTaken { pool: pool.id.to_string(), filename: name.to_string() }.into());
+        if self.store.find_by_name(&pool.id, &job.name).await?.is_some() {
+            return Err(IngestError::NameTaken { pool: pool.id.to_string(), filename: job.name.to_string() }.into());
         }
         let task = self
             .tasks
             .start(NewTask {
-                kind: TaskKind::Download,
-                source: Some(url.to_string()),
+                kind,
+                source: Some(source),
                 pool_id: pool.id.clone(),
-                filename: name.to_string(),
-                folder: req.folder,
+                filename: job.name.to_string(),
+                folder: job.target.folder.clone(),
             })
             .await?;
         let id = task.id();
-        tracing::info!(task = %id, file = %name, pool = %pool.id, "download started");
-        tokio::spawn(self.clone().run(task, Job { url, target, name }));
+        tracing::info!(task = %id, kind = kind.as_str(), file = %job.name, pool = %pool.id, "transfer started");
+        tokio::spawn(self.clone().run(task, job));
         Ok(id)
     }
 
     async fn run(self, task: TaskHandle, job: Job) {
+        let user_os = job.copy.as_ref().and_then(|(_, os)| os.clone());
         let outcome = match self.transfer(&task, job).await {
             Ok(meta) => {
-                tracing::info!(task = %task.id(), image = %meta.id, file = %meta.filename, size = meta.size_bytes, "download finished");
+                tracing::info!(task = %task.id(), image = %meta.id, file = %meta.filename, size = meta.size_bytes, "transfer finished");
+                if let Some(os) = user_os
+                    && let Err(e) = self.store.set_user_os(meta.id, &os).await
+                {
+                    // The bytes are verified and kept; only the correction is missing, which can be redone.
+                    tracing::warn!(image = %meta.id, error = %e, "the copy could not keep the source's OS fields");
+                }
                 Outcome::Succeeded(meta.id)
             }
             Err(Failure::Cancelled) => {
@@ -185,12 +226,16 @@ impl Downloads {
     /// the last byte is in (finishing is not interrupted: the file is then being put in place).
     async fn transfer(&self, task: &TaskHandle, job: Job) -> Result<IsoMetadata, Failure> {
         let cancelled = task.cancelled();
-        let resp = unless(cancelled, async { Ok::<_, Failure>(self.fetcher.get(&job.url, None).await?) }).await?;
+        let (fetcher, ticket) = match &job.copy {
+            Some((ticket, _)) => (&self.cluster, Some(ticket)),
+            None => (&self.fetcher, None),
+        };
+        let resp = unless(cancelled, async { Ok::<_, Failure>(fetcher.get(&job.url, None, ticket).await?) }).await?;
         let (total, validator) = fetch::whole_file(&resp)?;
         task.progress(0, Some(total)).await;
         let pool = self.ingest.pool_for(&job.target, Some(total)).await?;
         let mut session = self.ingest.begin(pool, job.target, job.name.as_str(), Some(total)).await?;
-        let idle = self.fetcher.idle();
+        let idle = fetcher.idle();
         let mut body = resp.bytes_stream().boxed();
         let (mut written, mut resumes) = (0u64, 0u32);
         loop {
@@ -220,7 +265,7 @@ impl Downloads {
                 let pause = Duration::from_millis(250 << resumes.min(4));
                 let resumed = unless(cancelled, async {
                     tokio::time::sleep(pause).await;
-                    let resp = self.fetcher.get(&job.url, Some((written, &validator))).await?;
+                    let resp = fetcher.get(&job.url, Some((written, &validator)), ticket).await?;
                     fetch::rest_of_file(&resp, written, total)?;
                     Ok::<_, Failure>(resp)
                 })

@@ -66,6 +66,14 @@ fn leak_code(code: &str) -> &'static str {
         "task_not_found",
         "task_over",
         "upload_busy",
+        // An upload streamed through (the node's own upload refusals).
+        "checksum_mismatch",
+        "insufficient_storage",
+        "not_multipart",
+        "no_file",
+        "incomplete_upload",
+        "upload_in_progress",
+        "invalid_ticket",
     ];
     KNOWN.iter().find(|k| **k == code).copied().unwrap_or("node_error")
 }

@@ -7,6 +7,7 @@ mod metrics;
 mod nodes;
 mod sync;
 mod tasks;
+mod upload;
 mod vms;
 
 use std::sync::Arc;
@@ -57,6 +58,10 @@ pub fn routes(state: VdcState, guard: Guard) -> (Router, Arc<RouteTable>) {
         // Downloads and tasks on a chosen node, forwarded to it.
         .route(OPERATOR, routes!(tasks::download))
         .audited("image_download")
+        .route(OPERATOR, routes!(tasks::copy))
+        .audited("image_copy")
+        .route_with(OPERATOR, routes!(upload::upload), |r| r.layer(DefaultBodyLimit::disable()))
+        .audited("image_upload")
         .route(VIEWER, routes!(tasks::list))
         .route(VIEWER, routes!(tasks::get_one))
         .route(OPERATOR, routes!(tasks::cancel))

@@ -1,14 +1,21 @@
-//! Downloads and tasks on a chosen node, forwarded to it: the node runs them and is the truth about
-//! them; the vdc keeps nothing of its own.
+//! Downloads, copies and tasks on a chosen node, forwarded to it: the node runs them and is the truth
+//! about them; the vdc keeps nothing of its own.
 
-use app::model::{ErrorBody, NodeDownloadRequest, NodeId, Task, TaskList, TaskStarted};
+use app::model::{
+    CopyRequest, CopySource, ErrorBody, NodeCopyJob, NodeDownloadRequest, NodeId, OsSource, Task, TaskList,
+    TaskStarted, UserOsFields, sync_paths,
+};
 use axum::{Extension, extract::State};
 use http::StatusCode;
 use serde::Deserialize;
 
-use crate::auth::{api::Actor, routes::AuditTarget};
+use crate::auth::{
+    api::Actor,
+    routes::AuditTarget,
+    ticket::{COPY_TICKET_LIFETIME_SECS, CopyTicket},
+};
 use crate::http::{ApiError, Json, PathId, Query};
-use crate::vdc::VdcState;
+use crate::vdc::{VdcState, forward::ForwardError};
 
 /// `?node_id=`: the node whose tasks are meant.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -45,6 +52,85 @@ pub async fn download(
     let node = s.catalogue.node(node_id.as_str()).await?;
     let audit = AuditTarget(format!("{} into pool {} on {node_id}", req.url, req.pool_id));
     let started = s.nodes.download(&node, &req, actor.caller.name().as_deref()).await?;
+    Ok((StatusCode::ACCEPTED, Extension(audit), axum::Json(started)))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/images/{id}/copy",
+    tag = "tasks",
+    summary = "Copy an image to another node",
+    description = "The node `node_id` reads the image from the node that holds it, with a ticket the vdc issues for that one image, as a task (resumed with Range after a dropped connection), and keeps it only if its bytes hash to the source's checksum. The copy keeps the folder (unless `folder` says otherwise) and a person's OS fields; the library then shows the image on both nodes.",
+    params(PathId),
+    request_body = CopyRequest,
+    responses(
+        (status = 202, description = "Started on the target node; follow it at `GET /api/v1/tasks/{task_id}?node_id=`.", body = TaskStarted),
+        (status = 400, description = "A bad body, folder or pool.", body = ErrorBody),
+        (status = 404, description = "No such image (`image_not_found`) or node (`node_not_found`).", body = ErrorBody),
+        (status = 409, description = "The image is not hashed yet (`not_hashed`), is already in that pool (`already_there`), or the target pool holds a file of that name (`name_taken`).", body = ErrorBody),
+        (status = 503, description = "A node cannot be reached, or has not said where its API is.", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip(s, actor, body))]
+pub async fn copy(
+    State(s): State<VdcState>,
+    actor: Actor,
+    PathId(id): PathId,
+    Json(body): Json<CopyRequest>,
+) -> Result<(StatusCode, Extension<AuditTarget>, axum::Json<TaskStarted>), ApiError> {
+    let image = s.catalogue.get(id).await?;
+    let checksum = image.checksum.clone().ok_or_else(|| {
+        ApiError::conflict(
+            "not_hashed",
+            format!("\"{}\" is still being hashed on its node; copy it once its checksum is known.", image.filename),
+        )
+    })?;
+    let source_id = image.node_id.clone().ok_or_else(|| ApiError::internal(format!("image {id} has no node")))?;
+    let source = s.catalogue.node(source_id.as_str()).await?;
+    let target = s.catalogue.node(body.node_id.as_str()).await?;
+    if source.id == target.id && image.storage_pool_id.as_ref() == Some(&body.pool_id) {
+        return Err(ApiError::conflict(
+            "already_there",
+            format!(
+                "\"{}\" is already in pool {} on {}; choose another host or pool.",
+                image.filename, body.pool_id, target.name
+            ),
+        ));
+    }
+    let source_api = source
+        .api_url
+        .as_deref()
+        .ok_or_else(|| ForwardError::NoUrl { id: source.id.clone(), name: source.name.clone() })?;
+    let ticket = s.nodes.copy_ticket(&CopyTicket {
+        image_id: id,
+        source: source.id.clone(),
+        target: target.id.clone(),
+        expires_at: crate::now_unix() + COPY_TICKET_LIFETIME_SECS,
+    });
+    let user_os = (image.os_source == Some(OsSource::User)).then(|| UserOsFields {
+        os_family: image.os_family.clone(),
+        os_distribution: image.os_distribution.clone(),
+        os_version: image.os_version.clone(),
+    });
+    let job = NodeCopyJob {
+        source: CopySource {
+            url: format!("{source_api}{}", sync_paths::with_id(sync_paths::INTERNAL_CONTENT, id)),
+            ticket,
+            label: format!(
+                "{}/{} on {}",
+                image.folder_path.as_str().trim_end_matches('/'),
+                image.filename,
+                source.name
+            ),
+        },
+        pool_id: body.pool_id.clone(),
+        folder: body.folder.unwrap_or_else(|| image.folder_path.clone()),
+        filename: image.filename.clone(),
+        checksum,
+        user_os,
+    };
+    let audit = AuditTarget(format!("{} from {} to pool {} on {}", image.filename, source.id, body.pool_id, target.id));
+    let started = s.nodes.copy(&target, &job, actor.caller.name().as_deref()).await?;
     Ok((StatusCode::ACCEPTED, Extension(audit), axum::Json(started)))
 }
 
