@@ -8,9 +8,9 @@ mod transport;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::model::{
-    AuditList, AuditQuery, CreateFolderRequest, CreateVmRequest, ErrorBody, FolderListing, ImageGroupList, ImageList,
-    ImageQuery, IsoMetadata, LoginRequest, Me, MoveImageRequest, NodeList, NodeSyncStatus, PoolList,
-    RenameFolderRequest, VmDefinition, VmList,
+    AuditList, AuditQuery, CopyRequest, CreateFolderRequest, CreateVmRequest, DownloadRequest, ErrorBody,
+    FolderListing, ImageGroupList, ImageList, ImageQuery, IsoMetadata, LoginRequest, Me, MoveImageRequest, NodeId,
+    NodeList, NodeSyncStatus, PoolList, RenameFolderRequest, Task, TaskList, TaskStarted, VmDefinition, VmList,
 };
 
 pub use transport::Api;
@@ -53,6 +53,14 @@ impl ApiError {
             request_id: None,
         });
         Err(ApiError::Status { status, body })
+    }
+}
+
+/// `path` for the page's own node, or with `?node_id=` for a host through the vdc.
+fn on_node(path: &str, node_id: Option<&str>) -> String {
+    match node_id {
+        Some(n) => format!("{path}?{}", crate::model::encode_query([("node_id", n)])),
+        None => path.to_owned(),
     }
 }
 
@@ -115,6 +123,31 @@ impl Api {
 
     pub async fn nodes(&self) -> Result<NodeList, ApiError> {
         self.get("/api/v1/nodes").await
+    }
+
+    /// A node's transfers: the page's own node's (`None`), or a host's through the vdc.
+    pub async fn tasks(&self, node_id: Option<&str>) -> Result<TaskList, ApiError> {
+        self.get(&on_node("/api/v1/tasks", node_id)).await
+    }
+
+    pub async fn cancel_task(&self, id: &str, node_id: Option<&str>) -> Result<Task, ApiError> {
+        self.request("DELETE", &on_node(&format!("/api/v1/tasks/{id}"), node_id), None).await
+    }
+
+    /// A download into a pool of the page's own node (`None`), or of a host through the vdc.
+    pub async fn download(&self, node_id: Option<&NodeId>, req: &DownloadRequest) -> Result<TaskStarted, ApiError> {
+        match node_id {
+            None => self.send("POST", "/api/v1/storage/download", req).await,
+            Some(node_id) => {
+                let body = crate::model::NodeDownloadRequest::on(node_id.clone(), req.clone());
+                self.send("POST", "/api/v1/storage/download", &body).await
+            }
+        }
+    }
+
+    /// A copy of an image onto another host (the vdc).
+    pub async fn copy_image(&self, id: &str, req: &CopyRequest) -> Result<TaskStarted, ApiError> {
+        self.send("POST", &format!("/api/v1/images/{id}/copy"), req).await
     }
 
     pub async fn login(&self, req: &LoginRequest) -> Result<Me, ApiError> {

@@ -114,6 +114,9 @@ pub fn ImageTable(
     writable: bool,
     on_move: Callback<IsoMetadata>,
     on_delete: Callback<IsoMetadata>,
+    /// "Copy to host…" (the library): offered once an image is hashed.
+    #[prop(optional)]
+    on_copy: Option<Callback<IsoMetadata>>,
 ) -> impl IntoView {
     let hydrated = use_hydrated();
     let has = move |c: Column| columns.contains(&c);
@@ -149,6 +152,16 @@ pub fn ImageTable(
             let checksum = has(Column::Checksum).then(|| checksum_cell(&image, hydrated));
             let folder = has(Column::Folder).then(|| view! { <td class="hide-narrow">{image.folder_path.to_string()}</td> });
             let drag_id = id.clone();
+            let copy = on_copy.filter(|_| writable && image.checksum.is_some()).map(|on_copy| {
+                let for_copy = image.clone();
+                view! {
+                    " "
+                    <button class="btn btn-small" type="button" data-testid="copy-image"
+                        disabled=move || !hydrated.get()
+                        title="Copy the file to another host (it reads it from this one)"
+                        on:click=move |_| on_copy.run(for_copy.clone())>"Copy to host…"</button>
+                }
+            });
             let actions = writable.then(|| {
                 let (for_move, for_delete) = (image.clone(), image.clone());
                 let is_blocked = blocked.is_some();
@@ -177,6 +190,7 @@ pub fn ImageTable(
                     <td>{state_badge(&image)}</td>
                     <td class="cell-actions">
                         {actions}
+                        {copy}
                         {blocked.map(|why| view! { <div class="cell-sub" data-testid="move-blocked">{why}</div> })}
                     </td>
                 </tr>

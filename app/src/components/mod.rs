@@ -10,4 +10,5 @@ pub mod list_view;
 pub mod paged;
 pub mod search;
 pub mod status;
+pub mod transfers;
 pub mod upload;

@@ -5,7 +5,7 @@ use leptos::{ev::DragEvent, prelude::*};
 
 use crate::browser::{self, PickedFile, UploadHandle};
 use crate::format;
-use crate::model::{FolderPath, IsoMetadata, StoragePool, encode_query};
+use crate::model::{FolderPath, IsoMetadata, NodeId, StoragePool, encode_query};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum UploadState {
@@ -78,6 +78,8 @@ pub struct Uploads {
     next: StoredValue<u64>,
     /// Bumped when an upload finishes, so the page reloads its lists.
     pub finished: RwSignal<u64>,
+    /// On the vdc: the host uploads go to, streamed through the vdc (`None` on a host's own page).
+    host: Option<Signal<Option<NodeId>>>,
 }
 
 impl Uploads {
@@ -87,7 +89,13 @@ impl Uploads {
             handles: StoredValue::new(Vec::new()),
             next: StoredValue::new(1),
             finished: RwSignal::new(0),
+            host: None,
         }
+    }
+
+    /// The library's uploads: onto the host `host` names, through the vdc.
+    pub fn through_vdc(host: Signal<Option<NodeId>>) -> Self {
+        Self { host: Some(host), ..Self::new() }
     }
 
     /// Reads the upload `key` (tracked: a reactive closure reruns when the uploads change).
@@ -119,6 +127,12 @@ impl Uploads {
             now_ms: now,
             state: UploadState::Uploading,
         };
+        let node = self.host.map(|h| h.get_untracked());
+        if node == Some(None) {
+            item.state = UploadState::Failed("Choose the host to upload to.".into());
+            self.items.update(|i| i.push(item));
+            return;
+        }
         if file.size > pool.free_bytes {
             item.state = UploadState::Failed(format!(
                 "{} is {}, more than the {} free on pool {}; it was not sent.",
@@ -131,10 +145,12 @@ impl Uploads {
             return;
         }
         self.items.update(|i| i.push(item));
-        let url = format!(
-            "/api/v1/storage/upload?{}",
-            encode_query([("pool_id", pool.id.as_str()), ("folder", folder.as_str())])
-        );
+        let node = node.flatten();
+        let mut pairs = vec![("pool_id", pool.id.as_str()), ("folder", folder.as_str())];
+        if let Some(node) = &node {
+            pairs.push(("node_id", node.as_str()));
+        }
+        let url = format!("/api/v1/storage/upload?{}", encode_query(pairs));
         let this = *self;
         let handle = browser::start_upload(
             &url,

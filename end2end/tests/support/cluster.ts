@@ -223,6 +223,8 @@ export interface NodeOptions {
   quotaPools?: { id: string; name: string; quota: number }[];
   syncInterval?: string;
   dataDir?: string;
+  /** Address ranges its downloads may reach (`--download-allow`), e.g. the test's own origin on loopback. */
+  downloadAllow?: string[];
 }
 
 export interface NodeProc extends Proc {
@@ -257,6 +259,7 @@ export async function startNode(opts: NodeOptions): Promise<NodeProc> {
   if (opts.name) args.push("--node-name", opts.name);
   if (opts.vdc) args.push("--vdc-url", opts.vdc, "--cluster-token", TOKEN);
   if (opts.syncInterval) args.push("--sync-interval", opts.syncInterval);
+  for (const range of opts.downloadAllow ?? []) args.push("--download-allow", range);
   const p = new Proc(`node ${opts.id}`, args, `http://127.0.0.1:${port}`) as NodeProc;
   p.poolDirs = poolDirs;
   await p.start();

@@ -22,8 +22,13 @@ use crate::components::{
     paged::{PAGE, Paged, PagedImages, load_more_button, shown_count},
     search::search_box,
     status::{empty_state, error_notice, loading},
+    transfers::{CopyDialog, DownloadDialog, Target, Transfers},
+    upload::{UploadPanel, Uploads},
 };
-use crate::model::{FolderListing, FolderPath, ImageGroupList, ImageList, IsoMetadata, NodeList};
+use crate::model::{
+    DownloadRequest, FolderListing, FolderPath, ImageGroupList, ImageList, IsoMetadata, NodeId, NodeInfo, NodeList,
+    NodeSyncState,
+};
 use crate::session::can_write;
 use filters::Filters;
 use groups::GroupedTable;
@@ -51,6 +56,17 @@ enum LibraryDialog {
     NewFolder,
     Move(Box<IsoMetadata>),
     Delete(Box<IsoMetadata>),
+    Copy(Box<IsoMetadata>),
+    Download,
+}
+
+/// The hosts a transfer can go to now: those online, with their pools.
+fn targets(nodes: &[NodeInfo]) -> Vec<Target> {
+    nodes
+        .iter()
+        .filter(|n| n.state != NodeSyncState::Offline && !n.pools.is_empty())
+        .map(|n| Target { node_id: Some(n.id.clone()), name: n.name.clone(), pools: n.pools.clone() })
+        .collect()
 }
 
 #[component]
@@ -123,6 +139,7 @@ pub fn LibraryPage() -> impl IntoView {
     };
     let on_move = Callback::new(move |i: IsoMetadata| open(LibraryDialog::Move(Box::new(i))));
     let on_delete = Callback::new(move |i: IsoMetadata| open(LibraryDialog::Delete(Box::new(i))));
+    let on_copy = Callback::new(move |i: IsoMetadata| open(LibraryDialog::Copy(Box::new(i))));
 
     let current = Signal::derive(move || view_state.get().folder);
     let tree = TreeState::new(current);
@@ -132,6 +149,39 @@ pub fn LibraryPage() -> impl IntoView {
     let nodes = Signal::derive(move || latest.with(|o| o.as_ref().map(|o| o.nodes.nodes.clone()).unwrap_or_default()));
     let total = Signal::derive(move || latest.with(|o| o.as_ref().map(|o| o.folders.count(&current.get()).total)));
     let on_search = Callback::new(move |q: String| go.run(ListView { q, ..view_state.get_untracked() }));
+    // Whose transfers the sidebar shows: the host chosen, else the first one.
+    let transfers_of = RwSignal::new(None::<NodeId>);
+    let transfers_node =
+        Signal::derive(move || transfers_of.get().or_else(|| nodes.with(|n| n.first().map(|n| n.id.clone()))));
+
+    // Uploads onto a chosen host, streamed through the vdc.
+    let show_upload = RwSignal::new(false);
+    let upload_host = RwSignal::new(None::<NodeId>);
+    let upload_to = Signal::derive(move || {
+        upload_host.get().or_else(|| nodes.with(|n| targets(n).into_iter().next().and_then(|t| t.node_id)))
+    });
+    let uploads = Uploads::through_vdc(upload_to);
+    let upload_pools = Signal::derive(move || {
+        let to = upload_to.get();
+        nodes.with(|n| n.iter().find(|n| Some(&n.id) == to.as_ref()).map(|n| n.pools.clone()).unwrap_or_default())
+    });
+    let upload_pool = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        let pools = upload_pools.get();
+        if !pools.iter().any(|p| p.id == upload_pool.get_untracked())
+            && let Some(first) = pools.first()
+        {
+            upload_pool.set(first.id.to_string());
+        }
+    });
+    let upload_folder = RwSignal::new(None::<FolderPath>);
+    let folder_list =
+        Signal::derive(move || latest.with(|o| o.as_ref().map(|o| o.folders.folders.clone()).unwrap_or_default()));
+    Effect::new(move |_| {
+        if uploads.finished.get() > 0 {
+            live.changes.update(|n| *n += 1);
+        }
+    });
 
     // A viewer gets no move, delete or folder controls (the API refuses them anyway).
     let writable = can_write();
@@ -142,6 +192,15 @@ pub fn LibraryPage() -> impl IntoView {
                 <h1>"Image library"</h1>
                 {search_box(view_state.get_untracked().q, "Search all images", on_search, hydrated)}
                 {writable.then(|| view! {
+                    <button class="btn" type="button" data-testid="upload-toggle" disabled=move || !hydrated.get()
+                        aria-expanded=move || show_upload.get().to_string()
+                        on:click=move |_| show_upload.update(|s| *s = !*s)>
+                        "Upload to host…"
+                    </button>
+                    <button class="btn" type="button" data-testid="download-open" disabled=move || !hydrated.get()
+                        on:click=move |_| open(LibraryDialog::Download)>
+                        "Download to host…"
+                    </button>
                     <button class="btn" type="button" data-testid="new-folder" disabled=move || !hydrated.get()
                         on:click=move |_| open(LibraryDialog::NewFolder)>
                         "New folder"
@@ -159,9 +218,37 @@ pub fn LibraryPage() -> impl IntoView {
                     <Transition fallback=loading>
                         {move || overview.get().map(|r| r.map(|o| view! { <HostPanel nodes=o.nodes.nodes /> }))}
                     </Transition>
+                    {move || (!nodes.with(Vec::is_empty)).then(|| view! {
+                        <label class="small">
+                            "Transfers on "
+                            <select data-testid="transfers-host"
+                                prop:value=move || transfers_node.get().map(|n| n.to_string()).unwrap_or_default()
+                                on:change=move |ev| transfers_of.set(event_target_value(&ev).parse().ok())>
+                                {nodes.get().into_iter().map(|n| view! { <option value=n.id.to_string()>{n.name}</option> }).collect_view()}
+                            </select>
+                        </label>
+                    })}
+                    <Show when=move || transfers_node.with(Option::is_some)>
+                        <Transfers node_id=transfers_node writable compact=true started=actions.done
+                            on_landed=Callback::new(move |_| live.changes.update(|n| *n += 1)) />
+                    </Show>
                 </aside>
                 <div class="main-pane">
                     <Breadcrumb current href />
+                    <Show when=move || writable && show_upload.get()>
+                        <label class="small">
+                            "Upload to host "
+                            <select data-testid="upload-host"
+                                prop:value=move || upload_to.get().map(|n| n.to_string()).unwrap_or_default()
+                                on:change=move |ev| upload_host.set(event_target_value(&ev).parse().ok())>
+                                {move || nodes.with(|n| targets(n)).into_iter().filter_map(|t| t.node_id.map(|id| (id, t.name))).map(|(id, name)| {
+                                    view! { <option value=id.to_string()>{name}</option> }
+                                }).collect_view()}
+                            </select>
+                        </label>
+                        <UploadPanel uploads pools=upload_pools folders=folder_list current enabled=hydrated
+                            pool=upload_pool folder=upload_folder />
+                    </Show>
                     <Filters view=view_state go nodes enabled=hydrated />
                     {move || live.stale.get().then(|| view! {
                         <div class="notice notice-warn" role="status">
@@ -185,7 +272,7 @@ pub fn LibraryPage() -> impl IntoView {
                                         let shown = images.len();
                                         (view! {
                                             <ImageTable images context columns=&[Column::Folder, Column::Location]
-                                                writable on_move on_delete />
+                                                writable on_move on_delete on_copy />
                                         }.into_any(), shown)
                                     }
                                 };
@@ -214,6 +301,41 @@ pub fn LibraryPage() -> impl IntoView {
             LibraryDialog::NewFolder => {
                 view! { <NewFolderDialog parent=view_state.get_untracked().folder actions /> }.into_any()
             }
+            LibraryDialog::Download => view! {
+                <DownloadDialog
+                    targets=nodes.with_untracked(|n| targets(n))
+                    folder=view_state.get_untracked().folder
+                    on_submit=Callback::new(move |(node, req): (Option<NodeId>, DownloadRequest)| {
+                        transfers_of.set(node.clone());
+                        actions.call(move |api| async move {
+                            api.download(node.as_ref(), &req).await?;
+                            Ok(format!("Downloading {}: follow it under Transfers.", req.url))
+                        })
+                    })
+                    on_close=actions.close
+                    busy=actions.busy
+                    error=actions.error
+                />
+            }.into_any(),
+            LibraryDialog::Copy(image) => view! {
+                <CopyDialog
+                    image=(*image).clone()
+                    targets=nodes.with_untracked(|n| targets(n))
+                    on_submit=Callback::new(move |req: crate::model::CopyRequest| {
+                        let image = image.clone();
+                        transfers_of.set(Some(req.node_id.clone()));
+                        let host = nodes.with_untracked(|n| n.iter().find(|n| n.id == req.node_id).map(|n| n.name.clone()))
+                            .unwrap_or_else(|| req.node_id.to_string());
+                        actions.call(move |api| async move {
+                            api.copy_image(&image.id.to_string(), &req).await?;
+                            Ok(format!("Copying {} to {host}: follow it under Transfers.", image.filename))
+                        })
+                    })
+                    on_close=actions.close
+                    busy=actions.busy
+                    error=actions.error
+                />
+            }.into_any(),
             LibraryDialog::Delete(image) => view! {
                 <ConfirmDialog
                     title=format!("Delete {}?", image.filename)

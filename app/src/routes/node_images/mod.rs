@@ -20,6 +20,7 @@ use crate::components::{
     paged::{PAGE, PagedImages, load_more_button, shown_count},
     search::search_box,
     status::{empty_state, error_notice, loading},
+    transfers::{DownloadDialog, Target, Transfers},
     upload::{PageDropZone, UploadPanel, Uploads},
 };
 use crate::format;
@@ -58,6 +59,7 @@ enum Dialog {
     DeleteFolder(FolderPath),
     Move(IsoMetadata),
     Delete(IsoMetadata),
+    Download,
 }
 
 #[component]
@@ -76,8 +78,10 @@ pub fn NodeImagesPage() -> impl IntoView {
     let uploads = Uploads::new();
     let dialog = RwSignal::new(None::<Dialog>);
     let actions = Actions::new(Callback::new(move |_: ()| dialog.set(None)));
+    // A transfer landed (a download, a copy from another host): its image is listed.
+    let landed = RwSignal::new(0u64);
     // Whatever this page changed: the lists are read again.
-    let reload = Signal::derive(move || actions.done.get() + uploads.finished.get());
+    let reload = Signal::derive(move || actions.done.get() + uploads.finished.get() + landed.get());
     let api = Api::current();
     let data = Resource::new(move || (view_state.get(), reload.get()), move |(v, _)| load(api.clone(), v));
     let paged = PagedImages::new(view_state);
@@ -139,6 +143,10 @@ pub fn NodeImagesPage() -> impl IntoView {
                     {move || latest.get().map(|d| sync_badge(d.status))}
                     {search_box(view_state.get_untracked().q, "Search images by name", on_search, hydrated)}
                     {writable.then(|| view! {
+                        <button class="btn" type="button" data-testid="download-open" disabled=move || !hydrated.get()
+                            on:click=move |_| open(Dialog::Download)>
+                            "Download from URL"
+                        </button>
                         <button class="btn" type="button" data-testid="new-folder" disabled=move || !hydrated.get()
                             on:click=move |_| open(Dialog::NewFolder)>
                             "New folder"
@@ -168,6 +176,8 @@ pub fn NodeImagesPage() -> impl IntoView {
                             {writable.then(|| folder_buttons(current, latest, hydrated, Callback::new(open)))}
                         </div>
                         {writable.then(|| view! { <UploadPanel uploads pools folders current enabled=hydrated pool folder=upload_folder /> })}
+                        <Transfers node_id=Signal::stored(None) writable started=actions.done
+                            on_landed=Callback::new(move |_| landed.update(|n| *n += 1)) />
                         <Transition fallback=loading>
                             {move || data.get().map(|r| match r {
                                 Err(error) => error_notice(error).into_any(),
@@ -208,6 +218,21 @@ pub fn NodeImagesPage() -> impl IntoView {
         </PageDropZone>
         {move || dialog.get().map(|d| match d {
             Dialog::NewFolder => view! { <NewFolderDialog parent=current.get_untracked() actions /> }.into_any(),
+            Dialog::Download => view! {
+                <DownloadDialog
+                    targets=vec![Target { node_id: None, name: "This host".into(), pools: pools.get_untracked() }]
+                    folder=current.get_untracked()
+                    on_submit=Callback::new(move |(_, req): (Option<crate::model::NodeId>, crate::model::DownloadRequest)| {
+                        actions.call(move |api| async move {
+                            api.download(None, &req).await?;
+                            Ok(format!("Downloading {}: follow it under Transfers.", req.url))
+                        })
+                    })
+                    on_close=actions.close
+                    busy=actions.busy
+                    error=actions.error
+                />
+            }.into_any(),
             Dialog::RenameFolder(from) => view! {
                 <FolderNameDialog
                     title=format!("Rename {from}")
