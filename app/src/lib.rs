@@ -11,6 +11,7 @@ pub mod browser;
 pub mod components;
 pub mod format;
 pub mod model;
+pub mod resumable;
 pub mod routes;
 pub mod session;
 

@@ -5,11 +5,19 @@ use leptos::{ev::DragEvent, prelude::*};
 
 use crate::browser::{self, PickedFile, UploadHandle};
 use crate::format;
-use crate::model::{FolderPath, IsoMetadata, NodeId, StoragePool, encode_query};
+use crate::model::{FolderPath, IsoMetadata, NodeId, PoolId, StoragePool, encode_query};
+use crate::resumable;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum UploadState {
     Uploading,
+    /// An earlier upload of the same file to the same place stopped at `offset` (a closed tab, a
+    /// reload): the admin may resume it or start over.
+    Paused {
+        url: String,
+        fingerprint: String,
+        offset: u64,
+    },
     Done(String),
     Failed(String),
     Cancelled,
@@ -20,6 +28,7 @@ impl UploadState {
     pub fn as_str(&self) -> &'static str {
         match self {
             UploadState::Uploading => "uploading",
+            UploadState::Paused { .. } => "paused",
             UploadState::Done(_) => "done",
             UploadState::Failed(_) => "failed",
             UploadState::Cancelled => "cancelled",
@@ -35,6 +44,10 @@ pub struct UploadItem {
     pub pool: String,
     pub folder: FolderPath,
     pub loaded: u64,
+    /// Where this session's sending began (a resumed upload's bytes already on the host).
+    pub resumed_from: u64,
+    /// A passing word (a dropped connection being retried).
+    pub note: Option<String>,
     pub started_ms: f64,
     pub now_ms: f64,
     pub state: UploadState,
@@ -43,7 +56,7 @@ pub struct UploadItem {
 impl UploadItem {
     fn rate(&self) -> f64 {
         let secs = (self.now_ms - self.started_ms) / 1000.0;
-        if secs > 0.2 { self.loaded as f64 / secs } else { 0.0 }
+        if secs > 0.2 { self.loaded.saturating_sub(self.resumed_from) as f64 / secs } else { 0.0 }
     }
 
     fn stats(&self) -> String {
@@ -55,14 +68,27 @@ impl UploadItem {
                 } else {
                     "–".into()
                 };
+                let resumed = match self.resumed_from {
+                    0 => String::new(),
+                    from => format!(" · resumed at {}", format::bytes(from)),
+                };
+                let note = self.note.as_ref().map(|n| format!(" · {n}")).unwrap_or_default();
                 format!(
-                    "{} of {} · {}/s · {} left",
+                    "{} of {} · {}/s · {} left{resumed}{note}",
                     format::bytes(self.loaded),
                     format::bytes(self.size),
                     format::bytes(rate as u64),
                     left
                 )
             }
+            UploadState::Paused { offset: 0, .. } => {
+                "An earlier upload of this file is on the host. Resume sends what it lacks.".into()
+            }
+            UploadState::Paused { offset, .. } => format!(
+                "{} of {} is already on the host from an earlier upload of this file. Resume sends the rest.",
+                format::bytes(*offset),
+                format::bytes(self.size)
+            ),
             UploadState::Done(checksum) => format!("Uploaded to {} · {}", self.folder, checksum),
             UploadState::Failed(why) => why.clone(),
             UploadState::Cancelled => "Cancelled; nothing was kept.".into(),
@@ -75,6 +101,8 @@ impl UploadItem {
 pub struct Uploads {
     pub items: RwSignal<Vec<UploadItem>>,
     handles: StoredValue<Vec<(u64, UploadHandle)>>,
+    /// The files of uploads that may still be (re)started: paused ones.
+    files: StoredValue<Vec<(u64, PickedFile)>>,
     next: StoredValue<u64>,
     /// Bumped when an upload finishes, so the page reloads its lists.
     pub finished: RwSignal<u64>,
@@ -87,6 +115,7 @@ impl Uploads {
         Self {
             items: RwSignal::new(Vec::new()),
             handles: StoredValue::new(Vec::new()),
+            files: StoredValue::new(Vec::new()),
             next: StoredValue::new(1),
             finished: RwSignal::new(0),
             host: None,
@@ -123,6 +152,8 @@ impl Uploads {
             pool: pool.id.to_string(),
             folder: folder.clone(),
             loaded: 0,
+            resumed_from: 0,
+            note: None,
             started_ms: now,
             now_ms: now,
             state: UploadState::Uploading,
@@ -133,7 +164,17 @@ impl Uploads {
             self.items.update(|i| i.push(item));
             return;
         }
-        if file.size > pool.free_bytes {
+        // A remembered upload already holds its room on the host: the pool's free space excludes it.
+        let remembered = node.is_none()
+            && browser::remembered_upload(&resumable::fingerprint(
+                &file.name,
+                file.size,
+                file.modified_ms,
+                &pool.id,
+                &folder,
+            ))
+            .is_some();
+        if file.size > pool.free_bytes && !remembered {
             item.state = UploadState::Failed(format!(
                 "{} is {}, more than the {} free on pool {}; it was not sent.",
                 file.name,
@@ -145,6 +186,9 @@ impl Uploads {
             return;
         }
         self.items.update(|i| i.push(item));
+        if node.is_none() {
+            return self.start_resumable(key, file, pool.id.clone(), folder);
+        }
         let node = node.flatten();
         let mut pairs = vec![("pool_id", pool.id.as_str()), ("folder", folder.as_str())];
         if let Some(node) = &node {
@@ -161,26 +205,118 @@ impl Uploads {
                     i.now_ms = browser::now_ms();
                 })
             },
-            move |result: Result<IsoMetadata, crate::api::ApiError>| {
-                this.update(key, |i| {
-                    if i.state == UploadState::Cancelled {
-                        return;
-                    }
-                    i.now_ms = browser::now_ms();
-                    i.state = match result {
-                        Ok(meta) => {
-                            i.loaded = i.size;
-                            UploadState::Done(
-                                meta.short_checksum().map(|c| format!("SHA-256 {c}…")).unwrap_or_default(),
-                            )
-                        }
-                        Err(e) => UploadState::Failed(format!("{} was not uploaded: {e}", i.name)),
-                    };
-                });
-                this.handles.update_value(|h| h.retain(|(k, _)| *k != key));
-                this.finished.update(|n| *n += 1);
-            },
+            move |result: Result<IsoMetadata, crate::api::ApiError>| this.finish(key, result),
         );
+        self.track(key, handle);
+    }
+
+    /// A host page's upload: resumable (tus), so a dropped connection costs one chunk. The same file
+    /// picked again for the same place, after a closed tab or a reload, is offered to resume.
+    fn start_resumable(&self, key: u64, file: PickedFile, pool: PoolId, folder: FolderPath) {
+        let fingerprint = resumable::fingerprint(&file.name, file.size, file.modified_ms, &pool, &folder);
+        let Some(url) = browser::remembered_upload(&fingerprint) else {
+            return self.send(key, file, pool, folder, fingerprint, None);
+        };
+        let this = *self;
+        this.update(key, |i| i.note = Some("looking for the earlier upload of this file…".into()));
+        leptos::task::spawn_local(async move {
+            match browser::upload_offset(&url).await {
+                Some(offset) => {
+                    this.files.update_value(|f| f.push((key, file)));
+                    this.update(key, |i| {
+                        i.note = None;
+                        i.loaded = offset;
+                        i.state = UploadState::Paused { url, fingerprint, offset };
+                    });
+                }
+                // Gone from the host (expired, cancelled): a fresh upload.
+                None => {
+                    browser::discard_upload(&fingerprint, &url);
+                    this.update(key, |i| i.note = None);
+                    this.send(key, file, pool, folder, fingerprint, None);
+                }
+            }
+        });
+    }
+
+    /// Resumes a paused upload (`fresh`: discards what the host has and starts over).
+    pub fn resume(&self, key: u64, fresh: bool) {
+        let Some(file) = self.files.with_value(|f| f.iter().find(|(k, _)| *k == key).map(|(_, f)| f.clone())) else {
+            return;
+        };
+        let Some((pool, folder, state)) = self.read(key, |i| (i.pool.clone(), i.folder.clone(), i.state.clone()))
+        else {
+            return;
+        };
+        let (UploadState::Paused { url, fingerprint, offset }, Ok(pool)) = (state, pool.parse::<PoolId>()) else {
+            return;
+        };
+        self.files.update_value(|f| f.retain(|(k, _)| *k != key));
+        let resume = if fresh {
+            browser::discard_upload(&fingerprint, &url);
+            None
+        } else {
+            Some((url, offset))
+        };
+        self.send(key, file, pool, folder, fingerprint, resume);
+    }
+
+    fn send(
+        &self,
+        key: u64,
+        file: PickedFile,
+        pool: PoolId,
+        folder: FolderPath,
+        fingerprint: String,
+        resume: Option<(String, u64)>,
+    ) {
+        let from = resume.as_ref().map_or(0, |(_, o)| *o);
+        self.update(key, |i| {
+            i.state = UploadState::Uploading;
+            i.loaded = from;
+            i.resumed_from = from;
+            i.started_ms = browser::now_ms();
+        });
+        let this = *self;
+        let handle = browser::start_resumable(
+            fingerprint,
+            &file,
+            &pool,
+            &folder,
+            resume.map(|(url, _)| url),
+            move |loaded| {
+                this.update(key, |i| {
+                    i.loaded = loaded.min(i.size);
+                    i.now_ms = browser::now_ms();
+                })
+            },
+            move |note| this.update(key, |i| i.note = note),
+            move |result| this.finish(key, result),
+        );
+        self.track(key, handle);
+    }
+
+    /// Records how an upload ended (unless it was cancelled meanwhile).
+    fn finish(&self, key: u64, result: Result<IsoMetadata, crate::api::ApiError>) {
+        self.update(key, |i| {
+            if i.state == UploadState::Cancelled {
+                return;
+            }
+            i.now_ms = browser::now_ms();
+            i.note = None;
+            i.state = match result {
+                Ok(meta) => {
+                    i.loaded = i.size;
+                    UploadState::Done(meta.short_checksum().map(|c| format!("SHA-256 {c}…")).unwrap_or_default())
+                }
+                Err(e) => UploadState::Failed(format!("{} was not uploaded: {e}", i.name)),
+            };
+        });
+        self.handles.update_value(|h| h.retain(|(k, _)| *k != key));
+        self.finished.update(|n| *n += 1);
+    }
+
+    fn track(&self, key: u64, handle: Option<UploadHandle>) {
         match handle {
             Some(h) => self.handles.update_value(|hs| hs.push((key, h))),
             None => {
@@ -199,7 +335,8 @@ impl Uploads {
     }
 
     pub fn clear_finished(&self) {
-        self.items.update(|items| items.retain(|i| i.state == UploadState::Uploading));
+        self.items
+            .update(|items| items.retain(|i| matches!(i.state, UploadState::Uploading | UploadState::Paused { .. })));
     }
 }
 
@@ -292,8 +429,9 @@ pub fn UploadPanel(
                     // figures in place, so a row (and its Cancel button) is not rebuilt on every progress event.
                     {move || rows.get().into_iter().map(|(key, name, size, state)| {
                         let uploading = state == UploadState::Uploading;
+                        let paused = matches!(state, UploadState::Paused { .. });
                         let class = match state {
-                            UploadState::Uploading => "upload-item",
+                            UploadState::Uploading | UploadState::Paused { .. } => "upload-item",
                             UploadState::Done(_) => "upload-item done",
                             _ => "upload-item failed",
                         };
@@ -304,6 +442,15 @@ pub fn UploadPanel(
                                     <button class="btn btn-small" type="button" data-testid="upload-cancel" on:click=move |_| uploads.cancel(key)>
                                         "Cancel"
                                     </button>
+                                })}
+                                {paused.then(|| view! {
+                                    <span>
+                                        <button class="btn btn-small btn-primary" type="button" data-testid="upload-resume"
+                                            on:click=move |_| uploads.resume(key, false)>"Resume"</button>
+                                        " "
+                                        <button class="btn btn-small" type="button" data-testid="upload-restart"
+                                            on:click=move |_| uploads.resume(key, true)>"Start over"</button>
+                                    </span>
                                 })}
                                 <progress max=size.max(1) value=move || uploads.read(key, |i| i.loaded).unwrap_or(0) aria-label=format!("{name} uploaded")></progress>
                                 <span class="upload-stats" data-testid="upload-stats">{move || uploads.read(key, UploadItem::stats).unwrap_or_default()}</span>
