@@ -55,7 +55,14 @@ async fn a_library_upload_lands_on_the_chosen_node_and_is_in_the_catalogue_at_on
     let bad_sum = format!("node_id=hv-b&checksum={}", sha256_wire(b"something else"));
     let (status, body) = upload(&vdc, &bad_sum, "mismatch.iso", vec![2; 1000]).await;
     assert_error(status, &body, 422, "checksum_mismatch");
-    let (status, body) = upload(&vdc, "node_id=hv-b&pool_id=local", "huge.iso", vec![3; 65 << 20]).await;
+    // Too large for the pool, from the declared length alone (a client that sent it all would be cut
+    // off mid-body by the early answer: the refusal comes before the bytes).
+    let token = admin_token(&vdc.url).await;
+    let addr = vdc.url.trim_start_matches("http://").parse().unwrap();
+    let mut huge = RawUpload::new("/api/v1/storage/upload?node_id=hv-b&pool_id=local", "huge.iso", 1000);
+    huge.declared_length = Some(65 << 20);
+    let (answer, _) = huge.send(addr, &token).await;
+    let (status, body) = answer.expect("an answer");
     assert_error(status, &body, 507, "insufficient_storage");
     let (status, body) = upload(&vdc, "node_id=nobody", "x.iso", vec![4; 10]).await;
     assert_error(status, &body, 404, "node_not_found");
