@@ -149,10 +149,12 @@ pub fn LibraryPage() -> impl IntoView {
     let nodes = Signal::derive(move || latest.with(|o| o.as_ref().map(|o| o.nodes.nodes.clone()).unwrap_or_default()));
     let total = Signal::derive(move || latest.with(|o| o.as_ref().map(|o| o.folders.count(&current.get()).total)));
     let on_search = Callback::new(move |q: String| go.run(ListView { q, ..view_state.get_untracked() }));
-    // Whose transfers the sidebar shows: the host chosen, else the first one.
+    // Whose transfers the sidebar shows: the host chosen, else the first one online (an offline host
+    // cannot say). A memo: the hosts reload every tick, the choice seldom changes.
     let transfers_of = RwSignal::new(None::<NodeId>);
-    let transfers_node =
-        Signal::derive(move || transfers_of.get().or_else(|| nodes.with(|n| n.first().map(|n| n.id.clone()))));
+    let transfers_node = Memo::new(move |_| {
+        transfers_of.get().or_else(|| nodes.with(|n| targets(n).into_iter().next().and_then(|t| t.node_id)))
+    });
 
     // Uploads onto a chosen host, streamed through the vdc.
     let show_upload = RwSignal::new(false);
