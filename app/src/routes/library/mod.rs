@@ -60,11 +60,21 @@ enum LibraryDialog {
     Download,
 }
 
+/// The host a transfer goes to unless the admin chose another: the first of [`targets`].
+fn first_target(nodes: &[NodeInfo]) -> Option<NodeId> {
+    nodes.iter().find(|n| can_receive(n)).map(|n| n.id.clone())
+}
+
+/// Whether a transfer can go to `node` now: it is online and has a pool.
+fn can_receive(node: &NodeInfo) -> bool {
+    node.state != NodeSyncState::Offline && !node.pools.is_empty()
+}
+
 /// The hosts a transfer can go to now: those online, with their pools.
 fn targets(nodes: &[NodeInfo]) -> Vec<Target> {
     nodes
         .iter()
-        .filter(|n| n.state != NodeSyncState::Offline && !n.pools.is_empty())
+        .filter(|n| can_receive(n))
         .map(|n| Target { node_id: Some(n.id.clone()), name: n.name.clone(), pools: n.pools.clone() })
         .collect()
 }
@@ -152,16 +162,12 @@ pub fn LibraryPage() -> impl IntoView {
     // Whose transfers the sidebar shows: the host chosen, else the first one online (an offline host
     // cannot say). A memo: the hosts reload every tick, the choice seldom changes.
     let transfers_of = RwSignal::new(None::<NodeId>);
-    let transfers_node = Memo::new(move |_| {
-        transfers_of.get().or_else(|| nodes.with(|n| targets(n).into_iter().next().and_then(|t| t.node_id)))
-    });
+    let transfers_node = Memo::new(move |_| transfers_of.get().or_else(|| nodes.with(|n| first_target(n))));
 
     // Uploads onto a chosen host, streamed through the vdc.
     let show_upload = RwSignal::new(false);
     let upload_host = RwSignal::new(None::<NodeId>);
-    let upload_to = Signal::derive(move || {
-        upload_host.get().or_else(|| nodes.with(|n| targets(n).into_iter().next().and_then(|t| t.node_id)))
-    });
+    let upload_to = Signal::derive(move || upload_host.get().or_else(|| nodes.with(|n| first_target(n))));
     let uploads = Uploads::through_vdc(upload_to);
     let upload_pools = Signal::derive(move || {
         let to = upload_to.get();
